@@ -1,0 +1,94 @@
+"""Command line: `ruv-swarm-mcp [serve options]` serves MCP; `ruv-swarm-mcp demo` runs the demo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ruv_swarm_mcp._version import __version__
+
+TRANSPORTS = ("stdio", "sse", "http")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ruv-swarm-mcp",
+        description=(
+            "MCP server for a real swarm engine. With no arguments it serves MCP over stdio, "
+            "the way Claude Desktop and other MCP clients launch it."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        default=os.environ.get("RUV_SWARM_TRANSPORT", "stdio"),
+        help="stdio (default), sse (legacy HTTP+SSE) or http (streamable HTTP)",
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("RUV_SWARM_HOST", "127.0.0.1"),
+        help="bind address for sse/http (default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("RUV_SWARM_PORT", "8765")),
+        help="port for sse/http (default 8765)",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("RUV_SWARM_TOKEN"),
+        help="bearer token required on every HTTP request (env RUV_SWARM_TOKEN); "
+        "mandatory when binding a non-loopback address",
+    )
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("RUV_SWARM_DB"),
+        help="SQLite path, ':memory:' or any SQLAlchemy URL (env RUV_SWARM_DB; "
+        "default: a file under the user data directory)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=("default", "ruv-swarm"),
+        default=os.environ.get("RUV_SWARM_PROFILE", "default"),
+        help="'ruv-swarm' also exposes the npm ruv-swarm tool names",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("RUV_SWARM_LOG_LEVEL", "WARNING"),
+        choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+        help="server log level; logs always go to stderr",
+    )
+    sub = parser.add_subparsers(dest="command")
+    demo = sub.add_parser(
+        "demo",
+        help="start the server as a stdio subprocess, drive it with the "
+        "official MCP client and print what happened",
+    )
+    demo.add_argument(
+        "--data",
+        default=None,
+        help="FANN-format .data/.train file for the demo (default: bundled dataset)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    from ruv_swarm_mcp._logging import configure_logging
+
+    configure_logging(args.log_level)
+    if args.command == "demo":
+        from ruv_swarm_mcp._demo import run_demo
+
+        return run_demo(args)
+    from ruv_swarm_mcp._serve import serve
+
+    return serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
