@@ -3,4 +3,72 @@
 Depends on anyio, pydantic, SQLModel and `neural`'s public API; never imports `mcp`.
 """
 
-__all__: list[str] = []
+from swarm_core._config import EngineConfig
+from swarm_core._exceptions import (
+    AlreadyExistsError,
+    EngineClosedError,
+    InvalidStateError,
+    LimitExceededError,
+    NotFoundError,
+    QueueFullError,
+    StoreError,
+    SwarmError,
+    TaskCancelledError,
+    TaskFailedError,
+    TaskTimeoutError,
+    UnsupportedError,
+    ValidationError,
+)
+from swarm_core._types import (
+    AgentInfo,
+    AgentStatus,
+    AgentType,
+    CognitivePattern,
+    DocumentHit,
+    Event,
+    MemoryEntry,
+    ModelInfo,
+    Strategy,
+    SwarmInfo,
+    SwarmStatus,
+    TaskInfo,
+    TaskKind,
+    TaskStatus,
+    Topology,
+)
+from swarm_core._work import Handler, StrategyFn, WorkContext
+
+__all__ = [
+    "AgentInfo",
+    "AgentStatus",
+    "AgentType",
+    "AlreadyExistsError",
+    "CognitivePattern",
+    "DocumentHit",
+    "EngineClosedError",
+    "EngineConfig",
+    "Event",
+    "Handler",
+    "InvalidStateError",
+    "LimitExceededError",
+    "MemoryEntry",
+    "ModelInfo",
+    "NotFoundError",
+    "QueueFullError",
+    "StoreError",
+    "Strategy",
+    "StrategyFn",
+    "SwarmError",
+    "SwarmInfo",
+    "SwarmStatus",
+    "TaskCancelledError",
+    "TaskFailedError",
+    "TaskInfo",
+    "TaskKind",
+    "TaskStatus",
+    "TaskTimeoutError",
+    "Topology",
+    "UnsupportedError",
+    "ValidationError",
+    "WorkContext",
+]

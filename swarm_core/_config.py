@@ -1,0 +1,106 @@
+"""EngineConfig: every limit the engine enforces, each validated and overridable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from swarm_core._exceptions import ValidationError
+
+DB_ENV = "RUV_SWARM_DB"
+APP_DIR = "ruv-swarm-mcp"
+DB_FILE = "swarm.db"
+
+
+def default_db_path() -> Path:
+    """$XDG_DATA_HOME/ruv-swarm-mcp/swarm.db (XDG_DATA_HOME defaults to ~/.local/share)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / APP_DIR / DB_FILE
+
+
+class EngineConfig(BaseModel):
+    """Engine settings. `db`: None = $RUV_SWARM_DB or the default file; a path; ':memory:'; or
+    any SQLAlchemy URL (e.g. 'sqlite:////tmp/x.db', 'postgresql+psycopg://...')."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    db: str | None = None
+    # FULL: a returned call survives an OS crash / power loss (WAL fsync at every group commit).
+    # NORMAL: survives a process crash (SIGKILL) but the last commits may be lost on OS crash.
+    synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    max_swarms: int = Field(1_000, ge=1, le=1_000_000)
+    max_agents_default: int = Field(100, ge=1)
+    max_agents_limit: int = Field(10_000, ge=1, le=1_000_000)
+    max_queued_tasks: int = Field(10_000, ge=1, le=10_000_000)
+    cpu_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=1024)
+    max_network_weights: int = Field(10_000_000, ge=1)
+    max_dataset_samples: int = Field(1_000_000, ge=1)
+    max_dataset_features: int = Field(100_000, ge=1)
+    max_epochs: int = Field(100_000, ge=1)
+    max_train_seconds: float = Field(3_600.0, gt=0)
+    default_task_timeout: float | None = Field(3_600.0, gt=0)
+    max_task_timeout: float = Field(7 * 24 * 3_600.0, gt=0)
+    max_payload_bytes: int = Field(16 * 1024 * 1024, ge=1)
+    max_memory_value_bytes: int = Field(1024 * 1024, ge=1)
+    max_key_length: int = Field(512, ge=1)
+    max_document_bytes: int = Field(4 * 1024 * 1024, ge=1)
+    max_name_length: int = Field(200, ge=1)
+    max_query_limit: int = Field(10_000, ge=1)
+    max_batch_ops: int = Field(5_000, ge=1)  # writes folded into one group commit
+    memory_purge_interval: float = Field(30.0, gt=0)
+    model_cache_size: int = Field(64, ge=0)
+    cancel_wait_seconds: float = Field(30.0, ge=0)
+    data_dir: str | None = None  # only FANN .data files under this dir may be read (None: any)
+
+    @field_validator("db")
+    @classmethod
+    def _db_not_blank(cls, v: str | None) -> str | None:
+        if v is not None and not str(v).strip():
+            raise ValueError("db must be a path, ':memory:' or a SQLAlchemy URL")
+        return v
+
+    @model_validator(mode="after")
+    def _coherent(self) -> EngineConfig:
+        if self.max_agents_default > self.max_agents_limit:
+            raise ValueError(
+                f"max_agents_default ({self.max_agents_default}) exceeds max_agents_limit "
+                f"({self.max_agents_limit})"
+            )
+        if (
+            self.default_task_timeout is not None
+            and self.default_task_timeout > self.max_task_timeout
+        ):
+            raise ValueError("default_task_timeout exceeds max_task_timeout")
+        return self
+
+    def database_url(self) -> str:
+        """The SQLAlchemy URL this config resolves to (creating the parent dir of a file DB)."""
+        raw = self.db or os.environ.get(DB_ENV) or str(default_db_path())
+        if raw == ":memory:":
+            return "sqlite://"
+        if "://" in raw:
+            return raw
+        path = Path(raw).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path.resolve()}"
+
+
+def make_config(config: EngineConfig | None = None, **overrides: object) -> EngineConfig:
+    """An EngineConfig from a base plus keyword overrides, errors as ValidationError."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    try:
+        if config is None:
+            return EngineConfig(**overrides)  # type: ignore[arg-type]
+        return (
+            config.model_copy(update=overrides)
+            if not overrides
+            else EngineConfig(**{**config.model_dump(), **overrides})
+        )
+    except PydanticValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err.get("loc", ())) or "config"
+        raise ValidationError(field, f"invalid engine config {field}: {err['msg']}") from None
