@@ -130,37 +130,62 @@ def _lerp(v1: float, r1: float, v2: float, r2: float, z: float) -> float:
 
 
 @jit
+def _stepwise(
+    z: float,
+    v1: float,
+    v2: float,
+    v3: float,
+    v4: float,
+    v5: float,
+    v6: float,
+    r1: float,
+    r2: float,
+    r3: float,
+    r4: float,
+    r5: float,
+    r6: float,
+    lo: float,
+    hi: float,
+) -> float:
+    """FANN's ``fann_stepwise`` written as selects (same segments and arithmetic) so that
+    loops over a layer vectorise."""
+    y = _lerp(v5, r5, v6, r6, z)
+    y = _lerp(v4, r4, v5, r5, z) if z < v5 else y
+    y = _lerp(v3, r3, v4, r4, z) if z < v4 else y
+    y = _lerp(v2, r2, v3, r3, z) if z < v3 else y
+    y = _lerp(v1, r1, v2, r2, z) if z < v2 else y
+    y = lo if z < v1 else y
+    return hi if z >= v6 else y
+
+
+@jit
 def _sigmoid_stepwise(z: float) -> float:
-    if z < _SW_V5:
-        if z < _SW_V3:
-            if z < _SW_V2:
-                if z < _SW_V1:
-                    return 0.0
-                return _lerp(_SW_V1, _SW_R1, _SW_V2, _SW_R2, z)
-            return _lerp(_SW_V2, _SW_R2, _SW_V3, _SW_R3, z)
-        if z < _SW_V4:
-            return _lerp(_SW_V3, _SW_R3, _SW_V4, _SW_R4, z)
-        return _lerp(_SW_V4, _SW_R4, _SW_V5, _SW_R5, z)
-    if z < _SW_V6:
-        return _lerp(_SW_V5, _SW_R5, _SW_V6, _SW_R6, z)
-    return 1.0
+    return _stepwise(
+        z, _SW_V1, _SW_V2, _SW_V3, _SW_V4, _SW_V5, _SW_V6,
+        _SW_R1, _SW_R2, _SW_R3, _SW_R4, _SW_R5, _SW_R6, 0.0, 1.0,
+    )  # fmt: skip
 
 
 @jit
 def _sigmoid_symmetric_stepwise(z: float) -> float:
-    if z < _SS_V5:
-        if z < _SS_V3:
-            if z < _SS_V2:
-                if z < _SS_V1:
-                    return -1.0
-                return _lerp(_SS_V1, _SS_R1, _SS_V2, _SS_R2, z)
-            return _lerp(_SS_V2, _SS_R2, _SS_V3, _SS_R3, z)
-        if z < _SS_V4:
-            return _lerp(_SS_V3, _SS_R3, _SS_V4, _SS_R4, z)
-        return _lerp(_SS_V4, _SS_R4, _SS_V5, _SS_R5, z)
-    if z < _SS_V6:
-        return _lerp(_SS_V5, _SS_R5, _SS_V6, _SS_R6, z)
-    return 1.0
+    return _stepwise(
+        z, _SS_V1, _SS_V2, _SS_V3, _SS_V4, _SS_V5, _SS_V6,
+        _SS_R1, _SS_R2, _SS_R3, _SS_R4, _SS_R5, _SS_R6, -1.0, 1.0,
+    )  # fmt: skip
+
+
+@jit
+def _is_symmetric(aid: int) -> bool:
+    return (
+        aid == 2
+        or aid == 5
+        or aid == 6
+        or aid == 8
+        or aid == 11
+        or aid == 13
+        or aid == 14
+        or aid == 15
+    )
 
 
 @jit

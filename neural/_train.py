@@ -1,0 +1,232 @@
+"""`train`: run FANN's training algorithms on a `Network` in place.
+
+The Python loop only hands chunks of epochs to one compiled kernel call each
+(`neural._train_kernels`): ``report_every`` epochs per call when there is a callback, otherwise
+chunks sized to about `CHUNK_SECONDS` of work so that ``max_seconds`` stays responsive.
+Optimiser state (RPROP steps, previous slopes) lives for one `train` call: a second call
+starts from FANN's initial state again, like a freshly created FANN network.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final
+
+import numpy as np
+
+from . import _train_kernels as K
+from ._activations import ACTIVATIONS, UNTRAINABLE
+from ._data import TrainingData
+from ._exceptions import ConfigError, NonFiniteError, ShapeError
+from ._network import Network
+from ._train_config import EpochReport, StopReason, TrainConfig, TrainHistory
+
+Callback = Callable[[EpochReport], "bool | None"]
+
+CHUNK_SECONDS: Final[float] = 0.05
+MAX_CHUNK_EPOCHS: Final[int] = 10_000
+
+_ALGO_CODES: Final[dict[str, int]] = {
+    "incremental": K.ALGO_INCREMENTAL,
+    "batch": K.ALGO_BATCH,
+    "rprop": K.ALGO_RPROP,
+    "quickprop": K.ALGO_QUICKPROP,
+    "sarprop": K.ALGO_SARPROP,
+}
+
+
+def check_compatible(net: Network, data: TrainingData) -> None:
+    if not isinstance(net, Network):
+        raise ShapeError(f"net must be a Network, got {type(net).__name__}")
+    if not isinstance(data, TrainingData):
+        raise ShapeError(f"data must be a TrainingData, got {type(data).__name__}")
+    if data.n_inputs != net.n_inputs or data.n_outputs != net.n_outputs:
+        raise ShapeError(
+            f"data has {data.n_inputs} inputs / {data.n_outputs} outputs, "
+            f"network expects {net.n_inputs} / {net.n_outputs}"
+        )
+
+
+def check_trainable(net: Network) -> None:
+    neurons = net.act_id[1 + net.n_inputs :]
+    bad = sorted({ACTIVATIONS[int(a)] for a in neurons if ACTIVATIONS[int(a)] in UNTRAINABLE})
+    if bad:
+        raise ConfigError(
+            "activation", f"cannot train through {', '.join(bad)} (no usable derivative)"
+        )
+
+
+def kernel_params(cfg: TrainConfig) -> np.ndarray:
+    p = np.zeros(K.N_PARAMS, dtype=np.float64)
+    p[K.P_LR] = cfg.learning_rate
+    p[K.P_MOMENTUM] = cfg.learning_momentum
+    p[K.P_INC] = cfg.rprop_increase_factor
+    p[K.P_DEC] = cfg.rprop_decrease_factor
+    p[K.P_DMIN] = cfg.rprop_delta_min
+    p[K.P_DMAX] = cfg.rprop_delta_max
+    p[K.P_QP_DECAY] = cfg.quickprop_decay
+    p[K.P_QP_MU] = cfg.quickprop_mu
+    p[K.P_SA_DECAY_SHIFT] = cfg.sarprop_weight_decay_shift
+    p[K.P_SA_THRESHOLD] = cfg.sarprop_step_error_threshold_factor
+    p[K.P_SA_ERROR_SHIFT] = cfg.sarprop_step_error_shift
+    p[K.P_SA_TEMPERATURE] = cfg.sarprop_temperature
+    p[K.P_BIT_LIMIT] = cfg.bit_fail_limit
+    p[K.P_DESIRED] = cfg.desired_error
+    return p
+
+
+class _Trainer:
+    """Optimiser state for one `train` call; ``run(k)`` advances up to ``k`` epochs."""
+
+    def __init__(self, net: Network, data: TrainingData, cfg: TrainConfig) -> None:
+        self.net = net
+        self.cfg = cfg
+        dt = net.dtype
+        # the only copies of the dataset training makes: one per array, and only if the dtype
+        # or memory order differ from what the kernels need
+        self.X = np.ascontiguousarray(data.inputs, dtype=dt)
+        self.T = np.ascontiguousarray(data.outputs, dtype=dt)
+        nw = net.n_connections
+        self.G = np.zeros(nw, dtype=dt)
+        step0 = cfg.rprop_delta_zero if cfg.algorithm == "rprop" else 0.0
+        self.prev_steps = np.full(nw, step0, dtype=dt)
+        self.prev_slopes = np.zeros(nw, dtype=dt)
+        self.state = np.zeros(K.N_STATE, dtype=np.int64)
+        seed = 0x9E3779B97F4A7C15 if cfg.seed is None else cfg.seed
+        self.state[K.S_RNG] = np.int64(np.uint64(seed | 1).view(np.int64))
+        self.params = kernel_params(cfg)
+        self.algo = _ALGO_CODES[cfg.algorithm]
+        self.err_tanh = cfg.error_function == "tanh"
+        self.stop_bit = cfg.stop_function == "bit"
+        self.shuffle = cfg.seed is not None
+
+    def run(self, k: int, mse: np.ndarray, bf: np.ndarray) -> int:
+        net = self.net
+        if self.algo == K.ALGO_INCREMENTAL:
+            return int(
+                K._train_incremental_epochs(
+                    self.X,
+                    self.T,
+                    net.weights,
+                    net._layout,
+                    net.act_id,
+                    net.steepness,
+                    self.params,
+                    self.err_tanh,
+                    self.stop_bit,
+                    self.shuffle,
+                    self.G,
+                    self.state,
+                    k,
+                    mse,
+                    bf,
+                )
+            )
+        return int(
+            K._train_batch_epochs(
+                self.X,
+                self.T,
+                net.weights,
+                net._layout,
+                net.act_id,
+                net.steepness,
+                self.algo,
+                self.params,
+                self.err_tanh,
+                self.stop_bit,
+                self.G,
+                self.prev_steps,
+                self.prev_slopes,
+                self.state,
+                k,
+                mse,
+                bf,
+            )
+        )
+
+
+def train(
+    net: Network,
+    data: TrainingData,
+    config: TrainConfig | None = None,
+    *,
+    callback: Callback | None = None,
+) -> TrainHistory:
+    """Train ``net`` in place on ``data``; returns the `TrainHistory`.
+
+    ``callback(report)`` runs after every ``config.report_every`` epochs and after the last
+    epoch; returning ``False`` stops training (``stop_reason="callback"``). An exception from
+    the callback propagates; the network then holds the weights of the last completed epoch.
+    """
+    cfg = TrainConfig() if config is None else config
+    if not isinstance(cfg, TrainConfig):
+        raise ConfigError("config", f"must be a TrainConfig or None, got {type(cfg).__name__}")
+    if callback is not None and not callable(callback):
+        raise ConfigError("callback", "must be callable or None")
+    check_compatible(net, data)
+    check_trainable(net)
+    trainer = _Trainer(net, data, cfg)
+    history = TrainHistory(algorithm=cfg.algorithm, epochs=0)
+    buf_len = cfg.report_every if callback is not None else min(cfg.max_epochs, MAX_CHUNK_EPOCHS)
+    mse_buf = np.zeros(buf_len, dtype=np.float64)
+    bf_buf = np.zeros(buf_len, dtype=np.int64)
+    t0 = time.perf_counter()
+    chunk = cfg.report_every if callback is not None else 1
+    reason: StopReason = "max_epochs"
+    while history.epochs < cfg.max_epochs:
+        k = min(chunk, cfg.max_epochs - history.epochs)
+        if callback is not None:
+            # reports land on multiples of report_every
+            k = min(k, cfg.report_every - history.epochs % cfg.report_every)
+        t_chunk = time.perf_counter()
+        done = trainer.run(k, mse_buf, bf_buf)
+        now = time.perf_counter()
+        bad = done < 0
+        n_done = -done - 1 if bad else done
+        n_rec = n_done + 1 if bad else n_done
+        history.mse.extend(float(v) for v in mse_buf[:n_rec])
+        history.bit_fail.extend(int(v) for v in bf_buf[:n_rec])
+        history.epochs += n_done
+        history.seconds = now - t0
+        if bad:
+            raise NonFiniteError(
+                f"training diverged: the error became non-finite in epoch {history.epochs + 1} "
+                f"({cfg.algorithm}, learning_rate={cfg.learning_rate}); the network keeps the "
+                "weights that produced it"
+            )
+        stopped = n_done < k or (n_done > 0 and _reached(cfg, history))
+        if (
+            callback is not None
+            and n_done > 0
+            and (
+                history.epochs % cfg.report_every == 0
+                or stopped
+                or history.epochs >= cfg.max_epochs
+            )
+        ):
+            report = EpochReport(history.epochs, history.mse[-1], history.bit_fail[-1], now - t0)
+            if callback(report) is False:
+                reason = "callback"
+                break
+        if stopped:
+            reason = "bit_fail" if cfg.stop_function == "bit" else "desired_error"
+            break
+        if cfg.max_seconds is not None and now - t0 >= cfg.max_seconds:
+            reason = "max_seconds"
+            break
+        if callback is None:
+            per_epoch = (now - t_chunk) / max(n_done, 1)
+            chunk = int(min(max(1.0, CHUNK_SECONDS / max(per_epoch, 1e-9)), buf_len))
+            if cfg.max_seconds is not None:
+                left = cfg.max_seconds - (now - t0)
+                chunk = max(1, min(chunk, int(left / max(per_epoch, 1e-9)) + 1))
+    history.seconds = time.perf_counter() - t0
+    history.stop_reason = reason
+    return history
+
+
+def _reached(cfg: TrainConfig, history: TrainHistory) -> bool:
+    if cfg.stop_function == "bit":
+        return history.bit_fail[-1] <= cfg.desired_error
+    return history.mse[-1] <= cfg.desired_error

@@ -1,0 +1,566 @@
+"""Training kernels (numba): batch gradient, error functions, weight-update rules, epoch drivers.
+
+Semantics are libfann 2.2's (``fann_train.c``):
+
+* slopes are accumulated as ``sum(delta * source)`` with ``delta = f'(net) * err``: the
+  *negative* gradient of the squared error, as FANN does;
+* output error ``e = t - y``, halved for symmetric output activations; the MSE and bit-fail
+  count use this ``e``; with the tanh error function the back-propagated error is
+  ``log((1 + e) / (1 - e))``, ±17 beyond ±0.9999999;
+* hidden deltas are multiplied by the derivative only after every later layer has added its
+  contribution (matters for shortcut networks);
+* each update rule is FANN's, quirks included (see the individual kernels).
+
+Buffers: ``U``/``S``/``E`` are (BLOCK, n_units) unit values, sums and deltas of one block of
+samples; ``NZ``/``NC`` list, per sample and layer, the sources that are non-zero (one-hot and
+saturated units are exactly 0, and skipping them is exact). Nothing is allocated per sample.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._activations import _activate, _derive, _is_symmetric, _sigmoid_stepwise
+from ._config import jit
+from ._forward_kernels import BLOCK, L_SIZE, L_SRC_HI, L_SRC_LO, L_UNIT, L_W, _load_block
+
+# algorithm codes shared with neural._train
+ALGO_INCREMENTAL, ALGO_BATCH, ALGO_RPROP, ALGO_QUICKPROP, ALGO_SARPROP = 0, 1, 2, 3, 4
+
+# params vector layout (float64), filled by neural._train from TrainConfig
+P_LR, P_MOMENTUM, P_INC, P_DEC, P_DMIN, P_DMAX, P_QP_DECAY, P_QP_MU = 0, 1, 2, 3, 4, 5, 6, 7
+P_SA_DECAY_SHIFT, P_SA_THRESHOLD, P_SA_ERROR_SHIFT, P_SA_TEMPERATURE = 8, 9, 10, 11
+P_BIT_LIMIT, P_DESIRED, N_PARAMS = 12, 13, 14
+
+# state vector layout (int64): SARPROP epoch counter, RNG state
+S_SARPROP_EPOCH, S_RNG, N_STATE = 0, 1, 2
+
+# Deltas/slopes smaller than this are flushed to 0: subnormal floats are ~100x slower on x86.
+TINY = 1e-30
+# FANN's weight clip in its update rules.
+WEIGHT_LIMIT = 1500.0
+# FANN's floor on an RPROP step ("prev_step may not be zero because then the training will stop").
+RPROP_STEP_FLOOR = 0.0001
+SARPROP_STEP_FLOOR = 0.000001
+
+
+@jit
+def _uniform_activation(act_id, u0, n):  # type: ignore[no-untyped-def]
+    """The layer's activation id if all its neurons share it, else -1."""
+    a = act_id[u0]
+    for j in range(1, n):
+        if act_id[u0 + j] != a:
+            return -1
+    return a
+
+
+@jit
+def _activate_layer(U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-def]
+    """``S`` holds ``net``; turn it into FANN's clipped sum and fill the unit values."""
+    aid = _uniform_activation(act_id, u0, n)
+    if aid == 4:  # FANN's default: specialised so the loop vectorises
+        for b in range(nb):
+            for u in range(u0, u0 + n):
+                s = steep[u]
+                lim = 150.0 / s
+                z = min(max(S[b, u] * s, -lim), lim)
+                S[b, u] = z
+                U[b, u] = _sigmoid_stepwise(z)
+    else:
+        for u in range(u0, u0 + n):
+            s = steep[u]
+            lim = 150.0 / s
+            a = act_id[u]
+            for b in range(nb):
+                z = min(max(S[b, u] * s, -lim), lim)
+                S[b, u] = z
+                U[b, u] = _activate(a, z)
+
+
+@jit
+def _derive_layer(E, U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-def]
+    """Multiply the layer's accumulated deltas by the activation derivative (FANN's)."""
+    aid = _uniform_activation(act_id, u0, n)
+    if aid == 3 or aid == 4:
+        for b in range(nb):
+            for u in range(u0, u0 + n):
+                y = min(max(U[b, u], 0.01), 0.99)
+                e = E[b, u] * (2.0 * steep[u] * y * (1.0 - y))
+                E[b, u] = e if abs(e) >= TINY else 0.0
+    elif aid == 5 or aid == 6:
+        for b in range(nb):
+            for u in range(u0, u0 + n):
+                y = min(max(U[b, u], -0.98), 0.98)
+                e = E[b, u] * (steep[u] * (1.0 - y * y))
+                E[b, u] = e if abs(e) >= TINY else 0.0
+    else:
+        for u in range(u0, u0 + n):
+            a = act_id[u]
+            s = steep[u]
+            for b in range(nb):
+                e = E[b, u] * _derive(a, s, U[b, u], S[b, u])
+                E[b, u] = e if abs(e) >= TINY else 0.0
+
+
+@jit
+def _forward_nz(U, S, NZ, NC, nb, weights, layout, act_id, steep, nzoff):  # type: ignore[no-untyped-def]
+    """Forward pass of a block; records the non-zero sources of each layer for the backward."""
+    for li in range(layout.shape[0]):
+        u0 = layout[li, L_UNIT]
+        n = layout[li, L_SIZE]
+        lo = layout[li, L_SRC_LO]
+        hi = layout[li, L_SRC_HI]
+        w0 = layout[li, L_W]
+        off = nzoff[li]
+        for b in range(nb):
+            c = 0
+            for k in range(hi - lo):
+                NZ[b, off + c] = k
+                c += U[b, lo + k] != 0.0
+            NC[b, li] = c
+            for j in range(n):
+                S[b, u0 + j] = weights[w0 + j]
+            for t in range(c):
+                k = NZ[b, off + t]
+                x = U[b, lo + k]
+                row = w0 + (k + 1) * n
+                for j in range(n):
+                    S[b, u0 + j] += x * weights[row + j]
+        _activate_layer(U, S, nb, u0, n, act_id, steep)
+
+
+@jit
+def _tanh_error(d):  # type: ignore[no-untyped-def]
+    """FANN_ERRORFUNC_TANH: the back-propagated error for output error ``d``."""
+    if d < -0.9999999:
+        return -17.0
+    if d > 0.9999999:
+        return 17.0
+    return math.log((1.0 + d) / (1.0 - d))
+
+
+@jit
+def _output_errors(U, S, E, T, start, nb, out0, act_id, steep, err_tanh, bit_limit):  # type: ignore[no-untyped-def]
+    """Output deltas into ``E``; returns (sum of squared errors, bit fails) of the block."""
+    n_out = T.shape[1]
+    sse = 0.0
+    bf = 0
+    for j in range(n_out):
+        u = out0 + j
+        a = act_id[u]
+        s = steep[u]
+        half = _is_symmetric(a)
+        for b in range(nb):
+            y = U[b, u]
+            d = T[start + b, j] - y
+            if half:
+                d = d / 2.0
+            sse += float(d) * float(d)
+            if abs(d) >= bit_limit:
+                bf += 1
+            if err_tanh:
+                d = _tanh_error(d)
+            e = _derive(a, s, y, S[b, u]) * d
+            E[b, u] = e if abs(e) >= TINY else 0.0
+    return sse, bf
+
+
+@jit
+def _backward_slopes(U, S, E, NZ, NC, nb, weights, layout, act_id, steep, nzoff, first_neuron, G):  # type: ignore[no-untyped-def]
+    """Accumulate FANN slopes (negative gradient) of the block into ``G``.
+
+    ``E`` must hold the output deltas and zeros in every hidden column.
+    """
+    n_layers = layout.shape[0]
+    for li in range(n_layers - 1, -1, -1):
+        u0 = layout[li, L_UNIT]
+        n = layout[li, L_SIZE]
+        lo = layout[li, L_SRC_LO]
+        hi = layout[li, L_SRC_HI]
+        w0 = layout[li, L_W]
+        off = nzoff[li]
+        if li < n_layers - 1:
+            _derive_layer(E, U, S, nb, u0, n, act_id, steep)
+        for b in range(nb):
+            for j in range(n):
+                G[w0 + j] += E[b, u0 + j]
+            for t in range(NC[b, li]):
+                k = NZ[b, off + t]
+                x = U[b, lo + k]
+                row = w0 + (k + 1) * n
+                for j in range(n):
+                    G[row + j] += x * E[b, u0 + j]
+        if li > 0:
+            k0 = max(lo, first_neuron) - lo
+            for b in range(nb):
+                for k in range(k0, hi - lo):
+                    row = w0 + (k + 1) * n
+                    acc = 0.0
+                    for j in range(n):
+                        acc += weights[row + j] * E[b, u0 + j]
+                    E[b, lo + k] += acc
+
+
+@jit
+def _nz_offsets(layout):  # type: ignore[no-untyped-def]
+    off = np.zeros(layout.shape[0] + 1, dtype=np.int64)
+    for li in range(layout.shape[0]):
+        off[li + 1] = off[li] + layout[li, L_SRC_HI] - layout[li, L_SRC_LO]
+    return off
+
+
+@jit
+def _batch_slopes(
+    X, T, weights, layout, act_id, steep, err_tanh, bit_limit, G, U, S, E, NZ, NC, nzoff
+):  # type: ignore[no-untyped-def]
+    """One pass over the data: slopes summed into ``G`` (not zeroed here); returns (sse, bit fails)."""
+    n, n_in = X.shape
+    first_neuron = 1 + n_in
+    out0 = act_id.shape[0] - T.shape[1]
+    sse = 0.0
+    bf = 0
+    for start in range(0, n, BLOCK):
+        nb = min(BLOCK, n - start)
+        _load_block(U, X, start, nb, n_in)
+        _forward_nz(U, S, NZ, NC, nb, weights, layout, act_id, steep, nzoff)
+        for b in range(nb):
+            for u in range(first_neuron, out0):
+                E[b, u] = 0.0
+        s, f = _output_errors(U, S, E, T, start, nb, out0, act_id, steep, err_tanh, bit_limit)
+        sse += s
+        bf += f
+        _backward_slopes(
+            U, S, E, NZ, NC, nb, weights, layout, act_id, steep, nzoff, first_neuron, G
+        )
+    return sse, bf
+
+
+# ---------------------------------------------------------------------------- update rules
+
+
+@jit
+def _irpropm_update(weights, G, prev_steps, prev_slopes, inc, dec, dmin, dmax):  # type: ignore[no-untyped-def]
+    """FANN's iRPROP- (``fann_update_weights_irpropm``), quirks kept: the step is floored at
+    1e-4 before use; on a sign change the slope is zeroed *and the weight still moves* by the
+    reduced step (upwards, since the zeroed slope is not negative); weights clip at ±1500."""
+    for i in range(weights.shape[0]):
+        prev_step = max(prev_steps[i], RPROP_STEP_FLOOR)
+        slope = G[i]
+        if abs(slope) < TINY:
+            slope = 0.0
+        if prev_slopes[i] * slope >= 0.0:
+            step = min(prev_step * inc, dmax)
+        else:
+            step = max(prev_step * dec, dmin)
+            slope = 0.0
+        if slope < 0.0:
+            weights[i] = max(weights[i] - step, -WEIGHT_LIMIT)
+        else:
+            weights[i] = min(weights[i] + step, WEIGHT_LIMIT)
+        prev_steps[i] = step
+        prev_slopes[i] = slope
+        G[i] = 0.0
+
+
+@jit
+def _quickprop_update(weights, G, prev_steps, prev_slopes, epsilon, decay, mu):  # type: ignore[no-untyped-def]
+    """FANN's Quickprop (``fann_update_weights_quickprop``); ``epsilon = learning_rate / n``."""
+    shrink = mu / (1.0 + mu)
+    for i in range(weights.shape[0]):
+        w = weights[i]
+        prev_step = prev_steps[i]
+        slope = G[i] + decay * w
+        prev_slope = prev_slopes[i]
+        step = 0.0
+        if prev_step > 0.001:
+            if slope > 0.0:
+                step += epsilon * slope
+            if slope > shrink * prev_slope:
+                step += mu * prev_step
+            else:
+                step += prev_step * slope / (prev_slope - slope)
+        elif prev_step < -0.001:
+            if slope < 0.0:
+                step += epsilon * slope
+            if slope < shrink * prev_slope:
+                step += mu * prev_step
+            else:
+                step += prev_step * slope / (prev_slope - slope)
+        else:
+            step += epsilon * slope
+        if abs(step) < TINY:
+            step = 0.0
+        prev_steps[i] = step
+        weights[i] = min(max(w + step, -WEIGHT_LIMIT), WEIGHT_LIMIT)
+        prev_slopes[i] = slope
+        G[i] = 0.0
+
+
+@jit
+def _batch_update(weights, G, epsilon):  # type: ignore[no-untyped-def]
+    """FANN's plain batch gradient step (``fann_update_weights_batch``); no momentum, no clip."""
+    for i in range(weights.shape[0]):
+        weights[i] += G[i] * epsilon
+        G[i] = 0.0
+
+
+@jit
+def _next_uniform(state):  # type: ignore[no-untyped-def]
+    """xorshift64* in ``state[S_RNG]``; uniform float in [0, 1)."""
+    x = np.uint64(state[S_RNG])
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    state[S_RNG] = np.int64(x)
+    return float((x * np.uint64(2685821657736338717)) >> np.uint64(11)) / 9007199254740992.0
+
+
+@jit
+def _sarprop_update(weights, G, prev_steps, prev_slopes, params, mse, state):  # type: ignore[no-untyped-def]
+    """FANN's SARPROP (``fann_update_weights_sarprop``). One deviation: when the previous slope
+    is zero FANN stores a stale step left over from the previous weight (an uninitialised-variable
+    bug); here the step used (``prev_step``) is stored."""
+    inc = params[P_INC]
+    dec = params[P_DEC]
+    dmax = params[P_DMAX]
+    epoch = float(state[S_SARPROP_EPOCH])
+    temp = params[P_SA_TEMPERATURE]
+    decay = 2.0 ** (-temp * epoch + params[P_SA_DECAY_SHIFT])
+    noise = 2.0 ** (-temp * epoch + params[P_SA_ERROR_SHIFT])
+    threshold = params[P_SA_THRESHOLD] * mse
+    rmse = math.sqrt(mse)
+    for i in range(weights.shape[0]):
+        prev_step = max(prev_steps[i], SARPROP_STEP_FLOOR)
+        slope = -G[i] - weights[i] * decay
+        same = prev_slopes[i] * slope
+        if same > 0.0:
+            step = min(prev_step * inc, dmax)
+            if slope < 0.0:
+                weights[i] += step
+            else:
+                weights[i] -= step
+        elif same < 0.0:
+            if prev_step < threshold:
+                step = prev_step * dec + _next_uniform(state) * rmse * noise
+            else:
+                step = max(prev_step * dec, SARPROP_STEP_FLOOR)
+            slope = 0.0
+        else:
+            step = prev_step
+            if slope < 0.0:
+                weights[i] += prev_step
+            else:
+                weights[i] -= prev_step
+        prev_steps[i] = step
+        prev_slopes[i] = slope
+        G[i] = 0.0
+    state[S_SARPROP_EPOCH] += 1
+
+
+# ---------------------------------------------------------------------------- epoch drivers
+
+
+@jit
+def _stop_reached(stop_bit, mse, bf, desired):  # type: ignore[no-untyped-def]
+    """FANN's ``fann_desired_error_reached``."""
+    if stop_bit:
+        return bf <= desired
+    return mse <= desired
+
+
+@jit
+def _train_batch_epochs(  # type: ignore[no-untyped-def]
+    X, T, weights, layout, act_id, steep, algo, params, err_tanh, stop_bit,
+    G, prev_steps, prev_slopes, state, n_epochs, mse_out, bf_out,
+):  # fmt: skip
+    """Run up to ``n_epochs`` full-batch epochs (RPROP, Quickprop, batch, SARPROP).
+
+    Writes each epoch's MSE / bit-fail (measured during that epoch's forward pass, before its
+    update) and returns the number of epochs done; it stops early when FANN's stop test passes
+    (after that epoch's update, as FANN does). Returns ``-(epochs done) - 1`` if an epoch's
+    error was not finite; that epoch's update is then skipped.
+    """
+    n = X.shape[0]
+    n_units = act_id.shape[0]
+    nzoff = _nz_offsets(layout)
+    U = np.empty((BLOCK, n_units), dtype=weights.dtype)
+    S = np.empty((BLOCK, n_units), dtype=weights.dtype)
+    E = np.zeros((BLOCK, n_units), dtype=weights.dtype)
+    NZ = np.empty((BLOCK, max(nzoff[-1], 1)), dtype=np.int32)
+    NC = np.empty((BLOCK, layout.shape[0]), dtype=np.int32)
+    bit_limit = params[P_BIT_LIMIT]
+    desired = params[P_DESIRED]
+    denom = float(n * T.shape[1])
+    for e in range(n_epochs):
+        sse, bf = _batch_slopes(
+            X, T, weights, layout, act_id, steep, err_tanh, bit_limit, G, U, S, E, NZ, NC, nzoff
+        )
+        mse = sse / denom
+        mse_out[e] = mse
+        bf_out[e] = bf
+        if not math.isfinite(mse):
+            G[:] = 0.0
+            return -e - 1
+        if algo == ALGO_RPROP:
+            _irpropm_update(
+                weights,
+                G,
+                prev_steps,
+                prev_slopes,
+                params[P_INC],
+                params[P_DEC],
+                params[P_DMIN],
+                params[P_DMAX],
+            )
+        elif algo == ALGO_QUICKPROP:
+            _quickprop_update(
+                weights,
+                G,
+                prev_steps,
+                prev_slopes,
+                params[P_LR] / n,
+                params[P_QP_DECAY],
+                params[P_QP_MU],
+            )
+        elif algo == ALGO_SARPROP:
+            _sarprop_update(weights, G, prev_steps, prev_slopes, params, mse, state)
+        else:
+            _batch_update(weights, G, params[P_LR] / n)
+        if _stop_reached(stop_bit, mse, bf, desired):
+            return e + 1
+    return n_epochs
+
+
+@jit
+def _incremental_backward_update(
+    U, S, E, nb, weights, layout, act_id, steep, first_neuron, lr, momentum, prev_deltas
+):  # type: ignore[no-untyped-def]
+    """FANN's ``fann_backpropagate_MSE`` + ``fann_update_weights`` for one sample (row 0).
+
+    Each layer's deltas are propagated with the old weights before that layer is updated, which
+    is the order FANN uses (all deltas first, then all updates).
+    """
+    n_layers = layout.shape[0]
+    for li in range(n_layers - 1, -1, -1):
+        u0 = layout[li, L_UNIT]
+        n = layout[li, L_SIZE]
+        lo = layout[li, L_SRC_LO]
+        hi = layout[li, L_SRC_HI]
+        w0 = layout[li, L_W]
+        if li < n_layers - 1:
+            _derive_layer(E, U, S, nb, u0, n, act_id, steep)
+        if li > 0:
+            for k in range(max(lo, first_neuron) - lo, hi - lo):
+                row = w0 + (k + 1) * n
+                acc = 0.0
+                for j in range(n):
+                    acc += weights[row + j] * E[0, u0 + j]
+                E[0, lo + k] += acc
+        for r in range(hi - lo + 1):
+            x = 1.0 if r == 0 else U[0, lo + r - 1]
+            row = w0 + r * n
+            for j in range(n):
+                dw = lr * E[0, u0 + j] * x + momentum * prev_deltas[row + j]
+                weights[row + j] += dw
+                prev_deltas[row + j] = dw
+
+
+@jit
+def _train_incremental_epochs(  # type: ignore[no-untyped-def]
+    X, T, weights, layout, act_id, steep, params, err_tanh, stop_bit, shuffle,
+    prev_deltas, state, n_epochs, mse_out, bf_out,
+):  # fmt: skip
+    """FANN's incremental training (``fann_train_epoch_incremental``): update after every sample.
+
+    Samples are visited in file order, or in a fresh random order per epoch when ``shuffle``.
+    Same return convention as `_train_batch_epochs`.
+    """
+    n, n_in = X.shape
+    n_units = act_id.shape[0]
+    first_neuron = 1 + n_in
+    out0 = n_units - T.shape[1]
+    U = np.empty((1, n_units), dtype=weights.dtype)
+    S = np.zeros((1, n_units), dtype=weights.dtype)
+    E = np.zeros((1, n_units), dtype=weights.dtype)
+    order = np.arange(n)
+    lr = params[P_LR]
+    momentum = params[P_MOMENTUM]
+    bit_limit = params[P_BIT_LIMIT]
+    desired = params[P_DESIRED]
+    denom = float(n * T.shape[1])
+    for e in range(n_epochs):
+        if shuffle:
+            for i in range(n - 1, 0, -1):
+                j = int(_next_uniform(state) * (i + 1))
+                order[i], order[j] = order[j], order[i]
+        sse = 0.0
+        bf = 0
+        for i in range(n):
+            s_idx = order[i]
+            U[0, 0] = 1.0
+            for k in range(n_in):
+                U[0, 1 + k] = X[s_idx, k]
+            for li in range(layout.shape[0]):
+                u0 = layout[li, L_UNIT]
+                nn = layout[li, L_SIZE]
+                lo = layout[li, L_SRC_LO]
+                w0 = layout[li, L_W]
+                for j in range(nn):
+                    S[0, u0 + j] = weights[w0 + j]
+                for k in range(layout[li, L_SRC_HI] - lo):
+                    x = U[0, lo + k]
+                    if x != 0.0:
+                        row = w0 + (k + 1) * nn
+                        for j in range(nn):
+                            S[0, u0 + j] += x * weights[row + j]
+                _activate_layer(U, S, 1, u0, nn, act_id, steep)
+            for u in range(first_neuron, out0):
+                E[0, u] = 0.0
+            s, f = _output_errors(
+                U, S, E, T[s_idx : s_idx + 1], 0, 1, out0, act_id, steep, err_tanh, bit_limit
+            )
+            sse += s
+            bf += f
+            _incremental_backward_update(
+                U, S, E, 1, weights, layout, act_id, steep, first_neuron, lr, momentum, prev_deltas
+            )
+        mse = sse / denom
+        mse_out[e] = mse
+        bf_out[e] = bf
+        if not math.isfinite(mse):
+            return -e - 1
+        if _stop_reached(stop_bit, mse, bf, desired):
+            return e + 1
+    return n_epochs
+
+
+@jit
+def _error_stats(X, T, weights, layout, act_id, steep, bit_limit):  # type: ignore[no-untyped-def]
+    """FANN's ``fann_test_data``: (sum of squared errors, bit fails) without training."""
+    n, n_in = X.shape
+    n_units = act_id.shape[0]
+    out0 = n_units - T.shape[1]
+    nzoff = _nz_offsets(layout)
+    U = np.empty((BLOCK, n_units), dtype=weights.dtype)
+    S = np.empty((BLOCK, n_units), dtype=weights.dtype)
+    NZ = np.empty((BLOCK, max(nzoff[-1], 1)), dtype=np.int32)
+    NC = np.empty((BLOCK, layout.shape[0]), dtype=np.int32)
+    sse = 0.0
+    bf = 0
+    for start in range(0, n, BLOCK):
+        nb = min(BLOCK, n - start)
+        _load_block(U, X, start, nb, n_in)
+        _forward_nz(U, S, NZ, NC, nb, weights, layout, act_id, steep, nzoff)
+        for j in range(T.shape[1]):
+            u = out0 + j
+            half = _is_symmetric(act_id[u])
+            for b in range(nb):
+                d = T[start + b, j] - U[b, u]
+                if half:
+                    d = d / 2.0
+                sse += float(d) * float(d)
+                if abs(d) >= bit_limit:
+                    bf += 1
+    return sse, bf
