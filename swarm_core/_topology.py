@@ -18,14 +18,19 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from swarm_core._exceptions import ValidationError
+
 TOPOLOGY_KINDS: tuple[str, ...] = ("mesh", "hierarchical", "ring", "star")
 COORDINATOR_TYPE = "coordinator"
 DEFAULT_FAN_OUT = 4
 MAX_FAN_OUT = 10_000
 
 
-class TopologyError(ValueError):
+class TopologyError(ValidationError):
     """A topology was asked for with bad arguments (unknown kind, bad fan-out, unknown agent)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("topology", message)
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
+
+from swarm_core._exceptions import SwarmError, ValidationError
 
 MAX_STEPS_DEFAULT = 200
 MAX_PARALLEL_DEFAULT = 8
@@ -39,11 +41,14 @@ _EMBEDDED = re.compile(r"\$\$|\$\{(steps|inputs)\.([A-Za-z0-9_\-]+(?:\.[A-Za-z0-
 _MISSING = object()
 
 
-class WorkflowError(ValueError):
+class WorkflowError(ValidationError):
     """The workflow spec is invalid (names, references, cycles, limits) or cannot be resolved."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__("workflow", message)
 
-class WorkflowStepError(RuntimeError):
+
+class WorkflowStepError(SwarmError):
     """A step failed while running; `step` names it and `run` holds what finished before."""
 
     def __init__(self, step: str, message: str, run: WorkflowRun) -> None:
@@ -379,7 +384,8 @@ async def run_workflow(
 ) -> WorkflowRun:
     """Run every step once its dependencies are done; independent steps run concurrently.
 
-    `execute(step, resolved_params)` does the step's work and returns its output (JSON-able).
+    `execute(step, resolved_params)` does the step's work and returns its output (JSON-able);
+    the step it receives has its `agent` reference resolved too.
     Raises WorkflowStepError (holding the partial run) when a step or its references fail.
     """
     given = dict(inputs or {})
@@ -419,6 +425,8 @@ async def run_workflow(
             run.max_concurrency = max(run.max_concurrency, running)
             try:
                 params = resolve(step.params, outputs, given)
+                if step.agent is not None and "$" in step.agent:
+                    step = replace(step, agent=str(resolve(step.agent, outputs, given)))
                 result = await execute(step, params)
             except Exception as exc:
                 rec.status = "failed"

@@ -13,11 +13,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from swarm_core._exceptions import ValidationError
+
 DEFAULT_BIT_FAIL_LIMIT = 0.35
 
 
-class MetricsError(ValueError):
+class MetricsError(ValidationError):
     """Arrays handed to a metric have the wrong shape or contain non-finite values."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("data", message)
 
 
 def as_matrix(values: ArrayLike, field: str) -> NDArray[np.float64]:

@@ -191,3 +191,24 @@ def test_bad_reference_at_run_time_fails_the_step() -> None:
     )
     with pytest.raises(WorkflowStepError, match="step 'b' failed: cannot resolve"):
         anyio.run(run_workflow, wf, None, execute)
+
+
+def test_agent_reference_is_resolved_before_the_step_runs() -> None:
+    seen: dict[str, str | None] = {}
+
+    async def execute(step, params):
+        seen[step.name] = step.agent
+        return {"agent_id": "agent-7"} if step.name == "spawn" else {}
+
+    wf = parse_workflow(
+        {
+            "steps": [
+                {"name": "spawn", "uses": "x"},
+                {"name": "work", "uses": "x", "agent": "$steps.spawn.agent_id"},
+                {"name": "fixed", "uses": "x", "agent": "agent-1"},
+            ]
+        }
+    )
+    assert wf.step("work").depends_on == ("spawn",)
+    anyio.run(run_workflow, wf, None, execute)
+    assert seen == {"spawn": None, "work": "agent-7", "fixed": "agent-1"}

@@ -1,0 +1,338 @@
+"""neural-processor agents: train, predict and evaluate `neural` networks, in worker threads.
+
+train payload (all optional except data):
+    data             inline {"inputs": [[...]], "outputs": [[...]]} or a FANN .data path
+    algorithm        rprop | quickprop | batch | incremental | sarprop | cascade   (rprop)
+    layers           hidden layer sizes, e.g. [8] or [16, 8]; cascade starts from none and grows
+    activation       hidden activation (sigmoid_symmetric); output_activation (sigmoid)
+    epochs           maximum epochs (500; cascade: maximum hidden neurons added, default 10)
+    desired_error    stop when the training MSE is at or below this (0.0 = run every epoch)
+    learning_rate    for batch / incremental / quickprop (neural's default when absent)
+    validation_split fraction of the samples held out to measure validation MSE (0.0)
+    seed             weight init / split / shuffling seed (None = fresh entropy)
+    split_seed       seed of the validation split only (default: seed), so differently seeded
+                     runs can share one split and compare validation errors
+    init_model_id    continue training from this model's weights (fine-tuning)
+    name             model name
+Progress is reported while training runs (the latest epoch, polled from the event loop so the
+training thread never waits on it); cancellation is checked at every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any
+
+import anyio
+import numpy as np
+
+import neural
+from swarm_core._exceptions import TaskCancelledError, ValidationError
+from swarm_core._work import WorkContext
+from swarm_core.agents import _metrics
+from swarm_core.agents._payload import (
+    get_choice,
+    get_float,
+    get_int,
+    get_int_list,
+    get_opt_str,
+    get_str,
+    need_float,
+    need_int,
+)
+
+ALGORITHMS = ("rprop", "quickprop", "batch", "incremental", "sarprop", "cascade")
+DEFAULT_HIDDEN_ACTIVATION = "sigmoid_symmetric"
+DEFAULT_OUTPUT_ACTIVATION = "sigmoid"
+DEFAULT_EPOCHS = 500
+DEFAULT_CASCADE_NEURONS = 10
+MAX_HIDDEN_LAYERS = 16
+MAX_LAYER_SIZE = 100_000
+MAX_HISTORY_POINTS = 2_000
+PROGRESS_INTERVAL_SECONDS = 0.05
+# predictions this small run on the event loop: a worker-thread hop would cost more than the work
+INLINE_PREDICT_MACS = 200_000
+
+
+def network_summary(net: Any) -> dict[str, Any]:
+    return net.describe()  # type: ignore[no-any-return]
+
+
+def output_threshold(net: Any) -> float:
+    """Midpoint of the output range: 0 for symmetric outputs ([-1, 1]), else 0.5 ([0, 1])."""
+    return 0.0 if bool(np.all(net.output_is_symmetric)) else 0.5
+
+
+def labels_for(net: Any, outputs: np.ndarray) -> list[int]:
+    return [int(v) for v in _metrics.class_indices(outputs, output_threshold(net))]
+
+
+class _Progress:
+    """The latest epoch report, written by the training thread, read by the progress poller."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.epoch = 0
+        self.mse = math.nan
+        self.reports = 0
+
+
+def _history(mse: list[float], bit_fail: list[int], epochs: int) -> dict[str, Any]:
+    """The measured per-epoch MSE / bit-fail, thinned to at most MAX_HISTORY_POINTS evenly
+    spaced epochs (always keeping the first and the last)."""
+    n = len(mse)
+    if n <= MAX_HISTORY_POINTS:
+        idx = list(range(n))
+    else:
+        idx = sorted(set(np.linspace(0, n - 1, MAX_HISTORY_POINTS).round().astype(int).tolist()))
+    # for cascade the points are reports, not epochs: scale their positions to the epoch count
+    scale = epochs / n if n else 0.0
+    return {
+        "epochs_total": epochs,
+        "points": n,
+        "downsampled": len(idx) < n,
+        "epoch": [round((i + 1) * scale) for i in idx],
+        "mse": [float(mse[i]) for i in idx],
+        "bit_fail": [int(bit_fail[i]) for i in idx],
+    }
+
+
+def _as_inline(data: Any) -> dict[str, list[list[float]]]:
+    return {
+        "inputs": np.asarray(data.inputs).tolist(),
+        "outputs": np.asarray(data.outputs).tolist(),
+    }
+
+
+async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
+    if "data" not in payload:
+        raise ValidationError(
+            "data", "data is required: inline {inputs, outputs} or a FANN .data path"
+        )
+    cfg = ctx.config
+    algorithm = get_choice(payload, "algorithm", "rprop", ALGORITHMS)
+    hidden = get_int_list(payload, "layers", [], 1, MAX_LAYER_SIZE, max_len=MAX_HIDDEN_LAYERS)
+    hidden_act = get_choice(payload, "activation", DEFAULT_HIDDEN_ACTIVATION, neural.ACTIVATIONS)
+    output_act = get_choice(
+        payload, "output_activation", DEFAULT_OUTPUT_ACTIVATION, neural.ACTIVATIONS
+    )
+    default_epochs = DEFAULT_CASCADE_NEURONS if algorithm == "cascade" else DEFAULT_EPOCHS
+    epochs = need_int(payload, "epochs", default_epochs, 1, cfg.max_epochs)
+    desired_error = need_float(payload, "desired_error", 0.0, 0.0, 1e6)
+    learning_rate = get_float(payload, "learning_rate", None, 0.0, 100.0, lo_open=True)
+    validation_split = need_float(payload, "validation_split", 0.0, 0.0, 0.9)
+    seed = get_int(payload, "seed", None, 0, 2**63 - 1)
+    split_seed = get_int(payload, "split_seed", seed, 0, 2**63 - 1)
+    max_seconds = need_float(
+        payload, "max_seconds", cfg.max_train_seconds, 0.0, cfg.max_train_seconds, lo_open=True
+    )
+    init_model_id = get_opt_str(payload, "init_model_id", max_len=200)
+    name = get_opt_str(payload, "name", max_len=cfg.max_name_length)
+
+    data = await ctx.load_data(payload["data"])
+    if validation_split > 0:
+        train_data, valid_data = data.split(1.0 - validation_split, seed=split_seed)
+        if len(valid_data) == 0 or len(train_data) == 0:
+            raise ValidationError(
+                "validation_split",
+                f"validation_split {validation_split} leaves an empty part of {len(data)} samples",
+            )
+    else:
+        train_data, valid_data = data, None
+
+    n_in, n_out = int(data.n_inputs), int(data.n_outputs)
+    if init_model_id is not None:
+        base, _ = await ctx.load_model(init_model_id)
+        if (base.n_inputs, base.n_outputs) != (n_in, n_out):
+            raise ValidationError(
+                "init_model_id",
+                f"model {init_model_id} has {base.n_inputs} inputs / {base.n_outputs} outputs, "
+                f"the data has {n_in} / {n_out}",
+            )
+        net = base.copy()  # the cached network is shared: never train it in place
+        if algorithm == "cascade" and not net.is_shortcut:
+            raise ValidationError(
+                "init_model_id", "cascade can only continue a cascade (shortcut) model"
+            )
+    elif algorithm == "cascade":
+        net = neural.Network.shortcut(
+            [n_in, n_out], hidden_activation=hidden_act, output_activation=output_act, seed=seed
+        )
+    else:
+        net = neural.Network.standard(
+            [n_in, *(hidden or [max(2, 2 * n_in)]), n_out],
+            hidden_activation=hidden_act,
+            output_activation=output_act,
+            seed=seed,
+        )
+    if net.n_connections > cfg.max_network_weights:
+        raise ValidationError(
+            "layers",
+            f"network would have {net.n_connections} weights; the limit is {cfg.max_network_weights}",
+        )
+
+    progress = _Progress()
+    cancel = ctx.cancel_event
+    task_id = ctx.task.id
+
+    def on_epoch(report: Any) -> None:
+        if cancel.is_set():
+            raise TaskCancelledError(f"task {task_id} was cancelled during epoch {report.epoch}")
+        with progress.lock:
+            progress.epoch = int(report.epoch)
+            progress.mse = float(report.mse)
+
+    def work() -> Any:
+        if algorithm == "cascade":
+            config = neural.CascadeConfig(
+                max_neurons=epochs, desired_error=desired_error, seed=seed, time_limit=max_seconds
+            )
+            return neural.cascade_train(net, train_data, config, callback=on_epoch)
+        kwargs: dict[str, Any] = {}
+        if learning_rate is not None:
+            kwargs["learning_rate"] = learning_rate
+        config = neural.TrainConfig(
+            algorithm=algorithm,
+            max_epochs=epochs,
+            desired_error=desired_error,
+            seed=seed,
+            max_seconds=max_seconds,
+            **kwargs,
+        )
+        return neural.train(net, train_data, config, callback=on_epoch)
+
+    async def poll_progress() -> None:
+        last = -1
+        while True:
+            await anyio.sleep(PROGRESS_INTERVAL_SECONDS)
+            with progress.lock:
+                epoch, mse = progress.epoch, progress.mse
+            if epoch != last:
+                last = epoch
+                frac = min(0.99, epoch / epochs) if algorithm != "cascade" else 0.5
+                await ctx.report_progress(frac, f"epoch {epoch}: mse {mse:.6g}")
+
+    t_start = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(poll_progress)
+        try:
+            trained = await ctx.run_cpu(work)
+        finally:
+            tg.cancel_scope.cancel()
+    train_seconds = time.perf_counter() - t_start
+
+    train_eval = neural.evaluate(net, train_data)
+    metrics: dict[str, Any] = {
+        "train_mse": float(train_eval.mse),
+        "train_bit_fail": int(train_eval.bit_fail),
+        "epochs_run": int(trained.epochs),
+        "train_seconds": round(train_seconds, 6),
+        "n_train": len(train_data),
+        "n_validation": 0 if valid_data is None else len(valid_data),
+        "stop_reason": str(trained.stop_reason),
+    }
+    if algorithm == "cascade":
+        metrics["hidden_added"] = int(trained.hidden_added)
+    if valid_data is not None:
+        ve = neural.evaluate(net, valid_data)
+        metrics["validation_mse"] = float(ve.mse)
+        metrics["validation_bit_fail"] = int(ve.bit_fail)
+    is_classifier = _metrics.looks_like_classification(np.asarray(data.outputs))
+    if is_classifier:
+        metrics["train_error_pct"] = float(train_eval.error_pct)
+        if valid_data is not None:
+            metrics["validation_error_pct"] = float(ve.error_pct)
+    history = _history(list(trained.mse), list(trained.bit_fail), int(trained.epochs))
+    desc = net.describe()
+    model_id = await ctx.save_model(
+        net,
+        {
+            "name": name or f"{algorithm}-{'x'.join(map(str, desc['layers']))}",
+            "layers": desc["layers"],
+            "activations": [a if isinstance(a, str) else "mixed" for a in desc["activations"]],
+            "algorithm": algorithm,
+            "metrics": metrics,
+            "history": history,
+            "is_classifier": is_classifier,
+            "parent_model_id": init_model_id,
+            "seed": seed,
+        },
+    )
+    await ctx.report_progress(1.0, f"trained {model_id}: train mse {metrics['train_mse']:.6g}")
+    return {
+        "model_id": model_id,
+        "agent_id": ctx.agent.id if ctx.agent else None,
+        "algorithm": algorithm,
+        "layers": desc["layers"],
+        "seed": seed,
+        "init_model_id": init_model_id,
+        "is_classifier": is_classifier,
+        **metrics,
+        "final_mse": float(trained.mse[-1]) if trained.mse else float(train_eval.mse),
+        "history": history,
+    }
+
+
+async def predict(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
+    model_id = get_str(payload, "model_id", max_len=200)
+    if "inputs" not in payload:
+        raise ValidationError("inputs", "inputs is required: a list of rows (or one row)")
+    net, meta = await ctx.load_model(model_id)
+    x = _inputs_matrix(payload["inputs"], net.n_inputs, ctx.config.max_dataset_samples)
+    if x.shape[0] * net.n_connections <= INLINE_PREDICT_MACS:
+        y = net.predict(x)
+    else:
+        y = await ctx.run_cpu(net.predict, x)
+    is_classifier = bool(meta.get("is_classifier"))
+    return {
+        "model_id": model_id,
+        "outputs": np.asarray(y, dtype=np.float64).tolist(),
+        "labels": labels_for(net, y) if is_classifier else None,
+    }
+
+
+def _inputs_matrix(raw: Any, n_inputs: int, max_rows: int) -> np.ndarray:
+    try:
+        x = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValidationError("inputs", "inputs must be numbers: a row or a list of rows") from None
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[1] != n_inputs:
+        raise ValidationError(
+            "inputs", f"inputs must be rows of {n_inputs} numbers, got shape {list(x.shape)}"
+        )
+    if x.shape[0] > max_rows:
+        raise ValidationError("inputs", f"{x.shape[0]} rows; the limit is {max_rows}")
+    if not np.isfinite(x).all():
+        raise ValidationError("inputs", "inputs contain NaN or infinity")
+    return x
+
+
+async def evaluate(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
+    model_id = get_str(payload, "model_id", max_len=200)
+    if "data" not in payload:
+        raise ValidationError(
+            "data", "data is required: inline {inputs, outputs} or a FANN .data path"
+        )
+    net, meta = await ctx.load_model(model_id)
+    data = await ctx.load_data(payload["data"])
+    if (int(data.n_inputs), int(data.n_outputs)) != (net.n_inputs, net.n_outputs):
+        raise ValidationError(
+            "data",
+            f"model {model_id} takes {net.n_inputs} inputs / {net.n_outputs} outputs, "
+            f"the data has {data.n_inputs} / {data.n_outputs}",
+        )
+    ev = await ctx.run_cpu(neural.evaluate, net, data)
+    out: dict[str, Any] = {
+        "model_id": model_id,
+        "n_samples": len(data),
+        "mse": float(ev.mse),
+        "bit_fail": int(ev.bit_fail),
+    }
+    if meta.get("is_classifier"):
+        out["error_pct"] = float(ev.error_pct)
+        out["confusion_matrix"] = np.asarray(ev.confusion).tolist()
+    return out
