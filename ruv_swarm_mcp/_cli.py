@@ -45,6 +45,19 @@ def _build_parser() -> argparse.ArgumentParser:
         "mandatory when binding a non-loopback address",
     )
     parser.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="HOST[:PORT]",
+        help="extra Host header value accepted on HTTP (repeatable; DNS-rebinding protection "
+        "stays on; e.g. myhost.lan:8765 or myhost.lan:*)",
+    )
+    parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="extra Origin header value accepted on HTTP (repeatable, e.g. https://app.example)",
+    )
+    parser.add_argument(
         "--db",
         default=os.environ.get("RUV_SWARM_DB"),
         help="SQLite path, ':memory:' or any SQLAlchemy URL (env RUV_SWARM_DB; "

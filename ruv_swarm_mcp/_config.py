@@ -1,10 +1,24 @@
-"""Server settings gathered from the command line and the environment."""
+"""Server settings gathered from the command line and the environment, each limit explicit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ruv_swarm_mcp._exceptions import ConfigError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+TRANSPORTS = ("stdio", "sse", "http")
+PROFILES = ("default", "ruv-swarm")
+CLIENT_LOG_LEVELS = (
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+)
 
 
 @dataclass(frozen=True)
@@ -16,6 +30,50 @@ class ServerConfig:
     db: str | None = None
     profile: str = "default"
     log_level: str = "WARNING"
+    # Extra Host / Origin header values accepted on HTTP transports (DNS-rebinding protection).
+    allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Level of the tool-side log messages sent to a client that never called logging/setLevel.
+    client_log_level: str = "info"
+    # How long the longest tool call may block before answering with a task id instead.
+    max_wait_seconds: float = 600.0
+    # On stdin EOF, how long in-flight requests may still finish and be answered.
+    drain_seconds: float = 1.5
+    max_request_body_bytes: int = 4 * 1024 * 1024
+    max_http_sessions: int = 1000
+    session_idle_timeout_seconds: float = 1800.0
+
+    def __post_init__(self) -> None:
+        if self.transport not in TRANSPORTS:
+            raise ConfigError(f"transport must be one of {TRANSPORTS}, got {self.transport!r}")
+        if self.profile not in PROFILES:
+            raise ConfigError(f"profile must be one of {PROFILES}, got {self.profile!r}")
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port must be in 1..65535, got {self.port}")
+        if self.client_log_level not in CLIENT_LOG_LEVELS:
+            raise ConfigError(
+                f"client_log_level must be one of {CLIENT_LOG_LEVELS}, got {self.client_log_level!r}"
+            )
+        if not 0 < self.max_wait_seconds <= 86_400:
+            raise ConfigError(
+                f"max_wait_seconds must be in (0, 86400], got {self.max_wait_seconds}"
+            )
+        if not 0 <= self.drain_seconds <= 60:
+            raise ConfigError(f"drain_seconds must be in [0, 60], got {self.drain_seconds}")
+        if not 1024 <= self.max_request_body_bytes <= 1 << 30:
+            raise ConfigError(
+                f"max_request_body_bytes must be in [1024, 1 GiB], got {self.max_request_body_bytes}"
+            )
+        if not 1 <= self.max_http_sessions <= 1_000_000:
+            raise ConfigError(
+                f"max_http_sessions must be in 1..1000000, got {self.max_http_sessions}"
+            )
+        if self.token is not None and len(self.token) < 16:
+            raise ConfigError("token must be at least 16 characters long")
+        if self.transport != "stdio" and not self.is_loopback and not self.token:
+            raise ConfigError(
+                f"binding {self.host} needs a bearer token: pass --token or set RUV_SWARM_TOKEN"
+            )
 
     @property
     def is_loopback(self) -> bool:

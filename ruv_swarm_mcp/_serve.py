@@ -1,11 +1,27 @@
-"""Run the server on the chosen transport."""
+"""Run the server on the chosen transport and shut it down cleanly.
+
+Shutdown paths: stdin EOF (stdio) lets in-flight requests finish for up to
+``config.drain_seconds`` before the SDK cancels what is left; SIGTERM / SIGINT cancel the serving
+task. Either way the lifespan closes the engine (shielded), which marks running tasks
+``interrupted`` in the store.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import os
+import signal
+import sys
+import threading
+from types import TracebackType
+from typing import Any
+
+import anyio
 
 from ruv_swarm_mcp._config import ServerConfig
+from ruv_swarm_mcp._exceptions import ConfigError
 
 log = logging.getLogger("ruv_swarm_mcp")
 
@@ -15,30 +31,167 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         transport=args.transport,
         host=args.host,
         port=args.port,
-        token=args.token,
+        token=args.token or None,
         db=args.db,
         profile=args.profile,
         log_level=args.log_level,
+        allowed_hosts=tuple(args.allowed_host or ()),
+        allowed_origins=tuple(args.allowed_origin or ()),
     )
 
 
 def serve(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
-    if config.transport != "stdio" and not config.is_loopback and not config.token:
-        log.error(
-            "binding %s needs a bearer token: pass --token or set RUV_SWARM_TOKEN", config.host
-        )
+    try:
+        config = config_from_args(args)
+    except ConfigError as exc:
+        log.error("%s", exc)
         return 2
-
-    import anyio
-
-    from ruv_swarm_mcp._server import build_server
-
-    server = build_server(config)
     if config.transport == "stdio":
-        anyio.run(server.run_stdio_async)
-    elif config.transport == "sse":
-        anyio.run(lambda: server.run_sse_async(host=config.host, port=config.port))
+        anyio.run(_serve_stdio, config)
     else:
-        anyio.run(lambda: server.run_streamable_http_async(host=config.host, port=config.port))
+        anyio.run(_serve_http, config)
     return 0
+
+
+class _DrainOnEOF:
+    """A read stream that, at EOF, holds the EOF back until in-flight requests have answered."""
+
+    def __init__(self, inner: Any, state: Any, grace_seconds: float) -> None:
+        self._inner = inner
+        self._state = state
+        self._grace = grace_seconds
+
+    @property
+    def last_context(self) -> Any:
+        return getattr(self._inner, "last_context", None)
+
+    async def _drain(self) -> None:
+        with anyio.move_on_after(self._grace):
+            while self._state.in_flight > 0:
+                await anyio.sleep(0.01)
+
+    async def receive(self) -> Any:
+        try:
+            return await self._inner.receive()
+        except anyio.EndOfStream:
+            await self._drain()
+            raise
+
+    def __aiter__(self) -> _DrainOnEOF:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> _DrainOnEOF:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class _StdinLines:
+    """stdin lines read by a daemon thread, so that shutdown never waits on a blocked read.
+
+    The SDK's default reader blocks in an anyio worker thread that cancellation (and interpreter
+    exit) must wait for, so SIGTERM would hang until the client wrote another line.
+    """
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._send, self._receive = anyio.create_memory_object_stream[str](16)
+        threading.Thread(target=self._pump, name="ruv-swarm-stdin", daemon=True).start()
+
+    def _pump(self) -> None:
+        # Raw os.read on fd 0: a thread blocked inside sys.stdin.buffer would hold its lock and
+        # abort the interpreter at exit.
+        fd = sys.stdin.fileno()
+        pending = b""
+        try:
+            while chunk := os.read(fd, 1 << 16):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    line = raw.decode("utf-8", "replace")
+                    # Waiting on the future keeps backpressure: at most 16 lines are buffered.
+                    asyncio.run_coroutine_threadsafe(self._send.send(line), self._loop).result()
+            if pending:
+                line = pending.decode("utf-8", "replace")
+                asyncio.run_coroutine_threadsafe(self._send.send(line), self._loop).result()
+            asyncio.run_coroutine_threadsafe(self._send.aclose(), self._loop).result()
+        except (OSError, RuntimeError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass  # the loop or the reader is gone: the server is shutting down
+
+    def __aiter__(self) -> _StdinLines:
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            return await self._receive.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+
+async def _cancel_on_signal(scope: anyio.CancelScope) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("received signal %d, shutting down", signum)
+            scope.cancel()
+            return
+
+
+async def _serve_stdio(config: ServerConfig) -> None:
+    from mcp.server.stdio import stdio_server
+
+    from ruv_swarm_mcp._server import build_app
+
+    server, state = build_app(config)
+    low = server._lowlevel_server  # run() with our own read stream needs the low-level server
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_cancel_on_signal, tg.cancel_scope)
+        async with stdio_server(stdin=_StdinLines()) as (read_stream, write_stream):  # type: ignore[arg-type]
+            await low.run(
+                _DrainOnEOF(read_stream, state, config.drain_seconds),  # type: ignore[arg-type]
+                write_stream,
+                low.create_initialization_options(),
+            )
+        tg.cancel_scope.cancel()
+
+
+async def _serve_http(config: ServerConfig) -> None:
+    import uvicorn
+
+    from ruv_swarm_mcp._http import build_http_app
+    from ruv_swarm_mcp._server import build_app
+
+    server, state = build_app(config)
+    app = build_http_app(server, config)
+    uv_config = uvicorn.Config(
+        app,
+        host=config.host,
+        port=config.port,
+        log_config=None,
+        access_log=False,
+        log_level=config.log_level.lower(),
+        timeout_graceful_shutdown=3,
+        lifespan="on",
+    )
+    # uvicorn re-raises the signal it caught once it has stopped; a Python-level handler makes
+    # that re-raise harmless so the engine below still closes before the process exits.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
+    async with state.engine.running_scope():
+        state.engine.warm_up()
+        await uvicorn.Server(uv_config).serve()
+    print(f"ruv-swarm-mcp stopped serving {config.transport}", file=sys.stderr)

@@ -2,61 +2,64 @@
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
-from mcp.server.mcpserver import Context, MCPServer
-from pydantic import BaseModel
+from mcp.server.mcpserver import MCPServer
 
+from ruv_swarm_mcp import _protocol
 from ruv_swarm_mcp._config import ServerConfig
+from ruv_swarm_mcp._engine import EngineHolder
+from ruv_swarm_mcp._state import AppState
 from ruv_swarm_mcp._version import __version__
 
 INSTRUCTIONS = (
-    "ruv-swarm-mcp runs a real in-process swarm engine. Every figure it returns is measured "
-    "from work it actually did."
+    "ruv-swarm-mcp runs a real in-process swarm engine: swarms of typed agents, tasks run "
+    "through strategies (sequential, parallel, divergent, convergent, cascade, mesh), neural "
+    "networks trained with RPROP/Quickprop/Cascade-Correlation, a persistent memory and a "
+    "full-text knowledge base. Start with swarm_init, then spawn_agent; train/predict for "
+    "models; orchestrate for multi-agent tasks. Every figure returned is measured from work "
+    "actually done. Long tasks return a task id: poll task_status / task_result."
 )
 
 
-@dataclass
-class AppState:
-    config: ServerConfig
-    started_monotonic: float = field(default_factory=time.monotonic)
-
-
-class ServerInfo(BaseModel):
-    name: str
-    version: str
-    pid: int
-    uptime_seconds: float
-    transport: str
-    profile: str
-
-
-def build_server(config: ServerConfig | None = None) -> MCPServer[AppState]:
+def build_app(
+    config: ServerConfig | None = None, engine: EngineHolder | None = None
+) -> tuple[MCPServer[AppState], AppState]:
+    """The server and its shared state; HTTP serving passes an engine holder it keeps open."""
     cfg = config or ServerConfig()
+    holder = engine or EngineHolder(cfg)
+    state = AppState(config=cfg, engine=holder)
+    server: MCPServer[AppState]
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        yield AppState(config=cfg)
+        # SSE enters this once per connection; the holder (engine + pump) is shared and only
+        # the first entry, or the HTTP serve loop that owns it, runs it.
+        async with holder.running_scope():
+            yield state
 
-    server: MCPServer[AppState] = MCPServer(
-        "ruv-swarm-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan
+    server = MCPServer(
+        "ruv-swarm-mcp",
+        title="ruv-swarm",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        log_level=cfg.log_level.upper(),  # type: ignore[arg-type]
     )
+    fan_out = _protocol.ChangeFanOut(server, state)
+    holder.add_change_listener(fan_out.on_change)
+    holder.add_background(fan_out.pump)
+    _protocol.install(server, state)
 
-    @server.tool(title="Server information")
-    async def server_info(ctx: Context[AppState]) -> ServerInfo:
-        """Report this server's version, process id, uptime, transport and tool profile."""
-        state: AppState = ctx.request_context.lifespan_context
-        return ServerInfo(
-            name="ruv-swarm-mcp",
-            version=__version__,
-            pid=os.getpid(),
-            uptime_seconds=round(time.monotonic() - state.started_monotonic, 6),
-            transport=state.config.transport,
-            profile=state.config.profile,
-        )
+    from ruv_swarm_mcp import _prompts, _resources, _tools
 
-    return server
+    _tools.register(server, cfg)
+    _resources.register(server, state)
+    _prompts.register(server)
+    return server, state
+
+
+def build_server(config: ServerConfig | None = None) -> MCPServer[AppState]:
+    """Build the ruv-swarm MCP server (tools, resources, prompts) for ``config``."""
+    return build_app(config)[0]

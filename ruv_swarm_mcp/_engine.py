@@ -1,0 +1,157 @@
+"""One swarm engine per process, opened off the handshake path and closed exactly once.
+
+The `mcp` SDK enters the server lifespan once per stdio process and once per streamable-HTTP
+app, but once per *connection* on SSE; the engine must outlive all of them. An
+:class:`EngineHolder` therefore owns the engine in a dedicated task (anyio context managers must
+be exited by the task that entered them) and hands it out to any number of connections.
+
+Importing swarm_core pulls numpy, numba and SQLAlchemy (~1 s), so it happens in a worker thread
+after the first request has been answered: `initialize` never waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from ruv_swarm_mcp._config import ServerConfig
+from ruv_swarm_mcp._exceptions import EngineUnavailableError
+
+log = logging.getLogger("ruv_swarm_mcp")
+
+# Bounded so that a wedged engine close cannot keep a terminated server alive.
+CLOSE_TIMEOUT_SECONDS = 10.0
+
+ChangeListener = Callable[[str, str], None]
+
+
+class EngineHolder:
+    def __init__(self, config: ServerConfig) -> None:
+        self._config = config
+        self._engine: Any = None
+        self._error: BaseException | None = None
+        self._ready = anyio.Event()
+        self._start = anyio.Event()
+        self._stop = anyio.Event()
+        self._closed = anyio.Event()
+        self._running = False
+        self._listeners: list[ChangeListener] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def engine_if_open(self) -> Any:
+        return self._engine
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+
+    def add_background(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``fn`` for as long as the holder runs (e.g. the change-notification pump)."""
+        self._background.append(fn)
+
+    def warm_up(self) -> None:
+        """Ask for the engine to be opened in the background (idempotent, never blocks)."""
+        self._start.set()
+
+    async def get(self) -> Any:
+        """The open engine; opens it on first use and waits for it."""
+        if self._engine is not None:
+            return self._engine
+        if not self._running:
+            raise EngineUnavailableError("the swarm engine is not running (server shutting down)")
+        self._start.set()
+        await self._ready.wait()
+        if self._engine is None:
+            raise EngineUnavailableError(f"the swarm engine failed to open: {self._error!r}")
+        return self._engine
+
+    @asynccontextmanager
+    async def running_scope(self) -> AsyncIterator[EngineHolder]:
+        """Keep the owner task alive for the duration of the block; close the engine after it."""
+        if self._running:
+            yield self
+            return
+        self._running = True
+        self._loop = asyncio.get_running_loop()
+        # Events are single-use; an in-process server may be served more than once.
+        self._ready, self._stop, self._closed = anyio.Event(), anyio.Event(), anyio.Event()
+        self._start = anyio.Event()
+        self._error = None
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._own)
+                for fn in self._background:
+                    tg.start_soon(fn)
+                try:
+                    yield self
+                finally:
+                    self._stop.set()
+                    self._start.set()
+                    # Background helpers have no shutdown work; the engine owner closes itself.
+                    await self._wait_owner_then_cancel(tg)
+        finally:
+            self._running = False
+
+    async def _wait_owner_then_cancel(self, tg: anyio.abc.TaskGroup) -> None:
+        with anyio.CancelScope(shield=True):
+            await self._closed.wait()
+        tg.cancel_scope.cancel()
+
+    async def _own(self) -> None:
+        unsubscribe: object = None
+        try:
+            await self._start.wait()
+            if self._stop.is_set():
+                return
+            swarm_core = await anyio.to_thread.run_sync(importlib.import_module, "swarm_core")
+            engine_config = swarm_core.EngineConfig(db=self._config.db)
+            opener = swarm_core.Engine.open(engine_config)
+            engine = await opener.__aenter__()
+            try:
+                unsubscribe = engine.subscribe(self._on_change)
+                self._engine = engine
+                self._ready.set()
+                log.info("swarm engine open (db=%s)", self._config.db or "default")
+                await self._stop.wait()
+            finally:
+                self._engine = None
+                # Closing marks running tasks interrupted and flushes the store; shielded so
+                # that the cancellation delivered by SIGTERM cannot skip it, bounded so that a
+                # wedged close cannot keep the process alive.
+                with anyio.move_on_after(CLOSE_TIMEOUT_SECONDS, shield=True):
+                    if callable(unsubscribe):
+                        unsubscribe()
+                    await opener.__aexit__(None, None, None)
+        except Exception as exc:
+            self._error = exc
+            log.exception("the swarm engine failed to open")
+        finally:
+            self._ready.set()
+            self._closed.set()
+
+    def _on_change(self, kind: str, subject_id: str) -> None:
+        # The engine may report from a worker thread; listeners run on the event loop.
+        loop = self._loop
+        if loop is None:
+            return
+        for listener in self._listeners:
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                listener(kind, subject_id)
+            else:
+                loop.call_soon_threadsafe(listener, kind, subject_id)

@@ -1,0 +1,252 @@
+"""Typed tool results (they become each tool's outputSchema) and the wire vocabularies.
+
+The vocabularies repeat swarm_core's StrEnum values as Literals so the inputSchema shows them
+without importing the engine (and numpy, SQLAlchemy...) before the handshake;
+tests/mcp/test_vocabulary.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+TopologyName = Literal["mesh", "hierarchical", "ring", "star"]
+StrategyName = Literal["sequential", "parallel", "divergent", "convergent", "cascade", "mesh"]
+AgentTypeName = Literal[
+    "neural-processor",
+    "researcher",
+    "coordinator",
+    "analyst",
+    "optimizer",
+    "external",
+    "coder",
+    "tester",
+    "reviewer",
+    "documenter",
+]
+AgentStatusName = Literal["idle", "busy", "terminated"]
+TaskStatusName = Literal[
+    "pending", "assigned", "running", "completed", "failed", "cancelled", "interrupted"
+]
+TaskKindName = Literal[
+    "train",
+    "predict",
+    "evaluate",
+    "search",
+    "ingest",
+    "workflow",
+    "optimize",
+    "external",
+    "orchestrate",
+]
+AlgorithmName = Literal["rprop", "quickprop", "batch", "incremental", "sarprop", "cascade"]
+ActivationName = Literal[
+    "sigmoid",
+    "sigmoid_symmetric",
+    "tanh",
+    "linear",
+    "relu",
+    "leaky_relu",
+    "gaussian",
+    "elliot",
+    "elliot_symmetric",
+]
+ModelFormat = Literal["native", "fann"]
+FINAL_TASK_STATES = frozenset({"completed", "failed", "cancelled", "interrupted"})
+
+
+class _Out(BaseModel):
+    model_config = {"extra": "ignore"}
+
+
+class SwarmOut(_Out):
+    id: str
+    name: str
+    topology: TopologyName
+    strategy: StrategyName
+    max_agents: int
+    created_at: float
+
+
+class SwarmStatusOut(_Out):
+    swarm: SwarmOut
+    agents_total: int
+    agents_by_status: dict[str, int]
+    agents_by_type: dict[str, int]
+    tasks_by_status: dict[str, int]
+    models: int
+    documents: int
+    memory_entries: int
+    topology: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentOut(_Out):
+    id: str
+    swarm_id: str
+    type: str
+    role: str
+    name: str
+    capabilities: list[str] = Field(default_factory=list)
+    cognitive_pattern: str | None = None
+    status: AgentStatusName
+    created_at: float
+    terminated_at: float | None = None
+    tasks_completed: int = 0
+    tasks_failed: int = 0
+    current_task_id: str | None = None
+
+
+class AgentList(_Out):
+    agents: list[AgentOut]
+    count: int = Field(description="number of agents in this page")
+    offset: int
+    limit: int
+
+
+class TaskOut(_Out):
+    id: str
+    swarm_id: str
+    kind: str
+    status: TaskStatusName
+    priority: int = 0
+    strategy: str | None = None
+    agent_ids: list[str] = Field(default_factory=list)
+    parent_id: str | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_ms: float | None = None
+    progress: float = 0.0
+    progress_message: str | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    done: bool = Field(description="true once the task reached a final state")
+
+
+class TrainOut(_Out):
+    task_id: str
+    status: TaskStatusName
+    model_id: str | None = None
+    epochs_run: int | None = None
+    final_mse: float | None = None
+    history: dict[str, Any] = Field(
+        default_factory=dict, description="measured training history (epochs, mse, ...)"
+    )
+    duration_ms: float | None = None
+    error: str | None = None
+
+
+class PredictOut(_Out):
+    model_id: str
+    outputs: list[list[float]]
+    labels: list[int] | None = Field(
+        default=None, description="predicted class index per row (classifiers only)"
+    )
+
+
+class EvaluateOut(_Out):
+    model_id: str
+    metrics: dict[str, Any]
+
+
+class ModelOut(_Out):
+    id: str
+    swarm_id: str
+    agent_id: str | None = None
+    task_id: str | None = None
+    name: str
+    layers: list[int]
+    activations: list[str] = Field(default_factory=list)
+    algorithm: str | None = None
+    created_at: float
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    is_classifier: bool = False
+    n_inputs: int
+    n_outputs: int
+    size_bytes: int = 0
+
+
+class ModelExportOut(_Out):
+    model_id: str
+    format: ModelFormat
+    encoding: Literal["utf-8", "base64"]
+    content: str
+    size_bytes: int
+
+
+class MemoryEntryOut(_Out):
+    namespace: str
+    key: str
+    value: Any
+    swarm_id: str | None = None
+    created_at: float
+    updated_at: float
+    expires_at: float | None = None
+
+
+class MemoryGetOut(_Out):
+    found: bool
+    entry: MemoryEntryOut | None = None
+
+
+class MemoryListOut(_Out):
+    entries: list[MemoryEntryOut]
+    count: int
+
+
+class KnowledgeAddOut(_Out):
+    doc_id: str
+    swarm_id: str
+
+
+class DocumentHitOut(_Out):
+    doc_id: str
+    title: str
+    score: float
+    snippet: str
+
+
+class KnowledgeSearchOut(_Out):
+    query: str
+    hits: list[DocumentHitOut]
+
+
+class EventOut(_Out):
+    id: int
+    ts: float
+    swarm_id: str | None = None
+    kind: str
+    subject_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventsOut(_Out):
+    events: list[EventOut]
+    last_id: int = Field(description="pass as since_id to get only newer events")
+
+
+class ServerInfoOut(_Out):
+    name: str
+    version: str
+    pid: int
+    uptime_seconds: float
+    transport: str
+    profile: str
+    engine_open: bool
+
+
+def dump(obj: Any) -> dict[str, Any]:
+    """An engine record (pydantic model or dict) as plain JSON data."""
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if isinstance(obj, dict):
+        return obj
+    raise TypeError(f"cannot shape {type(obj).__name__} as a tool result")
+
+
+def task_out(task: Any) -> TaskOut:
+    data = dump(task)
+    data.pop("payload", None)
+    return TaskOut(**data, done=data["status"] in FINAL_TASK_STATES)

@@ -1,0 +1,41 @@
+"""Prompts for common workflows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
+
+def train_classifier(dataset_path: str, hidden: str = "16", target_error: str = "0.01") -> str:
+    """Train, evaluate and use a classifier on a FANN .data file."""
+    return (
+        f"Train a neural-network classifier on the FANN dataset at {dataset_path}.\n"
+        "1. Call swarm_init (topology star) unless a swarm exists, then spawn_agent with type "
+        "neural-processor.\n"
+        f"2. Call train with data={dataset_path!r}, layers=[{hidden}], algorithm 'rprop', "
+        f"desired_error={target_error}, validation_split=0.2 and progress_every=10.\n"
+        "3. Call evaluate with the returned model_id on the same file and report accuracy and "
+        "the confusion matrix.\n"
+        "4. Call predict on two or three rows and explain the predicted labels.\n"
+        "Report only figures the tools returned."
+    )
+
+
+def research_swarm(question: str, researchers: str = "3") -> str:
+    """Answer a question with a divergent-then-convergent research swarm."""
+    return (
+        f"Answer this question with a research swarm: {question}\n"
+        "1. swarm_init with topology 'hierarchical' and strategy 'divergent'.\n"
+        f"2. spawn_agent {researchers} times with type 'researcher' and once with type "
+        "'coordinator'.\n"
+        "3. If the knowledge base is empty, add relevant documents with knowledge_add.\n"
+        "4. orchestrate the question with strategy 'divergent', then orchestrate again with "
+        "strategy 'convergent' to merge the findings.\n"
+        "5. Present the merged answer with the document titles it rests on."
+    )
+
+
+def register(server: MCPServer[Any]) -> None:
+    server.prompt(title="Train a classifier")(train_classifier)
+    server.prompt(title="Run a research swarm")(research_swarm)

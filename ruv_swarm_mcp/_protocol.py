@@ -1,0 +1,190 @@
+"""Protocol features MCPServer 2.3 leaves to the application, wired on its low-level server.
+
+- ``logging/setLevel``: the level is kept per connection; :func:`client_log` sends tool-side log
+  messages only at or above it (2026-07-28 connections use the per-request opt-in instead,
+  which the SDK enforces).
+- ``resources/subscribe`` / ``unsubscribe``: handshake-era subscriptions per connection; engine
+  change reports become ``notifications/resources/updated`` for the subscribed URIs, and are also
+  published on the SDK's subscription bus for 2026-07-28 ``subscriptions/listen`` streams.
+- A middleware that counts in-flight requests (so stdin EOF can let them finish) and asks for the
+  engine to be opened once the first request has been answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+import anyio
+import mcp_types as t
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp.shared.subscriptions import ResourceUpdated
+
+from ruv_swarm_mcp._state import AppState
+
+log = logging.getLogger("ruv_swarm_mcp")
+
+LEVELS: tuple[str, ...] = (
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+)
+_LEVEL_KEY = "ruv_swarm_log_level"
+_SUBS_KEY = "ruv_swarm_subscriptions"
+
+
+def _connection(session: Any) -> Any:
+    # ServerSession has no public accessor for its Connection in mcp 2.3; the connection is the
+    # only per-client place to keep a level or a subscription set.
+    return getattr(session, "_connection", None)
+
+
+def _level_index(level: str) -> int:
+    return LEVELS.index(level)
+
+
+async def client_log(ctx: Context[Any, Any], level: str, message: str) -> None:
+    """Send a `notifications/message` if this connection's level lets it through."""
+    state: AppState = ctx.request_context.lifespan_context
+    conn = _connection(ctx.request_context.session)
+    wanted = state.config.client_log_level
+    if conn is not None:
+        wanted = conn.state.get(_LEVEL_KEY, wanted)
+    if _level_index(level) < _level_index(wanted):
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await ctx.log(level, message, logger_name="ruv_swarm_mcp")  # type: ignore[arg-type]
+    except Exception:
+        # Log delivery is advisory; a dropped stream must not fail the tool call.
+        log.debug("could not deliver a log message to the client", exc_info=True)
+
+
+async def _set_level(
+    ctx: ServerRequestContext[Any, Any], params: t.SetLevelRequestParams
+) -> t.EmptyResult:
+    conn = _connection(ctx.session)
+    if conn is not None:
+        conn.state[_LEVEL_KEY] = params.level
+    return t.EmptyResult()
+
+
+async def _subscribe(
+    ctx: ServerRequestContext[Any, Any], params: t.SubscribeRequestParams
+) -> t.EmptyResult:
+    state: AppState = ctx.lifespan_context
+    conn = _connection(ctx.session)
+    if conn is None:
+        return t.EmptyResult()
+    uris: set[str] | None = conn.state.get(_SUBS_KEY)
+    if uris is None:
+        uris = set()
+        conn.state[_SUBS_KEY] = uris
+        key = id(conn)
+        state.subscribers[key] = (ctx.session, uris)
+
+        async def _forget() -> None:
+            state.subscribers.pop(key, None)
+
+        conn.exit_stack.push_async_callback(_forget)
+    if len(uris) >= state.max_subscriptions_per_connection:
+        from mcp.shared.exceptions import MCPError
+
+        raise MCPError(
+            code=t.INVALID_PARAMS,
+            message=f"too many subscriptions on this connection (limit {state.max_subscriptions_per_connection})",
+        )
+    uris.add(str(params.uri))
+    state.engine.warm_up()
+    return t.EmptyResult()
+
+
+async def _unsubscribe(
+    ctx: ServerRequestContext[Any, Any], params: t.UnsubscribeRequestParams
+) -> t.EmptyResult:
+    conn = _connection(ctx.session)
+    if conn is not None:
+        uris: set[str] | None = conn.state.get(_SUBS_KEY)
+        if uris is not None:
+            uris.discard(str(params.uri))
+    return t.EmptyResult()
+
+
+def uris_for_change(kind: str, subject_id: str) -> list[str]:
+    """Which resource URIs an engine change report makes stale."""
+    if kind == "task":
+        return [f"swarm://tasks/{subject_id}", "swarm://status"]
+    if kind == "agent":
+        return [f"swarm://agents/{subject_id}", "swarm://agents", "swarm://status"]
+    if kind == "model":
+        return [f"swarm://models/{subject_id}", f"swarm://models/{subject_id}/learning-curve.png"]
+    if kind == "swarm":
+        return ["swarm://status", "swarm://agents"]
+    return ["swarm://status"]
+
+
+class ChangeFanOut:
+    """Turns engine change reports into resource-updated notifications, off the engine's path."""
+
+    def __init__(self, server: MCPServer[Any], state: AppState, buffer: int = 1024) -> None:
+        self._server = server
+        self._state = state
+        self._send, self._receive = anyio.create_memory_object_stream[tuple[str, str]](buffer)
+        self.dropped = 0
+
+    def on_change(self, kind: str, subject_id: str) -> None:
+        try:
+            self._send.send_nowait((kind, subject_id))
+        except anyio.WouldBlock:
+            # A burst larger than the buffer: the client re-reads on the next update anyway.
+            self.dropped += 1
+
+    async def pump(self) -> None:
+        # The receive end is not closed here: an in-process server may be served again.
+        while True:
+            kind, subject_id = await self._receive.receive()
+            await self._deliver(uris_for_change(kind, subject_id))
+
+    async def _deliver(self, uris: Iterable[str]) -> None:
+        bus = self._server._subscriptions  # no public accessor for the bus in mcp 2.3
+        for uri in uris:
+            try:
+                await bus.publish(ResourceUpdated(uri=uri))
+            except Exception:
+                log.debug("subscription bus publish failed", exc_info=True)
+            for session, subscribed in list(self._state.subscribers.values()):
+                if uri in subscribed:
+                    try:
+                        await session.send_resource_updated(uri)
+                    except Exception:
+                        log.debug("could not notify a subscriber of %s", uri, exc_info=True)
+
+
+def install(server: MCPServer[Any], state: AppState) -> None:
+    low = server._lowlevel_server  # the low-level registry has no public accessor in mcp 2.3
+    low.add_request_handler("logging/setLevel", t.SetLevelRequestParams, _set_level)
+    low.add_request_handler("resources/subscribe", t.SubscribeRequestParams, _subscribe)
+    low.add_request_handler("resources/unsubscribe", t.UnsubscribeRequestParams, _unsubscribe)
+
+    async def track(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.request_id is None:
+            return await call_next(ctx)
+        state.in_flight += 1
+        try:
+            return await call_next(ctx)
+        finally:
+            state.in_flight -= 1
+            # Open the engine once the handshake (or first modern request) is answered.
+            state.engine.warm_up()
+
+    server.middleware.append(track)

@@ -1,0 +1,94 @@
+"""Resources (JSON views of the engine's state, a learning-curve PNG) and id completions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp_types import Completion, CompletionArgument, ResourceTemplateReference
+
+from ruv_swarm_mcp._models import dump
+from ruv_swarm_mcp._png import learning_curve_png
+from ruv_swarm_mcp._state import AppState
+from ruv_swarm_mcp._toolkit import describe_engine_error
+
+JSON = "application/json"
+MAX_COMPLETIONS = 100
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+async def _call(state: AppState, method: str, *args: Any, **kwargs: Any) -> Any:
+    engine = await state.get_engine()
+    try:
+        return await getattr(engine, method)(*args, **kwargs)
+    except KeyError as exc:
+        raise ResourceNotFoundError(describe_engine_error(exc)) from exc
+    except Exception as exc:
+        if any(c.__module__.startswith("swarm_core") for c in type(exc).__mro__):
+            raise ResourceError(describe_engine_error(exc)) from exc
+        raise
+
+
+def register(server: MCPServer[Any], state: AppState) -> None:
+    @server.resource("swarm://status", name="swarm-status", mime_type=JSON)
+    async def swarm_status() -> str:
+        """Status of the current (most recent) swarm: agents, tasks, models, memory."""
+        swarm = await _call(state, "resolve_swarm", None)
+        return _json(dump(await _call(state, "swarm_status", swarm.id)))
+
+    @server.resource("swarm://agents", name="agents", mime_type=JSON)
+    async def agents() -> str:
+        """Every agent of the current swarm (up to 1000)."""
+        swarm = await _call(state, "resolve_swarm", None)
+        rows = await _call(state, "query_agents", swarm_id=swarm.id, limit=1000)
+        return _json([dump(a) for a in rows])
+
+    @server.resource("swarm://agents/{agent_id}", name="agent", mime_type=JSON)
+    async def agent(agent_id: str) -> str:
+        """One agent by id."""
+        return _json(dump(await _call(state, "get_agent", agent_id)))
+
+    @server.resource("swarm://tasks/{task_id}", name="task", mime_type=JSON)
+    async def task(task_id: str) -> str:
+        """One task by id, with its progress and result."""
+        return _json(dump(await _call(state, "get_task", task_id)))
+
+    @server.resource("swarm://models/{model_id}", name="model", mime_type=JSON)
+    async def model(model_id: str) -> str:
+        """One model by id: layers, algorithm, metrics and training history."""
+        return _json(dump(await _call(state, "get_model", model_id)))
+
+    @server.resource(
+        "swarm://models/{model_id}/learning-curve.png", name="learning-curve", mime_type="image/png"
+    )
+    async def learning_curve(model_id: str) -> bytes:
+        """The model's measured training (blue) and validation (red) MSE per epoch, log scale."""
+        info = dump(await _call(state, "get_model", model_id))
+        history = info.get("history") or {}
+        series = [history.get("mse") or history.get("train_mse") or []]
+        if history.get("val_mse"):
+            series.append(history["val_mse"])
+        return learning_curve_png(series)
+
+    @server.completion()
+    async def complete(ref: Any, argument: CompletionArgument, context: Any) -> Completion | None:
+        if not isinstance(ref, ResourceTemplateReference):
+            return None
+        prefix = argument.value or ""
+        if argument.name == "agent_id":
+            rows = await _call(state, "query_agents", limit=1000)
+        elif argument.name == "task_id":
+            rows = await _call(state, "list_tasks", limit=1000)
+        elif argument.name == "model_id":
+            rows = await _call(state, "list_models")
+        else:
+            return None
+        ids = [r.id for r in rows if r.id.startswith(prefix)]
+        return Completion(
+            values=ids[:MAX_COMPLETIONS], total=len(ids), has_more=len(ids) > MAX_COMPLETIONS
+        )

@@ -1,0 +1,24 @@
+"""What every request handler reaches through the lifespan context."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruv_swarm_mcp._config import ServerConfig
+from ruv_swarm_mcp._engine import EngineHolder
+
+
+@dataclass
+class AppState:
+    config: ServerConfig
+    engine: EngineHolder
+    started_monotonic: float = field(default_factory=time.monotonic)
+    # connection key -> (a ServerSession of that connection, its subscribed URIs)
+    subscribers: dict[int, tuple[Any, set[str]]] = field(default_factory=dict)
+    max_subscriptions_per_connection: int = 1000
+    in_flight: int = 0
+
+    async def get_engine(self) -> Any:
+        return await self.engine.get()

@@ -1,0 +1,87 @@
+"""What every tool shares: reaching the engine, turning engine errors into ToolError, replying."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar, cast
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, TextContent
+from pydantic import BaseModel
+
+from ruv_swarm_mcp._exceptions import EngineUnavailableError
+from ruv_swarm_mcp._state import AppState
+
+P = ParamSpec("P")
+R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
+
+# Keeps a tool's text content readable in a chat window; the full data is in structuredContent.
+MAX_TEXT_JSON_CHARS = 4000
+
+
+def state_of(ctx: Context[Any, Any]) -> AppState:
+    state: AppState = ctx.request_context.lifespan_context
+    return state
+
+
+async def engine_of(ctx: Context[Any, Any]) -> Any:
+    return await state_of(ctx).get_engine()
+
+
+def describe_engine_error(exc: BaseException) -> str:
+    """A message naming the field / limit, from a swarm_core error's attributes."""
+    message = str(exc) or type(exc).__name__
+    field = getattr(exc, "field", None)
+    if field and field not in message:
+        message = f"{field}: {message}"
+    limit = getattr(exc, "limit", None)
+    if limit and str(limit) not in message:
+        message = f"{message} (limit {limit}={getattr(exc, 'value', '?')})"
+    return message
+
+
+def _is_engine_error(exc: BaseException) -> bool:
+    return any(cls.__module__.startswith("swarm_core") for cls in type(exc).__mro__)
+
+
+def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Expected failures become ToolError (an isError result the model can read)."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except ToolError:
+            raise
+        except EngineUnavailableError as exc:
+            raise ToolError(str(exc)) from exc
+        except Exception as exc:
+            if _is_engine_error(exc):
+                raise ToolError(describe_engine_error(exc)) from exc
+            raise
+
+    return wrapper
+
+
+def reply(out: M, summary: str) -> M:
+    """Answer with ``out`` as structuredContent, a one-line summary and the JSON as text.
+
+    The JSON text block keeps clients that ignore structuredContent fully informed.
+    """
+    data = out.model_dump(mode="json")
+    text = json.dumps(data, separators=(",", ":"))
+    if len(text) > MAX_TEXT_JSON_CHARS:
+        text = (
+            text[:MAX_TEXT_JSON_CHARS] + f"... [{len(text)} chars; full data in structuredContent]"
+        )
+    result = CallToolResult(
+        content=[TextContent(type="text", text=summary), TextContent(type="text", text=text)],
+        structured_content=data,
+    )
+    # The SDK validates a returned CallToolResult's structuredContent against the annotated
+    # output model, so the declared return type (and outputSchema) stays `M`.
+    return cast(M, result)

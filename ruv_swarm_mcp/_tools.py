@@ -1,0 +1,61 @@
+"""Which tools a server exposes, per profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp_types import ToolAnnotations
+
+from ruv_swarm_mcp import _tools_memory, _tools_models, _tools_swarm, _tools_tasks
+from ruv_swarm_mcp._config import ServerConfig
+
+READ_ONLY = frozenset(
+    {
+        "swarm_status",
+        "query_agents",
+        "task_status",
+        "task_result",
+        "predict",
+        "evaluate",
+        "model_export",
+        "memory_get",
+        "memory_list",
+        "knowledge_search",
+        "events",
+        "server_info",
+    }
+)
+DESTRUCTIVE = frozenset({"agent_terminate", "task_cancel"})
+
+
+def default_tools() -> list[tuple[Any, str]]:
+    return [
+        *_tools_swarm.TOOLS,
+        *_tools_tasks.TOOLS,
+        *_tools_models.TOOLS,
+        *_tools_memory.TOOLS,
+    ]
+
+
+def _annotations(name: str, title: str) -> ToolAnnotations:
+    return ToolAnnotations(
+        title=title,
+        read_only_hint=name in READ_ONLY,
+        destructive_hint=name in DESTRUCTIVE,
+        open_world_hint=False,
+    )
+
+
+def register(server: MCPServer[Any], config: ServerConfig) -> None:
+    tools = default_tools()
+    if config.profile == "ruv-swarm":
+        from ruv_swarm_mcp import _compat
+
+        compat = _compat.TOOLS
+        clashing = {fn.__name__ for fn, _ in compat}
+        # The npm names win where they clash so prompts written for ruv-swarm work unchanged.
+        tools = [(fn, title) for fn, title in tools if fn.__name__ not in clashing] + compat
+    for fn, title in tools:
+        name = fn.__name__
+        server.add_tool(fn, name=name, title=title, annotations=_annotations(name, title))

@@ -1,0 +1,134 @@
+"""Tools for shared memory, the knowledge base and the event log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from ruv_swarm_mcp._models import (
+    DocumentHitOut,
+    EventOut,
+    EventsOut,
+    KnowledgeAddOut,
+    KnowledgeSearchOut,
+    MemoryEntryOut,
+    MemoryGetOut,
+    MemoryListOut,
+    dump,
+)
+from ruv_swarm_mcp._toolkit import engine_of, reply, tool_errors
+from ruv_swarm_mcp._tools_swarm import SwarmId
+
+Namespace = Annotated[
+    str,
+    Field(min_length=1, max_length=128, description="a grouping such as 'notes' or 'results'"),
+]
+Key = Annotated[str, Field(min_length=1, max_length=512)]
+
+
+@tool_errors
+async def memory_store(
+    ctx: Context,
+    namespace: Namespace,
+    key: Key,
+    value: Annotated[Any, Field(description="any JSON value (up to 1 MiB serialised)")],
+    ttl_seconds: Annotated[
+        float | None, Field(gt=0, le=10 * 365 * 86_400, description="expire after this long")
+    ] = None,
+) -> MemoryEntryOut:
+    """Store a JSON value under namespace/key in the persistent memory shared by all agents and
+    sessions (overwrites an existing value)."""
+    engine = await engine_of(ctx)
+    entry = await engine.memory_store(namespace, key, value, ttl_seconds=ttl_seconds)
+    out = MemoryEntryOut(**dump(entry))
+    return reply(out, f"stored {namespace}/{key}")
+
+
+@tool_errors
+async def memory_get(ctx: Context, namespace: Namespace, key: Key) -> MemoryGetOut:
+    """Read the value stored under namespace/key (found=false when absent or expired)."""
+    engine = await engine_of(ctx)
+    entry = await engine.memory_get(namespace, key)
+    if entry is None:
+        return reply(MemoryGetOut(found=False), f"{namespace}/{key} not found")
+    return reply(
+        MemoryGetOut(found=True, entry=MemoryEntryOut(**dump(entry))), f"{namespace}/{key}"
+    )
+
+
+@tool_errors
+async def memory_list(
+    ctx: Context,
+    namespace: Annotated[str | None, Field(max_length=128)] = None,
+    prefix: Annotated[
+        str | None, Field(max_length=512, description="keys starting with this")
+    ] = None,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+) -> MemoryListOut:
+    """List stored memory entries, optionally in one namespace and with a key prefix."""
+    engine = await engine_of(ctx)
+    entries = await engine.memory_list(namespace=namespace, prefix=prefix, limit=limit)
+    out = MemoryListOut(entries=[MemoryEntryOut(**dump(e)) for e in entries], count=len(entries))
+    return reply(out, f"{out.count} memory entries")
+
+
+@tool_errors
+async def knowledge_add(
+    ctx: Context,
+    title: Annotated[str, Field(min_length=1, max_length=500)],
+    text: Annotated[str, Field(min_length=1, max_length=4 * 1024 * 1024)],
+    metadata: dict[str, Any] | None = None,
+    swarm_id: SwarmId = None,
+) -> KnowledgeAddOut:
+    """Add a document to the swarm's full-text knowledge base (researcher agents search it)."""
+    engine = await engine_of(ctx)
+    sid = (await engine.resolve_swarm(swarm_id)).id
+    doc_id = await engine.knowledge_add(sid, title, text, metadata=metadata)
+    out = KnowledgeAddOut(doc_id=str(doc_id), swarm_id=sid)
+    return reply(out, f"added document {out.doc_id} to {sid}")
+
+
+@tool_errors
+async def knowledge_search(
+    ctx: Context,
+    query: Annotated[str, Field(min_length=1, max_length=1000)],
+    limit: Annotated[int, Field(ge=1, le=100)] = 10,
+    swarm_id: SwarmId = None,
+) -> KnowledgeSearchOut:
+    """Full-text search (BM25 ranking) over the swarm's knowledge base."""
+    engine = await engine_of(ctx)
+    sid = (await engine.resolve_swarm(swarm_id)).id
+    hits = await engine.knowledge_search(sid, query, limit=limit)
+    out = KnowledgeSearchOut(query=query, hits=[DocumentHitOut(**dump(h)) for h in hits])
+    top = f"; best: {out.hits[0].title!r}" if out.hits else ""
+    return reply(out, f"{len(out.hits)} hits for {query!r}{top}")
+
+
+@tool_errors
+async def events(
+    ctx: Context,
+    since_id: Annotated[int, Field(ge=0, description="only events after this id")] = 0,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+    swarm_id: Annotated[str | None, Field(max_length=64)] = None,
+    kind: Annotated[
+        str | None, Field(max_length=64, description="e.g. agent.spawned, task.completed")
+    ] = None,
+) -> EventsOut:
+    """The append-only audit log of what the engine did, oldest first, for monitoring."""
+    engine = await engine_of(ctx)
+    rows = await engine.events(since_id=since_id, limit=limit, swarm_id=swarm_id, kind=kind)
+    items = [EventOut(**dump(e)) for e in rows]
+    out = EventsOut(events=items, last_id=items[-1].id if items else since_id)
+    return reply(out, f"{len(items)} events after #{since_id}")
+
+
+TOOLS: list[tuple[Any, str]] = [
+    (memory_store, "Store a memory value"),
+    (memory_get, "Read a memory value"),
+    (memory_list, "List memory entries"),
+    (knowledge_add, "Add a knowledge document"),
+    (knowledge_search, "Search the knowledge base"),
+    (events, "Read the event log"),
+]

@@ -1,0 +1,178 @@
+"""Tools for swarms and agents."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from ruv_swarm_mcp._models import (
+    AgentList,
+    AgentOut,
+    AgentStatusName,
+    AgentTypeName,
+    ServerInfoOut,
+    StrategyName,
+    SwarmOut,
+    SwarmStatusOut,
+    TopologyName,
+    dump,
+)
+from ruv_swarm_mcp._toolkit import engine_of, reply, state_of, tool_errors
+from ruv_swarm_mcp._version import __version__
+
+SwarmId = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=64,
+        description="swarm id (swarm-...); omit to use the only / most recent swarm",
+    ),
+]
+Name = Annotated[str, Field(min_length=1, max_length=128)]
+Capability = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+@tool_errors
+async def swarm_init(
+    ctx: Context,
+    topology: Annotated[
+        TopologyName, Field(description="how agents are connected: mesh, hierarchical, ring, star")
+    ] = "mesh",
+    strategy: Annotated[
+        StrategyName, Field(description="default strategy for orchestrated tasks")
+    ] = "parallel",
+    max_agents: Annotated[
+        int | None,
+        Field(ge=1, le=10_000, description="agent limit for this swarm (default 100)"),
+    ] = None,
+    name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
+) -> SwarmOut:
+    """Create a new swarm: a named group of agents with a topology and a default strategy.
+
+    Call this first. Later tools take an optional swarm_id; when omitted they use the only (or
+    most recent) swarm.
+    """
+    engine = await engine_of(ctx)
+    info = await engine.create_swarm(
+        name=name, topology=topology, strategy=strategy, max_agents=max_agents
+    )
+    out = SwarmOut(**dump(info))
+    return reply(
+        out, f"created swarm {out.id} ({out.topology}, {out.strategy}, max {out.max_agents} agents)"
+    )
+
+
+@tool_errors
+async def swarm_status(ctx: Context, swarm_id: SwarmId = None) -> SwarmStatusOut:
+    """Measured state of a swarm: agents by status and type, tasks by status, models,
+    documents and memory entries, and the topology graph summary."""
+    engine = await engine_of(ctx)
+    sid = (await engine.resolve_swarm(swarm_id)).id
+    out = SwarmStatusOut(**dump(await engine.swarm_status(sid)))
+    return reply(
+        out,
+        f"swarm {out.swarm.id}: {out.agents_total} agents {out.agents_by_status}, "
+        f"tasks {out.tasks_by_status}, {out.models} models",
+    )
+
+
+@tool_errors
+async def spawn_agent(
+    ctx: Context,
+    type: Annotated[
+        AgentTypeName,
+        Field(
+            description="agent type; neural-processor trains/predicts, researcher searches the "
+            "knowledge base, analyst evaluates, optimizer tunes, coordinator aggregates, "
+            "external (and the roles coder/tester/reviewer/documenter) are slots whose work the "
+            "client does and reports with task_complete"
+        ),
+    ],
+    name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
+    capabilities: Annotated[
+        list[Capability], Field(max_length=32, description="free-form capability tags")
+    ] = [],  # noqa: B006 - pydantic copies defaults; the schema shows []
+    cognitive_pattern: Annotated[
+        StrategyName | None, Field(description="the agent's preferred strategy")
+    ] = None,
+    swarm_id: SwarmId = None,
+) -> AgentOut:
+    """Add an agent to a swarm. Returns the new agent with its id (agent-...)."""
+    engine = await engine_of(ctx)
+    sid = (await engine.resolve_swarm(swarm_id)).id
+    info = await engine.spawn_agent(
+        sid,
+        type,
+        name=name,
+        capabilities=tuple(capabilities),
+        cognitive_pattern=cognitive_pattern,
+    )
+    out = AgentOut(**dump(info))
+    return reply(out, f"spawned {out.role} agent {out.id} ({out.name}) in {out.swarm_id}")
+
+
+@tool_errors
+async def query_agents(
+    ctx: Context,
+    swarm_id: SwarmId = None,
+    type: AgentTypeName | None = None,
+    status: AgentStatusName | None = None,
+    capability: Annotated[str | None, Field(max_length=64)] = None,
+    name: Annotated[str | None, Field(max_length=128, description="exact agent name")] = None,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0,
+) -> AgentList:
+    """List agents, filtered by type, status, capability or name, one page at a time."""
+    engine = await engine_of(ctx)
+    agents = await engine.query_agents(
+        swarm_id=swarm_id,
+        type=type,
+        status=status,
+        capability=capability,
+        name=name,
+        limit=limit,
+        offset=offset,
+    )
+    out = AgentList(
+        agents=[AgentOut(**dump(a)) for a in agents], count=len(agents), offset=offset, limit=limit
+    )
+    return reply(out, f"{out.count} agents (offset {offset})")
+
+
+@tool_errors
+async def agent_terminate(
+    ctx: Context, agent_id: Annotated[str, Field(min_length=1, max_length=64)]
+) -> AgentOut:
+    """Terminate an agent; it takes no further tasks. Its history stays queryable."""
+    engine = await engine_of(ctx)
+    out = AgentOut(**dump(await engine.terminate_agent(agent_id)))
+    return reply(out, f"agent {out.id} is {out.status}")
+
+
+async def server_info(ctx: Context) -> ServerInfoOut:
+    """This server's version, process id, uptime, transport and tool profile."""
+    state = state_of(ctx)
+    out = ServerInfoOut(
+        name="ruv-swarm-mcp",
+        version=__version__,
+        pid=os.getpid(),
+        uptime_seconds=round(time.monotonic() - state.started_monotonic, 6),
+        transport=state.config.transport,
+        profile=state.config.profile,
+        engine_open=state.engine.engine_if_open is not None,
+    )
+    return reply(out, f"ruv-swarm-mcp {__version__} pid {out.pid} up {out.uptime_seconds:.1f} s")
+
+
+TOOLS: list[tuple[Any, str]] = [
+    (swarm_init, "Create a swarm"),
+    (swarm_status, "Swarm status"),
+    (spawn_agent, "Spawn an agent"),
+    (query_agents, "Query agents"),
+    (agent_terminate, "Terminate an agent"),
+    (server_info, "Server information"),
+]
