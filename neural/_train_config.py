@@ -21,11 +21,14 @@ STOP_REASONS: Final[tuple[str, ...]] = (
     "max_epochs",
     "max_seconds",
     "callback",
+    "max_neurons",  # cascade_train: grew max_neurons hidden units without reaching the goal
 )
 MAX_EPOCHS_LIMIT: Final[int] = 1_000_000_000
 
 Algorithm = Literal["rprop", "quickprop", "batch", "incremental", "sarprop"]
-StopReason = Literal["desired_error", "bit_fail", "max_epochs", "max_seconds", "callback"]
+StopReason = Literal[
+    "desired_error", "bit_fail", "max_epochs", "max_seconds", "callback", "max_neurons"
+]
 
 
 def _num(name: str, value: Any) -> float:
