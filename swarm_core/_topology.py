@@ -44,11 +44,13 @@ class TopologyGraph:
     _adjacent: Mapping[str, tuple[str, ...]] = field(repr=False)
     _parent: Mapping[str, str | None] = field(repr=False)
     _pipeline: tuple[str, ...] = field(repr=False)
+    _position: Mapping[str, int] = field(repr=False)
+    _pipeline_position: Mapping[str, int] = field(repr=False)
 
     # -- structure ---------------------------------------------------------------------------
 
     def __contains__(self, agent_id: object) -> bool:
-        return agent_id in self._adjacent
+        return agent_id in self._position
 
     def __len__(self) -> int:
         return len(self.agent_ids)
@@ -63,23 +65,36 @@ class TopologyGraph:
     def neighbours(self, agent_id: str) -> tuple[str, ...]:
         """Agents `agent_id` may exchange results with directly, in join order."""
         self._check(agent_id)
+        if self.kind == "mesh":  # complete graph: not materialised (n² edges for big swarms)
+            return tuple(a for a in self.agent_ids if a != agent_id)
         return self._adjacent[agent_id]
 
     def degree(self, agent_id: str) -> int:
-        return len(self.neighbours(agent_id))
+        self._check(agent_id)
+        if self.kind == "mesh":
+            return len(self.agent_ids) - 1
+        return len(self._adjacent[agent_id])
 
-    def edges(self) -> list[tuple[str, str]]:
-        """Each undirected edge once, as (earlier-joined, later-joined)."""
-        position = {a: i for i, a in enumerate(self.agent_ids)}
-        out = []
-        for a in self.agent_ids:
-            for b in self._adjacent[a]:
-                if position[a] < position[b]:
-                    out.append((a, b))
+    def edges(self, limit: int | None = None) -> list[tuple[str, str]]:
+        """Each undirected edge once, as (earlier-joined, later-joined); at most `limit`."""
+        out: list[tuple[str, str]] = []
+        for i, a in enumerate(self.agent_ids):
+            later = self.agent_ids[i + 1 :] if self.kind == "mesh" else self._later(a, i)
+            for b in later:
+                if limit is not None and len(out) >= limit:
+                    return out
+                out.append((a, b))
         return out
+
+    def _later(self, agent_id: str, index: int) -> list[str]:
+        pos = self._position
+        return [b for b in self._adjacent[agent_id] if pos[b] > index]
 
     @property
     def edge_count(self) -> int:
+        n = len(self.agent_ids)
+        if self.kind == "mesh":
+            return n * (n - 1) // 2
         return sum(len(v) for v in self._adjacent.values()) // 2
 
     def parent(self, agent_id: str) -> str | None:
@@ -110,9 +125,8 @@ class TopologyGraph:
     def successor(self, agent_id: str) -> str | None:
         """The next stage after `agent_id` in `pipeline()`, or None at the end."""
         self._check(agent_id)
-        order = self._pipeline
-        i = order.index(agent_id)
-        return order[i + 1] if i + 1 < len(order) else None
+        i = self._pipeline_position[agent_id]
+        return self._pipeline[i + 1] if i + 1 < len(self._pipeline) else None
 
     def route(self, source: str, target: str) -> tuple[str, ...]:
         """The shortest chain of adjacent agents from source to target (both included)."""
@@ -124,7 +138,7 @@ class TopologyGraph:
         queue = deque([source])
         while queue:
             node = queue.popleft()
-            for nxt in self._adjacent[node]:
+            for nxt in self.neighbours(node):
                 if nxt in came_from:
                     continue
                 came_from[nxt] = node
@@ -144,8 +158,9 @@ class TopologyGraph:
     ) -> TopologyGraph:
         """The same kind of topology rebuilt over a subset of agents (e.g. only the ones that take
         part in a strategy), keeping their join order and this graph's roots where present."""
-        subset = [a for a in self.agent_ids if a in set(agent_ids)]
-        missing = set(agent_ids) - set(subset)
+        wanted = set(agent_ids)
+        subset = [a for a in self.agent_ids if a in wanted]
+        missing = wanted - set(subset)
         if missing:
             raise TopologyError(f"agents not in this topology: {sorted(missing)}")
         types = dict(agent_types or {})
@@ -153,19 +168,22 @@ class TopologyGraph:
             types.setdefault(root, COORDINATOR_TYPE)
         return build_topology(self.kind, subset, agent_types=types, fan_out=self.fan_out)
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, max_edges: int = 1_000) -> dict[str, object]:
+        """JSON summary; at most `max_edges` edges are listed (`edge_count` has them all)."""
+        edges = self.edges(limit=max_edges)
         return {
             "kind": self.kind,
-            "agents": list(self.agent_ids),
+            "agents": len(self.agent_ids),
             "roots": list(self.roots),
             "hub": self.hub,
             "fan_out": self.fan_out,
-            "edges": [list(e) for e in self.edges()],
-            "pipeline": list(self._pipeline),
+            "edge_count": self.edge_count,
+            "edges": [list(e) for e in edges],
+            "edges_truncated": len(edges) < self.edge_count,
         }
 
     def _check(self, agent_id: str) -> None:
-        if agent_id not in self._adjacent:
+        if agent_id not in self._position:
             raise TopologyError(f"agent {agent_id!r} is not in this {self.kind} topology")
 
 
@@ -191,20 +209,18 @@ def build_topology(
         raise TopologyError("agent_ids contains duplicates")
     types = {str(k): str(v) for k, v in (agent_types or {}).items()}
     coordinators = tuple(a for a in ids if types.get(a) == COORDINATOR_TYPE)
-    adjacent: dict[str, list[str]] = {a: [] for a in ids}
+    # ordered sets: linking is O(1) even for a star hub with thousands of leaves
+    adjacent: dict[str, dict[str, None]] = {a: {} for a in ids}
     parent: dict[str, str | None] = {}
     roots: tuple[str, ...] = ()
 
     def link(a: str, b: str) -> None:
-        if a != b and b not in adjacent[a]:
-            adjacent[a].append(b)
-            adjacent[b].append(a)
+        if a != b:
+            adjacent[a][b] = None
+            adjacent[b][a] = None
 
     if kind == "mesh":
-        for i, a in enumerate(ids):
-            for b in ids[i + 1 :]:
-                link(a, b)
-        pipeline = ids
+        pipeline = ids  # neighbours are implicit: everyone else
     elif kind == "ring":
         n = len(ids)
         for i, a in enumerate(ids):
@@ -244,7 +260,11 @@ def build_topology(
 
     # neighbours reported in join order so every traversal is deterministic
     position = {a: i for i, a in enumerate(ids)}
-    frozen = {a: tuple(sorted(v, key=position.__getitem__)) for a, v in adjacent.items()}
+    frozen = (
+        {}
+        if kind == "mesh"
+        else {a: tuple(sorted(v, key=position.__getitem__)) for a, v in adjacent.items()}
+    )
     for r in roots:
         parent.setdefault(r, None)
     return TopologyGraph(
@@ -255,6 +275,8 @@ def build_topology(
         _adjacent=frozen,
         _parent=parent,
         _pipeline=tuple(pipeline),
+        _position=position,
+        _pipeline_position={a: i for i, a in enumerate(pipeline)},
     )
 
 

@@ -120,7 +120,23 @@ def test_bad_arguments_are_clear_errors() -> None:
         g.neighbours("nope")
 
 
-def test_to_dict_is_json_shaped() -> None:
+def test_to_dict_is_json_shaped_and_bounded() -> None:
     d = build_topology("ring", ["a", "b", "c"]).to_dict()
     assert d["edges"] == [["a", "b"], ["a", "c"], ["b", "c"]]
     assert d["hub"] == "a"
+    assert d["edges_truncated"] is False
+    big = build_topology("mesh", [f"x{i}" for i in range(100)]).to_dict(max_edges=10)
+    assert big["edge_count"] == 4950
+    assert len(big["edges"]) == 10 and big["edges_truncated"] is True
+
+
+@pytest.mark.parametrize("kind", ["mesh", "ring", "star", "hierarchical"])
+def test_ten_thousand_agents_build_in_linear_time(kind: str) -> None:
+    import time
+
+    ids = [f"agent-{i}" for i in range(10_000)]
+    t0 = time.perf_counter()
+    g = build_topology(kind, ids, agent_types={"agent-5": "coordinator"})
+    g.to_dict()
+    assert time.perf_counter() - t0 < 2.0  # a complete mesh is never materialised
+    assert g.degree("agent-5") == {"mesh": 9_999, "ring": 2, "star": 9_999, "hierarchical": 4}[kind]
