@@ -33,7 +33,6 @@ import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-import anyio
 import numpy as np
 
 from swarm_core._exceptions import UnsupportedError, ValidationError
@@ -42,6 +41,7 @@ from swarm_core._types import AgentInfo, AgentType, Strategy, TaskKind
 from swarm_core._work import StrategyFn, WorkContext
 from swarm_core._workflow import resolve
 from swarm_core.agents import _metrics
+from swarm_core.agents._concurrency import gather
 from swarm_core.agents._payload import get_choice, get_int, need_float, need_int
 
 STRATEGY_KEYS = (
@@ -137,19 +137,6 @@ def graph_over(ctx: WorkContext, agents: Sequence[AgentInfo]) -> TopologyGraph:
 
 def _max_agents(payload: Mapping[str, Any]) -> int | None:
     return get_int(payload, "max_agents", None, 1, 1_000_000)
-
-
-async def _gather(calls: Sequence[Callable[[], Awaitable[dict[str, Any]]]]) -> list[dict[str, Any]]:
-    """Run the calls concurrently; results in call order. The first failure cancels the rest."""
-    results: list[dict[str, Any] | None] = [None] * len(calls)
-
-    async def one(i: int) -> None:
-        results[i] = await calls[i]()
-
-    async with anyio.create_task_group() as tg:
-        for i in range(len(calls)):
-            tg.start_soon(one, i)
-    return [r for r in results if r is not None]
 
 
 def _score(result: Mapping[str, Any]) -> float:
@@ -356,7 +343,7 @@ async def parallel(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     agents = participants(ctx, kind, _max_agents(payload))
     graph = graph_over(ctx, agents)
     work = work_payload(task)
-    results = await _gather([_dispatcher(ctx, a.id, kind, work) for a in agents])
+    results = await gather([_dispatcher(ctx, a.id, kind, work) for a in agents])
     out = _base(Strategy.PARALLEL, kind, graph)
     out["results"] = [{"agent_id": a.id, "result": r} for a, r in zip(agents, results, strict=True)]
     if kind == TaskKind.TRAIN.value:
@@ -391,7 +378,7 @@ async def divergent(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]
     graph = graph_over(ctx, agents)
     # more variants than agents: agent i takes variants i, i+n, ...
     calls = [_dispatcher(ctx, agents[i % len(agents)].id, kind, v) for i, v in enumerate(variants)]
-    results = await _gather(calls)
+    results = await gather(calls)
     out = _base(Strategy.DIVERGENT, kind, graph)
     out["results"] = [
         {"agent_id": agents[i % len(agents)].id, "variant": _variant_fields(v, task), "result": r}
@@ -437,8 +424,8 @@ async def convergent(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any
     calls = [
         _dispatcher(ctx, agents[i % len(agents)].id, "train", v) for i, v in enumerate(variants)
     ]
-    trained = await _gather(calls)
-    preds = await _gather(
+    trained = await gather(calls)
+    preds = await gather(
         [
             _dispatcher(
                 ctx,
@@ -536,12 +523,12 @@ async def cascade(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             }
             v_index += 1
             jobs.append(_dispatcher(ctx, agent_id, "train", v))
-        trained = await _gather(jobs)
-        pred_tr = await _gather(
+        trained = await gather(jobs)
+        pred_tr = await gather(
             [_dispatcher(ctx, a, "predict", {"model_id": r["model_id"], "inputs": feats_tr.tolist()})
              for a, r in zip(layer, trained, strict=True)]
         )  # fmt: skip
-        pred_ho = await _gather(
+        pred_ho = await gather(
             [_dispatcher(ctx, a, "predict", {"model_id": r["model_id"], "inputs": feats_ho.tolist()})
              for a, r in zip(layer, trained, strict=True)]
         )  # fmt: skip
@@ -624,7 +611,7 @@ async def mesh(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             )
             for i, a in enumerate(ids)
         ]
-        results = dict(zip(ids, await _gather(jobs), strict=True))
+        results = dict(zip(ids, await gather(jobs), strict=True))
         score = {a: _score(results[a]) for a in ids}
         adopted: dict[str, str] = {}
         for a in ids:

@@ -32,6 +32,7 @@ import neural
 from swarm_core._exceptions import TaskCancelledError, ValidationError
 from swarm_core._work import WorkContext
 from swarm_core.agents import _metrics
+from swarm_core.agents._concurrency import with_background
 from swarm_core.agents._payload import (
     get_choice,
     get_float,
@@ -215,12 +216,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
                 await ctx.report_progress(frac, f"epoch {epoch}: mse {mse:.6g}")
 
     t_start = time.perf_counter()
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(poll_progress)
-        try:
-            trained = await ctx.run_cpu(work)
-        finally:
-            tg.cancel_scope.cancel()
+    trained = await with_background(lambda: ctx.run_cpu(work), poll_progress)
     train_seconds = time.perf_counter() - t_start
 
     train_eval = neural.evaluate(net, train_data)

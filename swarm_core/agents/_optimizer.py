@@ -22,14 +22,15 @@ import itertools
 import math
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-import anyio
 import numpy as np
 
 from swarm_core._exceptions import ValidationError
 from swarm_core._types import AgentType, TaskKind
 from swarm_core._work import WorkContext
+from swarm_core.agents._concurrency import gather
 from swarm_core.agents._payload import get_choice, get_int, need_float, need_int
 
 SEARCHES = ("grid", "random")
@@ -145,9 +146,7 @@ async def optimize(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
                 f"trial {i} on {agent_id}: val mse {r['validation_mse']:.6g}",
             )
 
-    async with anyio.create_task_group() as tg:
-        for a in agents[: len(combos)]:
-            tg.start_soon(worker, a)
+    await gather([partial(worker, a) for a in agents[: len(combos)]])
     done = [r for r in results if r is not None]
     best = min(done, key=lambda r: (r["validation_mse"], r["train_mse"], r["trial"]))
     return {
