@@ -73,7 +73,13 @@ def evaluate(net: Network, data: TrainingData, *, bit_fail_limit: float = 0.35) 
     X = np.ascontiguousarray(data.inputs, dtype=net.dtype)
     T = np.ascontiguousarray(data.outputs, dtype=net.dtype)
     sse, bf = _error_stats(
-        X, T, net.weights, net._layout, net.act_id, net.steepness, float(bit_fail_limit)
+        np.ascontiguousarray(X.T),
+        np.ascontiguousarray(T.T),
+        net.weights,
+        net._layout,
+        net.act_id,
+        net.steepness,
+        float(bit_fail_limit),
     )
     mse = float(sse) / (data.n_samples * data.n_outputs)
     cls = _classes(net, X, T)

@@ -1,96 +1,141 @@
-"""Forward-pass kernels (numba). Layout conventions are documented in `neural._network`.
+"""Forward-pass kernels (numba). Network layout conventions are in `neural._network`.
 
-All kernels work on a block of samples held in a unit buffer ``U`` of shape (block, n_units)
-(column 0 = bias 1.0, columns 1..n_in = inputs, then every neuron) and the matching buffer ``S``
-of neuron sums (``z = steepness * net``, clipped like FANN). The inner loops run over the
-neurons of one layer (contiguous weight rows), which LLVM vectorises.
+Kernels work on a block of up to `BLOCK` samples held *feature-major*: ``U[unit, b]`` is unit
+``unit``'s value for sample ``b`` of the block (row 0 = bias 1.0, rows 1..n_in = inputs, then
+every neuron) and ``S[unit, b]`` the neuron's sum (``z = steepness * net``, clipped like FANN).
+With samples on the contiguous axis every inner loop is a long, unit-stride loop over the block
+(``S[j, :] += w[k, j] * U[k, :]``), which LLVM vectorises without per-row set-up costs; the
+gradient becomes a dot product over the block. Source rows that are zero for the whole block
+(one-hot inputs, saturated units) are skipped, which is exact.
+
+Inputs arrive transposed as well (``XT[i, sample]``), so loading a block copies contiguous rows.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._activations import _activate
+from ._activations import _activate, _sigmoid_stepwise
 from ._config import jit
 
-# Samples per block: the block's units/sums stay in L1/L2 while each weight row is reused.
-BLOCK = 64
+# Samples per block: long enough to amortise loop set-up, small enough that a block's
+# units/sums/deltas stay in L2 for networks of a few hundred units.
+BLOCK = 128
 
 # layout columns (one row per non-input layer)
 L_UNIT, L_SIZE, L_SRC_LO, L_SRC_HI, L_W = 0, 1, 2, 3, 4
 
 
 @jit
-def _forward_block(U, S, nb, weights, layout, act_id, steep):  # type: ignore[no-untyped-def]
-    """Fill the neuron columns of ``U``/``S`` for rows ``0..nb`` (inputs and bias already set)."""
+def _uniform_activation(act_id, u0, n):  # type: ignore[no-untyped-def]
+    """The layer's activation id if all its neurons share it, else -1."""
+    a = act_id[u0]
+    for j in range(1, n):
+        if act_id[u0 + j] != a:
+            return -1
+    return a
+
+
+@jit
+def _activate_rows(U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-def]
+    """``S`` rows ``u0..u0+n`` hold ``net``; make them FANN's clipped sums and fill ``U``."""
+    aid = _uniform_activation(act_id, u0, n)
+    for u in range(u0, u0 + n):
+        s = steep[u]
+        lim = 150.0 / s
+        srow = S[u]
+        urow = U[u]
+        if aid == 4:  # FANN's default gets a branch-free loop that vectorises
+            for b in range(nb):
+                z = min(max(srow[b] * s, -lim), lim)
+                srow[b] = z
+                urow[b] = _sigmoid_stepwise(z)
+        else:
+            a = act_id[u]
+            for b in range(nb):
+                z = min(max(srow[b] * s, -lim), lim)
+                srow[b] = z
+                urow[b] = _activate(a, z)
+
+
+@jit
+def _load_block(U, XT, start, nb):  # type: ignore[no-untyped-def]
+    """Bias row and input rows of the block from the transposed inputs ``XT``."""
+    for b in range(nb):
+        U[0, b] = 1.0
+    for i in range(XT.shape[0]):
+        urow = U[1 + i]
+        xrow = XT[i]
+        for b in range(nb):
+            urow[b] = xrow[start + b]
+
+
+@jit
+def _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff):  # type: ignore[no-untyped-def]
+    """Fill every neuron row of ``U``/``S`` for columns ``0..nb`` (bias and inputs set).
+
+    Records in ``NZ[nzoff[l] : nzoff[l] + NC[l]]`` the source rows (relative to ``src_lo``)
+    of layer ``l`` that are non-zero somewhere in the block; the backward pass reuses them.
+    """
     for li in range(layout.shape[0]):
         u0 = layout[li, L_UNIT]
         n = layout[li, L_SIZE]
         lo = layout[li, L_SRC_LO]
         hi = layout[li, L_SRC_HI]
         w0 = layout[li, L_W]
-        for b in range(nb):
-            for j in range(n):
-                S[b, u0 + j] = weights[w0 + j]
-            for k in range(hi - lo):
-                x = U[b, lo + k]
-                # one-hot / binary inputs are mostly 0: skipping them is exact and saves work
-                if x != 0.0:
-                    row = w0 + (k + 1) * n
-                    for j in range(n):
-                        S[b, u0 + j] += x * weights[row + j]
-        for j in range(n):
-            u = u0 + j
-            s = steep[u]
-            lim = 150.0 / s
-            aid = act_id[u]
+        off = nzoff[li]
+        c = 0
+        for k in range(hi - lo):
+            urow = U[lo + k]
+            nz = False
             for b in range(nb):
-                z = S[b, u] * s
-                if z > lim:
-                    z = lim
-                elif z < -lim:
-                    z = -lim
-                S[b, u] = z
-                U[b, u] = _activate(aid, z)
+                nz |= urow[b] != 0.0
+            NZ[off + c] = k
+            c += nz
+        NC[li] = c
+        for j in range(n):
+            srow = S[u0 + j]
+            bias = weights[w0 + j]
+            for b in range(nb):
+                srow[b] = bias
+            for t in range(c):
+                k = NZ[off + t]
+                w = weights[w0 + (k + 1) * n + j]
+                urow = U[lo + k]
+                for b in range(nb):
+                    srow[b] += w * urow[b]
+        _activate_rows(U, S, nb, u0, n, act_id, steep)
 
 
 @jit
-def _load_block(U, X, start, nb, n_in):  # type: ignore[no-untyped-def]
-    for b in range(nb):
-        U[b, 0] = 1.0
-        for i in range(n_in):
-            U[b, 1 + i] = X[start + b, i]
+def _nz_offsets(layout):  # type: ignore[no-untyped-def]
+    off = np.zeros(layout.shape[0] + 1, dtype=np.int64)
+    for li in range(layout.shape[0]):
+        off[li + 1] = off[li] + layout[li, L_SRC_HI] - layout[li, L_SRC_LO]
+    return off
 
 
 @jit
-def _run_batch(X, weights, layout, act_id, steep, out_lo, Y):  # type: ignore[no-untyped-def]
-    """Outputs (units ``out_lo..``) for every row of ``X`` into ``Y``."""
-    n, n_in = X.shape
+def _all_units(XT, weights, layout, act_id, steep, V, Z, first_col):  # type: ignore[no-untyped-def]
+    """Unit values into ``V`` and sums into ``Z`` (both (n, n_cols)) for units ``first_col..``.
+
+    ``first_col = n_units - n_out`` gives just the outputs (``fann_run``); 0 gives every unit.
+    """
+    n = XT.shape[1]
     n_units = act_id.shape[0]
-    n_out = Y.shape[1]
-    U = np.empty((BLOCK, n_units), dtype=weights.dtype)
-    S = np.empty((BLOCK, n_units), dtype=weights.dtype)
+    nzoff = _nz_offsets(layout)
+    U = np.empty((n_units, BLOCK), dtype=weights.dtype)
+    S = np.zeros((n_units, BLOCK), dtype=weights.dtype)
+    NZ = np.empty(max(nzoff[-1], 1), dtype=np.int64)
+    NC = np.empty(layout.shape[0], dtype=np.int64)
     for start in range(0, n, BLOCK):
         nb = min(BLOCK, n - start)
-        _load_block(U, X, start, nb, n_in)
-        _forward_block(U, S, nb, weights, layout, act_id, steep)
-        for b in range(nb):
-            for j in range(n_out):
-                Y[start + b, j] = U[b, out_lo + j]
-
-
-@jit
-def _all_units(X, weights, layout, act_id, steep, V, Z):  # type: ignore[no-untyped-def]
-    """Every unit's value into ``V`` and every sum into ``Z`` (both (n, n_units))."""
-    n, n_in = X.shape
-    n_units = act_id.shape[0]
-    U = np.empty((BLOCK, n_units), dtype=weights.dtype)
-    S = np.zeros((BLOCK, n_units), dtype=weights.dtype)
-    for start in range(0, n, BLOCK):
-        nb = min(BLOCK, n - start)
-        _load_block(U, X, start, nb, n_in)
-        _forward_block(U, S, nb, weights, layout, act_id, steep)
-        for b in range(nb):
-            for u in range(n_units):
-                V[start + b, u] = U[b, u]
-                Z[start + b, u] = S[b, u]
+        _load_block(U, XT, start, nb)
+        _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff)
+        for u in range(first_col, n_units):
+            for b in range(nb):
+                V[start + b, u - first_col] = U[u, b]
+        if Z.shape[0] > 0:
+            for u in range(first_col, n_units):
+                for b in range(nb):
+                    Z[start + b, u - first_col] = S[u, b]

@@ -60,7 +60,7 @@ import numpy as np
 
 from ._activations import ACTIVATIONS, SYMMETRIC, activation_id
 from ._exceptions import ConfigError, NonFiniteError, ShapeError
-from ._forward_kernels import _all_units, _run_batch
+from ._forward_kernels import _all_units
 
 if TYPE_CHECKING:
     from ._scaling import Scaler
@@ -355,9 +355,12 @@ class Network:
         X, single = self._prepare_inputs(x)
         Y = np.empty((X.shape[0], self.n_outputs), dtype=self.dtype)
         if X.shape[0]:
-            _run_batch(
-                X, self.weights, self._layout, self.act_id, self.steepness, self._output_start, Y
-            )
+            XT = np.ascontiguousarray(X.T)
+            none = np.empty((0, 0), dtype=self.dtype)
+            _all_units(
+                XT, self.weights, self._layout, self.act_id, self.steepness, Y, none,
+                self._output_start,
+            )  # fmt: skip
         return Y[0] if single else Y
 
     def predict(self, x: Any) -> np.ndarray:
@@ -380,7 +383,8 @@ class Network:
         V = np.empty((X.shape[0], self.n_units), dtype=self.dtype)
         Z = np.empty((X.shape[0], self.n_units), dtype=self.dtype)
         if X.shape[0]:
-            _all_units(X, self.weights, self._layout, self.act_id, self.steepness, V, Z)
+            XT = np.ascontiguousarray(X.T)
+            _all_units(XT, self.weights, self._layout, self.act_id, self.steepness, V, Z, 0)
         return V, Z
 
     # ------------------------------------------------------------------ cascade support

@@ -85,8 +85,8 @@ class _Trainer:
         dt = net.dtype
         # the only copies of the dataset training makes: one per array, and only if the dtype
         # or memory order differ from what the kernels need
-        self.X = np.ascontiguousarray(data.inputs, dtype=dt)
-        self.T = np.ascontiguousarray(data.outputs, dtype=dt)
+        self.XT = np.ascontiguousarray(data.inputs.T, dtype=dt)
+        self.TT = np.ascontiguousarray(data.outputs.T, dtype=dt)
         nw = net.n_connections
         self.G = np.zeros(nw, dtype=dt)
         step0 = cfg.rprop_delta_zero if cfg.algorithm == "rprop" else 0.0
@@ -106,8 +106,8 @@ class _Trainer:
         if self.algo == K.ALGO_INCREMENTAL:
             return int(
                 K._train_incremental_epochs(
-                    self.X,
-                    self.T,
+                    self.XT,
+                    self.TT,
                     net.weights,
                     net._layout,
                     net.act_id,
@@ -125,8 +125,8 @@ class _Trainer:
             )
         return int(
             K._train_batch_epochs(
-                self.X,
-                self.T,
+                self.XT,
+                self.TT,
                 net.weights,
                 net._layout,
                 net.act_id,

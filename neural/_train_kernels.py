@@ -11,9 +11,9 @@ Semantics are libfann 2.2's (``fann_train.c``):
   contribution (matters for shortcut networks);
 * each update rule is FANN's, quirks included (see the individual kernels).
 
-Buffers: ``U``/``S``/``E`` are (BLOCK, n_units) unit values, sums and deltas of one block of
-samples; ``NZ``/``NC`` list, per sample and layer, the sources that are non-zero (one-hot and
-saturated units are exactly 0, and skipping them is exact). Nothing is allocated per sample.
+Buffers are feature-major like in `neural._forward_kernels`: ``U``/``S``/``E`` are
+(n_units, BLOCK) unit values, sums and deltas of one block of samples; targets arrive transposed
+(``TT[j, sample]``). Nothing is allocated per sample or per block.
 """
 
 from __future__ import annotations
@@ -22,9 +22,20 @@ import math
 
 import numpy as np
 
-from ._activations import _activate, _derive, _is_symmetric, _sigmoid_stepwise
+from ._activations import _derive, _is_symmetric
 from ._config import jit
-from ._forward_kernels import BLOCK, L_SIZE, L_SRC_HI, L_SRC_LO, L_UNIT, L_W, _load_block
+from ._forward_kernels import (
+    BLOCK,
+    L_SIZE,
+    L_SRC_HI,
+    L_SRC_LO,
+    L_UNIT,
+    L_W,
+    _forward_block,
+    _load_block,
+    _nz_offsets,
+    _uniform_activation,
+)
 
 # algorithm codes shared with neural._train
 ALGO_INCREMENTAL, ALGO_BATCH, ALGO_RPROP, ALGO_QUICKPROP, ALGO_SARPROP = 0, 1, 2, 3, 4
@@ -47,88 +58,29 @@ SARPROP_STEP_FLOOR = 0.000001
 
 
 @jit
-def _uniform_activation(act_id, u0, n):  # type: ignore[no-untyped-def]
-    """The layer's activation id if all its neurons share it, else -1."""
-    a = act_id[u0]
-    for j in range(1, n):
-        if act_id[u0 + j] != a:
-            return -1
-    return a
-
-
-@jit
-def _activate_layer(U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-def]
-    """``S`` holds ``net``; turn it into FANN's clipped sum and fill the unit values."""
-    aid = _uniform_activation(act_id, u0, n)
-    if aid == 4:  # FANN's default: specialised so the loop vectorises
-        for b in range(nb):
-            for u in range(u0, u0 + n):
-                s = steep[u]
-                lim = 150.0 / s
-                z = min(max(S[b, u] * s, -lim), lim)
-                S[b, u] = z
-                U[b, u] = _sigmoid_stepwise(z)
-    else:
-        for u in range(u0, u0 + n):
-            s = steep[u]
-            lim = 150.0 / s
-            a = act_id[u]
-            for b in range(nb):
-                z = min(max(S[b, u] * s, -lim), lim)
-                S[b, u] = z
-                U[b, u] = _activate(a, z)
-
-
-@jit
-def _derive_layer(E, U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-def]
+def _derive_rows(E, U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-def]
     """Multiply the layer's accumulated deltas by the activation derivative (FANN's)."""
     aid = _uniform_activation(act_id, u0, n)
-    if aid == 3 or aid == 4:
-        for b in range(nb):
-            for u in range(u0, u0 + n):
-                y = min(max(U[b, u], 0.01), 0.99)
-                e = E[b, u] * (2.0 * steep[u] * y * (1.0 - y))
-                E[b, u] = e if abs(e) >= TINY else 0.0
-    elif aid == 5 or aid == 6:
-        for b in range(nb):
-            for u in range(u0, u0 + n):
-                y = min(max(U[b, u], -0.98), 0.98)
-                e = E[b, u] * (steep[u] * (1.0 - y * y))
-                E[b, u] = e if abs(e) >= TINY else 0.0
-    else:
-        for u in range(u0, u0 + n):
-            a = act_id[u]
-            s = steep[u]
+    for u in range(u0, u0 + n):
+        s = steep[u]
+        erow = E[u]
+        urow = U[u]
+        if aid == 3 or aid == 4:
             for b in range(nb):
-                e = E[b, u] * _derive(a, s, U[b, u], S[b, u])
-                E[b, u] = e if abs(e) >= TINY else 0.0
-
-
-@jit
-def _forward_nz(U, S, NZ, NC, nb, weights, layout, act_id, steep, nzoff):  # type: ignore[no-untyped-def]
-    """Forward pass of a block; records the non-zero sources of each layer for the backward."""
-    for li in range(layout.shape[0]):
-        u0 = layout[li, L_UNIT]
-        n = layout[li, L_SIZE]
-        lo = layout[li, L_SRC_LO]
-        hi = layout[li, L_SRC_HI]
-        w0 = layout[li, L_W]
-        off = nzoff[li]
-        for b in range(nb):
-            c = 0
-            for k in range(hi - lo):
-                NZ[b, off + c] = k
-                c += U[b, lo + k] != 0.0
-            NC[b, li] = c
-            for j in range(n):
-                S[b, u0 + j] = weights[w0 + j]
-            for t in range(c):
-                k = NZ[b, off + t]
-                x = U[b, lo + k]
-                row = w0 + (k + 1) * n
-                for j in range(n):
-                    S[b, u0 + j] += x * weights[row + j]
-        _activate_layer(U, S, nb, u0, n, act_id, steep)
+                y = min(max(urow[b], 0.01), 0.99)
+                e = erow[b] * (2.0 * s * y * (1.0 - y))
+                erow[b] = e if abs(e) >= TINY else 0.0
+        elif aid == 5 or aid == 6:
+            for b in range(nb):
+                y = min(max(urow[b], -0.98), 0.98)
+                e = erow[b] * (s * (1.0 - y * y))
+                erow[b] = e if abs(e) >= TINY else 0.0
+        else:
+            a = act_id[u]
+            srow = S[u]
+            for b in range(nb):
+                e = erow[b] * _derive(a, s, urow[b], srow[b])
+                erow[b] = e if abs(e) >= TINY else 0.0
 
 
 @jit
@@ -142,19 +94,19 @@ def _tanh_error(d):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _output_errors(U, S, E, T, start, nb, out0, act_id, steep, err_tanh, bit_limit):  # type: ignore[no-untyped-def]
+def _output_errors(U, S, E, TT, start, nb, out0, act_id, steep, err_tanh, bit_limit):  # type: ignore[no-untyped-def]
     """Output deltas into ``E``; returns (sum of squared errors, bit fails) of the block."""
-    n_out = T.shape[1]
     sse = 0.0
     bf = 0
-    for j in range(n_out):
+    for j in range(TT.shape[0]):
         u = out0 + j
         a = act_id[u]
         s = steep[u]
         half = _is_symmetric(a)
+        trow = TT[j]
         for b in range(nb):
-            y = U[b, u]
-            d = T[start + b, j] - y
+            y = U[u, b]
+            d = trow[start + b] - y
             if half:
                 d = d / 2.0
             sse += float(d) * float(d)
@@ -162,16 +114,17 @@ def _output_errors(U, S, E, T, start, nb, out0, act_id, steep, err_tanh, bit_lim
                 bf += 1
             if err_tanh:
                 d = _tanh_error(d)
-            e = _derive(a, s, y, S[b, u]) * d
-            E[b, u] = e if abs(e) >= TINY else 0.0
+            e = _derive(a, s, y, S[u, b]) * d
+            E[u, b] = e if abs(e) >= TINY else 0.0
     return sse, bf
 
 
 @jit
-def _backward_slopes(U, S, E, NZ, NC, nb, weights, layout, act_id, steep, nzoff, first_neuron, G):  # type: ignore[no-untyped-def]
+def _backward_block(U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_neuron, G):  # type: ignore[no-untyped-def]
     """Accumulate FANN slopes (negative gradient) of the block into ``G``.
 
-    ``E`` must hold the output deltas and zeros in every hidden column.
+    ``E`` must hold the output deltas and zeros in every hidden row. Hidden deltas are
+    multiplied by the derivative once every later layer has added to them.
     """
     n_layers = layout.shape[0]
     for li in range(n_layers - 1, -1, -1):
@@ -182,58 +135,56 @@ def _backward_slopes(U, S, E, NZ, NC, nb, weights, layout, act_id, steep, nzoff,
         w0 = layout[li, L_W]
         off = nzoff[li]
         if li < n_layers - 1:
-            _derive_layer(E, U, S, nb, u0, n, act_id, steep)
-        for b in range(nb):
+            _derive_rows(E, U, S, nb, u0, n, act_id, steep)
+        for j in range(n):
+            erow = E[u0 + j]
+            acc = 0.0
+            for b in range(nb):
+                acc += erow[b]
+            G[w0 + j] += acc
+        for t in range(NC[li]):
+            k = NZ[off + t]
+            urow = U[lo + k]
+            row = w0 + (k + 1) * n
             for j in range(n):
-                G[w0 + j] += E[b, u0 + j]
-            for t in range(NC[b, li]):
-                k = NZ[b, off + t]
-                x = U[b, lo + k]
+                erow = E[u0 + j]
+                acc = 0.0
+                for b in range(nb):
+                    acc += urow[b] * erow[b]
+                G[row + j] += acc
+        if li > 0:
+            for k in range(max(lo, first_neuron) - lo, hi - lo):
+                target = E[lo + k]
                 row = w0 + (k + 1) * n
                 for j in range(n):
-                    G[row + j] += x * E[b, u0 + j]
-        if li > 0:
-            k0 = max(lo, first_neuron) - lo
-            for b in range(nb):
-                for k in range(k0, hi - lo):
-                    row = w0 + (k + 1) * n
-                    acc = 0.0
-                    for j in range(n):
-                        acc += weights[row + j] * E[b, u0 + j]
-                    E[b, lo + k] += acc
-
-
-@jit
-def _nz_offsets(layout):  # type: ignore[no-untyped-def]
-    off = np.zeros(layout.shape[0] + 1, dtype=np.int64)
-    for li in range(layout.shape[0]):
-        off[li + 1] = off[li] + layout[li, L_SRC_HI] - layout[li, L_SRC_LO]
-    return off
+                    w = weights[row + j]
+                    erow = E[u0 + j]
+                    for b in range(nb):
+                        target[b] += w * erow[b]
 
 
 @jit
 def _batch_slopes(
-    X, T, weights, layout, act_id, steep, err_tanh, bit_limit, G, U, S, E, NZ, NC, nzoff
+    XT, TT, weights, layout, act_id, steep, err_tanh, bit_limit, G, U, S, E, NZ, NC, nzoff
 ):  # type: ignore[no-untyped-def]
     """One pass over the data: slopes summed into ``G`` (not zeroed here); returns (sse, bit fails)."""
-    n, n_in = X.shape
+    n_in, n = XT.shape
     first_neuron = 1 + n_in
-    out0 = act_id.shape[0] - T.shape[1]
+    out0 = act_id.shape[0] - TT.shape[0]
     sse = 0.0
     bf = 0
     for start in range(0, n, BLOCK):
         nb = min(BLOCK, n - start)
-        _load_block(U, X, start, nb, n_in)
-        _forward_nz(U, S, NZ, NC, nb, weights, layout, act_id, steep, nzoff)
-        for b in range(nb):
-            for u in range(first_neuron, out0):
-                E[b, u] = 0.0
-        s, f = _output_errors(U, S, E, T, start, nb, out0, act_id, steep, err_tanh, bit_limit)
+        _load_block(U, XT, start, nb)
+        _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff)
+        for u in range(first_neuron, out0):
+            erow = E[u]
+            for b in range(nb):
+                erow[b] = 0.0
+        s, f = _output_errors(U, S, E, TT, start, nb, out0, act_id, steep, err_tanh, bit_limit)
         sse += s
         bf += f
-        _backward_slopes(
-            U, S, E, NZ, NC, nb, weights, layout, act_id, steep, nzoff, first_neuron, G
-        )
+        _backward_block(U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_neuron, G)
     return sse, bf
 
 
@@ -372,7 +323,7 @@ def _stop_reached(stop_bit, mse, bf, desired):  # type: ignore[no-untyped-def]
 
 @jit
 def _train_batch_epochs(  # type: ignore[no-untyped-def]
-    X, T, weights, layout, act_id, steep, algo, params, err_tanh, stop_bit,
+    XT, TT, weights, layout, act_id, steep, algo, params, err_tanh, stop_bit,
     G, prev_steps, prev_slopes, state, n_epochs, mse_out, bf_out,
 ):  # fmt: skip
     """Run up to ``n_epochs`` full-batch epochs (RPROP, Quickprop, batch, SARPROP).
@@ -382,20 +333,20 @@ def _train_batch_epochs(  # type: ignore[no-untyped-def]
     (after that epoch's update, as FANN does). Returns ``-(epochs done) - 1`` if an epoch's
     error was not finite; that epoch's update is then skipped.
     """
-    n = X.shape[0]
+    n = XT.shape[1]
     n_units = act_id.shape[0]
     nzoff = _nz_offsets(layout)
-    U = np.empty((BLOCK, n_units), dtype=weights.dtype)
-    S = np.empty((BLOCK, n_units), dtype=weights.dtype)
-    E = np.zeros((BLOCK, n_units), dtype=weights.dtype)
-    NZ = np.empty((BLOCK, max(nzoff[-1], 1)), dtype=np.int32)
-    NC = np.empty((BLOCK, layout.shape[0]), dtype=np.int32)
+    U = np.empty((n_units, BLOCK), dtype=weights.dtype)
+    S = np.zeros((n_units, BLOCK), dtype=weights.dtype)
+    E = np.zeros((n_units, BLOCK), dtype=weights.dtype)
+    NZ = np.empty(max(nzoff[-1], 1), dtype=np.int64)
+    NC = np.empty(layout.shape[0], dtype=np.int64)
     bit_limit = params[P_BIT_LIMIT]
     desired = params[P_DESIRED]
-    denom = float(n * T.shape[1])
+    denom = float(n * TT.shape[0])
     for e in range(n_epochs):
         sse, bf = _batch_slopes(
-            X, T, weights, layout, act_id, steep, err_tanh, bit_limit, G, U, S, E, NZ, NC, nzoff
+            XT, TT, weights, layout, act_id, steep, err_tanh, bit_limit, G, U, S, E, NZ, NC, nzoff
         )
         mse = sse / denom
         mse_out[e] = mse
@@ -435,9 +386,9 @@ def _train_batch_epochs(  # type: ignore[no-untyped-def]
 
 @jit
 def _incremental_backward_update(
-    U, S, E, nb, weights, layout, act_id, steep, first_neuron, lr, momentum, prev_deltas
+    U, S, E, weights, layout, act_id, steep, first_neuron, lr, momentum, prev_deltas
 ):  # type: ignore[no-untyped-def]
-    """FANN's ``fann_backpropagate_MSE`` + ``fann_update_weights`` for one sample (row 0).
+    """FANN's ``fann_backpropagate_MSE`` + ``fann_update_weights`` for one sample (column 0).
 
     Each layer's deltas are propagated with the old weights before that layer is updated, which
     is the order FANN uses (all deltas first, then all updates).
@@ -450,26 +401,26 @@ def _incremental_backward_update(
         hi = layout[li, L_SRC_HI]
         w0 = layout[li, L_W]
         if li < n_layers - 1:
-            _derive_layer(E, U, S, nb, u0, n, act_id, steep)
+            _derive_rows(E, U, S, 1, u0, n, act_id, steep)
         if li > 0:
             for k in range(max(lo, first_neuron) - lo, hi - lo):
                 row = w0 + (k + 1) * n
                 acc = 0.0
                 for j in range(n):
-                    acc += weights[row + j] * E[0, u0 + j]
-                E[0, lo + k] += acc
+                    acc += weights[row + j] * E[u0 + j, 0]
+                E[lo + k, 0] += acc
         for r in range(hi - lo + 1):
-            x = 1.0 if r == 0 else U[0, lo + r - 1]
+            x = 1.0 if r == 0 else U[lo + r - 1, 0]
             row = w0 + r * n
             for j in range(n):
-                dw = lr * E[0, u0 + j] * x + momentum * prev_deltas[row + j]
+                dw = lr * E[u0 + j, 0] * x + momentum * prev_deltas[row + j]
                 weights[row + j] += dw
                 prev_deltas[row + j] = dw
 
 
 @jit
 def _train_incremental_epochs(  # type: ignore[no-untyped-def]
-    X, T, weights, layout, act_id, steep, params, err_tanh, stop_bit, shuffle,
+    XT, TT, weights, layout, act_id, steep, params, err_tanh, stop_bit, shuffle,
     prev_deltas, state, n_epochs, mse_out, bf_out,
 ):  # fmt: skip
     """FANN's incremental training (``fann_train_epoch_incremental``): update after every sample.
@@ -477,19 +428,24 @@ def _train_incremental_epochs(  # type: ignore[no-untyped-def]
     Samples are visited in file order, or in a fresh random order per epoch when ``shuffle``.
     Same return convention as `_train_batch_epochs`.
     """
-    n, n_in = X.shape
+    n_in, n = XT.shape
+    n_out = TT.shape[0]
     n_units = act_id.shape[0]
     first_neuron = 1 + n_in
-    out0 = n_units - T.shape[1]
-    U = np.empty((1, n_units), dtype=weights.dtype)
-    S = np.zeros((1, n_units), dtype=weights.dtype)
-    E = np.zeros((1, n_units), dtype=weights.dtype)
+    out0 = n_units - n_out
+    nzoff = _nz_offsets(layout)
+    U = np.empty((n_units, 1), dtype=weights.dtype)
+    S = np.zeros((n_units, 1), dtype=weights.dtype)
+    E = np.zeros((n_units, 1), dtype=weights.dtype)
+    T1 = np.empty((n_out, 1), dtype=weights.dtype)
+    NZ = np.empty(max(nzoff[-1], 1), dtype=np.int64)
+    NC = np.empty(layout.shape[0], dtype=np.int64)
     order = np.arange(n)
     lr = params[P_LR]
     momentum = params[P_MOMENTUM]
     bit_limit = params[P_BIT_LIMIT]
     desired = params[P_DESIRED]
-    denom = float(n * T.shape[1])
+    denom = float(n * n_out)
     for e in range(n_epochs):
         if shuffle:
             for i in range(n - 1, 0, -1):
@@ -498,33 +454,20 @@ def _train_incremental_epochs(  # type: ignore[no-untyped-def]
         sse = 0.0
         bf = 0
         for i in range(n):
-            s_idx = order[i]
+            idx = order[i]
             U[0, 0] = 1.0
             for k in range(n_in):
-                U[0, 1 + k] = X[s_idx, k]
-            for li in range(layout.shape[0]):
-                u0 = layout[li, L_UNIT]
-                nn = layout[li, L_SIZE]
-                lo = layout[li, L_SRC_LO]
-                w0 = layout[li, L_W]
-                for j in range(nn):
-                    S[0, u0 + j] = weights[w0 + j]
-                for k in range(layout[li, L_SRC_HI] - lo):
-                    x = U[0, lo + k]
-                    if x != 0.0:
-                        row = w0 + (k + 1) * nn
-                        for j in range(nn):
-                            S[0, u0 + j] += x * weights[row + j]
-                _activate_layer(U, S, 1, u0, nn, act_id, steep)
+                U[1 + k, 0] = XT[k, idx]
+            for j in range(n_out):
+                T1[j, 0] = TT[j, idx]
+            _forward_block(U, S, 1, weights, layout, act_id, steep, NZ, NC, nzoff)
             for u in range(first_neuron, out0):
-                E[0, u] = 0.0
-            s, f = _output_errors(
-                U, S, E, T[s_idx : s_idx + 1], 0, 1, out0, act_id, steep, err_tanh, bit_limit
-            )
+                E[u, 0] = 0.0
+            s, f = _output_errors(U, S, E, T1, 0, 1, out0, act_id, steep, err_tanh, bit_limit)
             sse += s
             bf += f
             _incremental_backward_update(
-                U, S, E, 1, weights, layout, act_id, steep, first_neuron, lr, momentum, prev_deltas
+                U, S, E, weights, layout, act_id, steep, first_neuron, lr, momentum, prev_deltas
             )
         mse = sse / denom
         mse_out[e] = mse
@@ -537,27 +480,27 @@ def _train_incremental_epochs(  # type: ignore[no-untyped-def]
 
 
 @jit
-def _error_stats(X, T, weights, layout, act_id, steep, bit_limit):  # type: ignore[no-untyped-def]
+def _error_stats(XT, TT, weights, layout, act_id, steep, bit_limit):  # type: ignore[no-untyped-def]
     """FANN's ``fann_test_data``: (sum of squared errors, bit fails) without training."""
-    n, n_in = X.shape
+    n = XT.shape[1]
     n_units = act_id.shape[0]
-    out0 = n_units - T.shape[1]
+    out0 = n_units - TT.shape[0]
     nzoff = _nz_offsets(layout)
-    U = np.empty((BLOCK, n_units), dtype=weights.dtype)
-    S = np.empty((BLOCK, n_units), dtype=weights.dtype)
-    NZ = np.empty((BLOCK, max(nzoff[-1], 1)), dtype=np.int32)
-    NC = np.empty((BLOCK, layout.shape[0]), dtype=np.int32)
+    U = np.empty((n_units, BLOCK), dtype=weights.dtype)
+    S = np.zeros((n_units, BLOCK), dtype=weights.dtype)
+    NZ = np.empty(max(nzoff[-1], 1), dtype=np.int64)
+    NC = np.empty(layout.shape[0], dtype=np.int64)
     sse = 0.0
     bf = 0
     for start in range(0, n, BLOCK):
         nb = min(BLOCK, n - start)
-        _load_block(U, X, start, nb, n_in)
-        _forward_nz(U, S, NZ, NC, nb, weights, layout, act_id, steep, nzoff)
-        for j in range(T.shape[1]):
+        _load_block(U, XT, start, nb)
+        _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff)
+        for j in range(TT.shape[0]):
             u = out0 + j
             half = _is_symmetric(act_id[u])
             for b in range(nb):
-                d = T[start + b, j] - U[b, u]
+                d = TT[j, start + b] - U[u, b]
                 if half:
                     d = d / 2.0
                 sse += float(d) * float(d)
