@@ -4,6 +4,7 @@ Depends on anyio, pydantic, SQLModel and `neural`'s public API; never imports `m
 """
 
 from swarm_core._config import EngineConfig
+from swarm_core._engine import Engine
 from swarm_core._exceptions import (
     AlreadyExistsError,
     EngineClosedError,
@@ -45,6 +46,7 @@ __all__ = [
     "AlreadyExistsError",
     "CognitivePattern",
     "DocumentHit",
+    "Engine",
     "EngineClosedError",
     "EngineConfig",
     "Event",

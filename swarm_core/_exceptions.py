@@ -25,10 +25,10 @@ class SwarmError(Exception):
 
 
 class NotFoundError(SwarmError, KeyError):
-    def __init__(self, kind: str, id: object) -> None:
+    def __init__(self, kind: str, id: object, message: str | None = None) -> None:
         self.kind = kind
         self.id = id
-        super().__init__(f"unknown {kind} id {id!r}")
+        super().__init__(message or f"unknown {kind} id {id!r}")
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])

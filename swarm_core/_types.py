@@ -232,6 +232,7 @@ class ModelInfo(_Record):
     n_inputs: int
     n_outputs: int
     size_bytes: int = 0
+    extra: dict[str, Any] = Field(default_factory=dict)
 
 
 class Event(_Record):

@@ -1,0 +1,237 @@
+"""EngineCore: the state every part of the engine shares (store, writer, live swarms/agents/tasks,
+event log, subscribers) and the small helpers they all use. The Engine facade is assembled from
+mixins over this class, one concern per module."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from anyio.abc import TaskGroup
+
+from swarm_core._config import EngineConfig
+from swarm_core._exceptions import EngineClosedError, NotFoundError, ValidationError
+from swarm_core._runtime import CpuPool
+from swarm_core._tasks import RoutingQueues, TaskRun
+from swarm_core._types import AgentInfo, AgentStatus, AgentType, SwarmInfo, TaskKind
+from swarm_core._work import Handler, StrategyFn
+from swarm_core.store._db import Store
+from swarm_core.store._writer import Batch, Writer
+
+log = logging.getLogger("swarm_core")
+
+Subscriber = Callable[[str, str], Any]
+
+
+class EngineCore:
+    config: EngineConfig
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self._store_: Store | None = None
+        self._writer_: Writer | None = None
+        self._tg: TaskGroup | None = None
+        self._started_at = 0.0
+        self._closing = False
+        self._pool = CpuPool(config.cpu_workers)
+        self._swarms: dict[str, SwarmInfo] = {}
+        self._swarm_seq: dict[str, int] = {}
+        self._swarm_agents: dict[str, dict[str, AgentInfo]] = {}  # live agents, join order
+        self._agents: dict[str, AgentInfo] = {}  # live (non-terminated) agents
+        self._agent_seq: dict[str, int] = {}
+        self._idle: dict[tuple[str, AgentType], dict[str, None]] = {}
+        self._tasks: dict[str, TaskRun] = {}
+        self._queues = RoutingQueues()
+        self._waiting: dict[str, set[str]] = {}  # dependency id -> dependent task ids
+        self._queued = 0  # client tasks not started yet (the bounded queue)
+        self._seq: dict[str, int] = {}
+        self._subscribers: list[Subscriber] = []
+        self._extra_handlers: dict[tuple[AgentType, TaskKind], Handler] = {}
+        self._extra_strategies: dict[str, StrategyFn] = {}
+        self._handler_map: dict[tuple[AgentType, TaskKind], Handler] | None = None
+        self._kind_types: dict[TaskKind, list[AgentType]] = {}
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    @property
+    def _store(self) -> Store:
+        if self._store_ is None:
+            raise EngineClosedError("the engine is not started (use `async with Engine.open()`)")
+        return self._store_
+
+    @property
+    def _writer(self) -> Writer:
+        if self._writer_ is None:
+            raise EngineClosedError("the engine is not started (use `async with Engine.open()`)")
+        return self._writer_
+
+    def _check_open(self) -> None:
+        if self._writer_ is None or self._tg is None:
+            raise EngineClosedError("the engine is not started (use `async with Engine.open()`)")
+        if self._closing:
+            raise EngineClosedError("the engine is closing")
+
+    def _next_seq(self, table: str) -> int:
+        n = self._seq.get(table, 0) + 1
+        self._seq[table] = n
+        return n
+
+    def _emit(
+        self,
+        kind: str,
+        swarm_id: str | None,
+        subject_id: str | None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Batch:
+        """Append an event to the log (commits with the next group commit)."""
+        return self._writer.event(
+            {
+                "ts": time.time(),
+                "swarm_id": swarm_id,
+                "kind": kind,
+                "subject_id": subject_id,
+                "data": dict(data) if data else {},
+            }
+        )
+
+    def _notify(self, kind: str, subject_id: str) -> None:
+        for cb in list(self._subscribers):
+            try:
+                out = cb(kind, subject_id)
+                if hasattr(out, "__await__") and self._tg is not None:
+
+                    async def _await(o: Any = out) -> None:
+                        try:
+                            await o
+                        except Exception:
+                            log.exception("change subscriber failed")
+
+                    self._tg.start_soon(_await)
+            except Exception:
+                log.exception("change subscriber failed")
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call `callback(kind, subject_id)` (kind: swarm, agent, task, model, memory, document)
+        after each change; returns a function that unsubscribes. Runs on the event loop."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    # -- live state -------------------------------------------------------------------------------
+
+    def _register_swarm(self, info: SwarmInfo, seq: int) -> None:
+        self._swarms[info.id] = info
+        self._swarm_seq[info.id] = seq
+        self._swarm_agents.setdefault(info.id, {})
+
+    def _add_live_agent(self, info: AgentInfo, seq: int) -> None:
+        self._agents[info.id] = info
+        self._agent_seq[info.id] = seq
+        self._swarm_agents[info.swarm_id][info.id] = info
+        if info.status is AgentStatus.IDLE:
+            self._idle.setdefault((info.swarm_id, info.type), {})[info.id] = None
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    def _swarm(self, swarm_id: str) -> SwarmInfo:
+        if not isinstance(swarm_id, str):
+            raise ValidationError("swarm_id", f"swarm_id must be a string, got {swarm_id!r}")
+        s = self._swarms.get(swarm_id)
+        if s is None:
+            raise NotFoundError("swarm", swarm_id)
+        return s
+
+    # -- handler and strategy registries -----------------------------------------------------------
+
+    def register_handler(
+        self, agent_type: AgentType | str, kind: TaskKind | str, handler: Handler
+    ) -> None:
+        """Add or replace the work `agent_type` does for tasks of `kind` (extends agents.HANDLERS)."""
+        self._extra_handlers[(AgentType(str(agent_type)), TaskKind(str(kind)))] = handler
+        self._handler_map = None
+
+    def register_strategy(self, strategy: str, fn: StrategyFn) -> None:
+        """Add or replace an orchestration strategy (extends _strategies.STRATEGIES)."""
+        self._extra_strategies[str(strategy)] = fn
+
+    def _handlers(self) -> dict[tuple[AgentType, TaskKind], Handler]:
+        if self._handler_map is None:
+            reg: dict[tuple[AgentType, TaskKind], Handler] = {}
+            try:
+                from swarm_core import agents
+
+                for (t, k), h in getattr(agents, "HANDLERS", {}).items():
+                    reg[(AgentType(str(t)), TaskKind(str(k)))] = h
+            except ImportError:  # pragma: no cover - the agents package ships with swarm_core
+                pass
+            reg.update(self._extra_handlers)
+            kinds: dict[TaskKind, list[AgentType]] = {}
+            for t, k in reg:
+                kinds.setdefault(k, []).append(t)
+            kinds.setdefault(TaskKind.EXTERNAL, [])
+            if AgentType.EXTERNAL not in kinds[TaskKind.EXTERNAL]:
+                kinds[TaskKind.EXTERNAL].append(AgentType.EXTERNAL)
+            self._kind_types = kinds
+            self._handler_map = reg
+        return self._handler_map
+
+    def _types_for(self, kind: TaskKind) -> list[AgentType]:
+        self._handlers()
+        return self._kind_types.get(kind, [])
+
+    def _strategy_fn(self, name: str) -> StrategyFn | None:
+        if name in self._extra_strategies:
+            return self._extra_strategies[name]
+        try:
+            from swarm_core import _strategies  # type: ignore[attr-defined]
+        except ImportError:
+            return None
+        reg = getattr(_strategies, "STRATEGIES", {})
+        for key, fn in reg.items():
+            if str(key) == name:
+                return fn  # type: ignore[no-any-return]
+        return None
+
+    # -- small validators ------------------------------------------------------------------------
+
+    def _check_name(self, field: str, value: object, *, required: bool = True) -> str | None:
+        if value is None:
+            if required:
+                raise ValidationError(field, f"{field} is required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(field, f"{field} must be a non-empty string, got {value!r}")
+        if len(value) > self.config.max_name_length:
+            raise ValidationError(
+                field,
+                f"{field} is {len(value)} characters; the limit is max_name_length="
+                f"{self.config.max_name_length}",
+            )
+        return value
+
+    def _check_limit_offset(self, limit: int, offset: int) -> None:
+        cap = self.config.max_query_limit
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= cap:
+            raise ValidationError("limit", f"limit must be an integer in 1..{cap}, got {limit!r}")
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise ValidationError("offset", f"offset must be an integer >= 0, got {offset!r}")
+
+    def _json_size(self, field: str, value: Any, limit: int, limit_name: str) -> int:
+        from swarm_core._exceptions import LimitExceededError
+
+        try:
+            n = len(json.dumps(value, allow_nan=False, separators=(",", ":")))
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(field, f"{field} must be JSON-serialisable: {exc}") from None
+        if n > limit:
+            raise LimitExceededError(
+                limit_name, n, f"{field} is {n} bytes as JSON; the limit is {limit_name}={limit}"
+            )
+        return n

@@ -1,0 +1,202 @@
+"""Export a whole swarm as one JSON document and import it back (same ids)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+from sqlalchemy import select
+
+from swarm_core import _convert as conv
+from swarm_core._exceptions import AlreadyExistsError, LimitExceededError, ValidationError
+from swarm_core._knowledge_ops import KnowledgeOps
+from swarm_core._models_registry import ModelOps
+from swarm_core._types import AgentStatus, SwarmInfo, TaskStatus
+from swarm_core.store._tables import TABLES
+from swarm_core.store._writer import INSERT
+
+EXPORT_FORMAT = "ruv-swarm-export"
+EXPORT_VERSION = 1
+
+
+class ExportOps(ModelOps, KnowledgeOps):
+    async def export_swarm(self, swarm_id: str) -> dict[str, Any]:
+        """Everything of a swarm as JSON: agents, tasks, models (weights base64), memory entries
+        tied to the swarm, documents. Reflects every committed change (pending writes are flushed)."""
+        swarm = self._swarm(swarm_id)
+        await self._writer.flush()
+
+        def read(conn: Any) -> dict[str, list[Any]]:
+            out: dict[str, list[Any]] = {}
+            for name in ("agent", "task", "model", "document"):
+                t = TABLES[name]
+                out[name] = conn.execute(
+                    select(t).where(t.c.swarm_id == swarm_id).order_by(t.c.seq)
+                ).all()
+            m = TABLES["memory"]
+            now = time.time()
+            out["memory"] = conn.execute(
+                select(m).where(
+                    m.c.swarm_id == swarm_id, (m.c.expires_at.is_(None)) | (m.c.expires_at > now)
+                )
+            ).all()
+            return out
+
+        rows = self._store.read(read)
+        live = {r.id: r.info for r in self._tasks.values()}
+
+        def task_json(r: Any) -> dict[str, Any]:
+            info = live.get(r.id) or conv.task_from(r)
+            return info.model_dump(mode="json")
+
+        return {
+            "format": EXPORT_FORMAT,
+            "version": EXPORT_VERSION,
+            "exported_at": time.time(),
+            "swarm": swarm.model_dump(mode="json"),
+            "agents": [conv.agent_from(r).model_dump(mode="json") for r in rows["agent"]],
+            "tasks": [task_json(r) for r in rows["task"]],
+            "models": [
+                {
+                    **conv.model_from(r).model_dump(mode="json"),
+                    "weights_b64": base64.b64encode(r.weights).decode("ascii"),
+                }
+                for r in rows["model"]
+            ],
+            "memory": [conv.memory_from(r).model_dump(mode="json") for r in rows["memory"]],
+            "documents": [
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "text": r.text,
+                    "metadata": r.meta,
+                    "created_at": r.created_at,
+                }
+                for r in rows["document"]
+            ],
+        }
+
+    async def import_swarm(self, data: dict[str, Any]) -> SwarmInfo:
+        """Recreate an exported swarm with its ids. Tasks that were not final come back as
+        `interrupted`; agents come back idle (or terminated)."""
+        from swarm_core._types import AgentInfo, MemoryEntry, ModelInfo, TaskInfo
+
+        self._check_open()
+        if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+            raise ValidationError("data", f"not a swarm export (format must be {EXPORT_FORMAT!r})")
+        if data.get("version") != EXPORT_VERSION:
+            raise ValidationError(
+                "version",
+                f"unsupported export version {data.get('version')!r}; expected {EXPORT_VERSION}",
+            )
+        try:
+            swarm = SwarmInfo.model_validate(data["swarm"])
+            agents = [AgentInfo.model_validate(a) for a in data.get("agents", [])]
+            tasks = [TaskInfo.model_validate(t) for t in data.get("tasks", [])]
+            models = [
+                (
+                    ModelInfo.model_validate({k: v for k, v in m.items() if k != "weights_b64"}),
+                    base64.b64decode(m["weights_b64"]),
+                )
+                for m in data.get("models", [])
+            ]
+            memory = [MemoryEntry.model_validate(m) for m in data.get("memory", [])]
+            docs = list(data.get("documents", []))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError("data", f"invalid swarm export: {exc}") from None
+        if swarm.id in self._swarms:
+            raise AlreadyExistsError("swarm", swarm.id)
+        if len(self._swarms) >= self.config.max_swarms:
+            raise LimitExceededError(
+                "max_swarms", len(self._swarms), f"the limit is max_swarms={self.config.max_swarms}"
+            )
+        if swarm.max_agents > self.config.max_agents_limit:
+            raise LimitExceededError(
+                "max_agents_limit",
+                swarm.max_agents,
+                f"max_agents={swarm.max_agents} exceeds max_agents_limit={self.config.max_agents_limit}",
+            )
+        live_agents = [a for a in agents if a.status is not AgentStatus.TERMINATED]
+        if len(live_agents) > swarm.max_agents:
+            raise LimitExceededError(
+                "max_agents",
+                swarm.max_agents,
+                f"export has {len(live_agents)} live agents; its max_agents is {swarm.max_agents}",
+            )
+        ids = [a.id for a in agents] + [t.id for t in tasks] + [m.id for m, _ in models]
+        t_ = TABLES
+        taken = self._store.read(
+            lambda c: (
+                c.execute(select(t_["agent"].c.id).where(t_["agent"].c.id.in_(ids))).first()
+                or c.execute(select(t_["task"].c.id).where(t_["task"].c.id.in_(ids))).first()
+                or c.execute(select(t_["model"].c.id).where(t_["model"].c.id.in_(ids))).first()
+            )
+        )
+        if taken is not None:
+            raise AlreadyExistsError("record", taken[0])
+        if self._store.fts is False and docs:
+            self._need_fts()
+        w = self._writer
+        seq = self._next_seq("swarm")
+        self._register_swarm(swarm, seq)
+        w.row("swarm", INSERT, conv.swarm_row(swarm, seq))
+        for a in agents:
+            if a.status is AgentStatus.BUSY:
+                a.status = AgentStatus.IDLE
+            a.current_task_id = None
+            aseq = self._next_seq("agent")
+            w.row("agent", INSERT, conv.agent_row(a, aseq))
+            for c in a.capabilities:
+                w.row("agent_capability", INSERT, {"agent_id": a.id, "capability": c})
+            if a.status is not AgentStatus.TERMINATED:
+                self._add_live_agent(a, aseq)
+        for t in tasks:
+            if not t.status.is_final:
+                t.status = TaskStatus.INTERRUPTED
+                t.error = t.error or "interrupted: the swarm was exported while the task ran"
+            w.row("task", INSERT, conv.task_row(t, self._next_seq("task")))
+        for m, blob in models:
+            w.row(
+                "model", INSERT, {**m.model_dump(), "seq": self._next_seq("model"), "weights": blob}
+            )
+        for e in memory:
+            w.row("memory", INSERT, e.model_dump())
+        for d in docs:
+            self._insert_document(
+                {
+                    "id": str(d["id"]),
+                    "swarm_id": swarm.id,
+                    "title": str(d["title"]),
+                    "text": str(d["text"]),
+                    "meta": dict(d.get("metadata") or {}),
+                    "created_at": float(d.get("created_at") or time.time()),
+                }
+            )
+        batch = self._emit(
+            "swarm_imported",
+            swarm.id,
+            swarm.id,
+            {
+                "agents": len(agents),
+                "tasks": len(tasks),
+                "models": len(models),
+                "memory": len(memory),
+                "documents": len(docs),
+            },
+        )
+        self._notify("swarm", swarm.id)
+        try:
+            await batch.wait()
+        except Exception:
+            self._forget_swarm(swarm.id)
+            raise
+        return swarm.model_copy()
+
+    def _forget_swarm(self, swarm_id: str) -> None:
+        for aid in list(self._swarm_agents.pop(swarm_id, {})):
+            a = self._agents.pop(aid, None)
+            if a is not None:
+                self._idle.get((swarm_id, a.type), {}).pop(aid, None)
+        self._swarms.pop(swarm_id, None)
+        self._swarm_seq.pop(swarm_id, None)

@@ -1,0 +1,274 @@
+"""Trained networks: stored with metadata and training history, cached for fast prediction,
+exported/imported as native bytes or FANN text, and the dataset loader handlers train on."""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from swarm_core import _convert as conv
+from swarm_core._core import EngineCore
+from swarm_core._exceptions import LimitExceededError, NotFoundError, ValidationError
+from swarm_core._ids import new_id
+from swarm_core._types import ModelInfo
+from swarm_core.store._tables import TABLES
+from swarm_core.store._writer import INSERT
+
+MODEL_FORMATS = ("native", "fann")
+_KNOWN_META = ("name", "layers", "activations", "algorithm", "metrics", "history", "is_classifier")
+
+
+class ModelOps(EngineCore):
+    _model_cache: OrderedDict[str, tuple[Any, dict[str, Any]]]
+
+    def _cache_put(self, model_id: str, net: Any, meta: dict[str, Any]) -> None:
+        if self.config.model_cache_size == 0:
+            return
+        self._model_cache[model_id] = (net, meta)
+        self._model_cache.move_to_end(model_id)
+        while len(self._model_cache) > self.config.model_cache_size:
+            self._model_cache.popitem(last=False)
+
+    def _count_weights(self, net: Any) -> int:
+        n = getattr(net, "n_connections", None)
+        return int(n) if isinstance(n, int) else 0
+
+    async def _save_model(
+        self,
+        swarm_id: str,
+        net: Any,
+        meta: Mapping[str, Any],
+        *,
+        agent_id: str | None = None,
+        task_id: str | None = None,
+        event: str = "model_saved",
+    ) -> ModelInfo:
+        self._check_open()
+        self._swarm(swarm_id)
+        n_weights = self._count_weights(net)
+        if n_weights > self.config.max_network_weights:
+            raise LimitExceededError(
+                "max_network_weights",
+                n_weights,
+                f"network has {n_weights} weights; the limit is max_network_weights={self.config.max_network_weights}",
+            )
+        blob: bytes = await self._pool.run(net.to_bytes)
+        layers = [int(x) for x in meta.get("layers") or list(getattr(net, "layer_sizes", ()))]
+        extra = {k: v for k, v in meta.items() if k not in _KNOWN_META}
+        self._json_size("meta", extra, self.config.max_payload_bytes, "max_payload_bytes")
+        mid = new_id("model")
+        info = ModelInfo(
+            id=mid,
+            swarm_id=swarm_id,
+            agent_id=agent_id,
+            task_id=task_id,
+            name=str(meta.get("name") or mid)[: self.config.max_name_length],
+            layers=layers,
+            activations=[str(a) for a in meta.get("activations") or []],
+            algorithm=meta.get("algorithm"),
+            created_at=time.time(),
+            metrics=dict(meta.get("metrics") or {}),
+            history=dict(meta.get("history") or {}),
+            is_classifier=bool(meta.get("is_classifier", False)),
+            n_inputs=int(getattr(net, "n_inputs", layers[0] if layers else 0)),
+            n_outputs=int(getattr(net, "n_outputs", layers[-1] if layers else 0)),
+            size_bytes=len(blob),
+            extra=extra,
+        )
+        row = {**info.model_dump(), "seq": self._next_seq("model"), "weights": blob}
+        self._writer.row("model", INSERT, row)
+        batch = self._emit(
+            event, swarm_id, mid, {"name": info.name, "task_id": task_id, "size_bytes": len(blob)}
+        )
+        self._notify("model", mid)
+        await batch.wait()
+        self._cache_put(mid, net, self._meta_of(info))
+        return info
+
+    @staticmethod
+    def _meta_of(info: ModelInfo) -> dict[str, Any]:
+        return {**info.extra, **info.model_dump(exclude={"extra"})}
+
+    def _model_row(self, model_id: str, *, weights: bool) -> Any:
+        m = TABLES["model"]
+        cols = [c for c in m.c if weights or c.name != "weights"]
+        row = self._store.read(lambda c: c.execute(select(*cols).where(m.c.id == model_id)).first())
+        if row is None:
+            raise NotFoundError("model", model_id)
+        return row
+
+    async def _load_model(self, model_id: str) -> tuple[Any, dict[str, Any]]:
+        hit = self._model_cache.get(model_id)
+        if hit is not None:
+            self._model_cache.move_to_end(model_id)
+            return hit
+        import neural
+
+        row = self._model_row(model_id, weights=True)
+        net = await self._pool.run(neural.Network.from_bytes, bytes(row.weights))
+        meta = self._meta_of(conv.model_from(row))
+        self._cache_put(model_id, net, meta)
+        return net, meta
+
+    async def get_model(self, model_id: str) -> ModelInfo:
+        return conv.model_from(self._model_row(model_id, weights=False))
+
+    async def model_history(self, model_id: str) -> dict[str, Any]:
+        info = await self.get_model(model_id)
+        return {
+            "model_id": model_id,
+            "task_id": info.task_id,
+            "metrics": info.metrics,
+            "history": info.history,
+        }
+
+    async def list_models(
+        self, swarm_id: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ModelInfo]:
+        self._check_limit_offset(limit, offset)
+        m = TABLES["model"]
+        q = select(*[c for c in m.c if c.name != "weights"])
+        if swarm_id is not None:
+            self._swarm(swarm_id)
+            q = q.where(m.c.swarm_id == swarm_id)
+        q = q.order_by(m.c.seq.desc()).limit(limit).offset(offset)
+        return [conv.model_from(r) for r in self._store.read(lambda c: c.execute(q).all())]
+
+    async def export_model(self, model_id: str, format: str = "native") -> bytes | str:
+        """native: the `neural` binary (bytes); fann: FANN 2.x `.net` text (str)."""
+        if format not in MODEL_FORMATS:
+            raise ValidationError(
+                "format", f"unknown model format {format!r}; allowed: {', '.join(MODEL_FORMATS)}"
+            )
+        if format == "native":
+            return bytes(self._model_row(model_id, weights=True).weights)
+        net, _meta = await self._load_model(model_id)
+        return await self._pool.run(_to_fann_text, net)
+
+    async def import_model(
+        self, swarm_id: str, content: bytes | str, format: str = "native", name: str | None = None
+    ) -> ModelInfo:
+        """Store a network given as native bytes (or base64 text) or FANN `.net` text."""
+        import neural
+
+        if format not in MODEL_FORMATS:
+            raise ValidationError(
+                "format", f"unknown model format {format!r}; allowed: {', '.join(MODEL_FORMATS)}"
+            )
+        self._swarm(swarm_id)
+        self._check_name("name", name, required=False)
+        size = len(content)
+        if size > self.config.max_payload_bytes:
+            raise LimitExceededError(
+                "max_payload_bytes",
+                size,
+                f"model content is {size} bytes; the limit is max_payload_bytes={self.config.max_payload_bytes}",
+            )
+        try:
+            if format == "native":
+                blob = (
+                    base64.b64decode(content, validate=True)
+                    if isinstance(content, str)
+                    else bytes(content)
+                )
+                net = await self._pool.run(neural.Network.from_bytes, blob)
+            else:
+                text = content.decode("utf-8") if isinstance(content, bytes) else content
+                net = await self._pool.run(_from_fann_text, text)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError("content", f"cannot read {format} model: {exc}") from None
+        desc: dict[str, Any] = net.describe() if hasattr(net, "describe") else {}
+        meta = {
+            "name": name or f"imported-{format}",
+            "layers": list(desc.get("layers") or getattr(net, "layer_sizes", ()) or ()),
+            "activations": [
+                a if isinstance(a, str) else "mixed" for a in (desc.get("activations") or [])
+            ],
+            "algorithm": None,
+            "source_format": format,
+        }
+        return await self._save_model(swarm_id, net, meta, event="model_imported")
+
+    # -- datasets --------------------------------------------------------------------------------
+
+    async def _load_data(self, spec: Any) -> Any:
+        import neural
+
+        cfg = self.config
+        if isinstance(spec, Mapping):
+            if "inputs" not in spec or "outputs" not in spec:
+                raise ValidationError(
+                    "data", 'inline data needs "inputs" and "outputs" (lists of rows)'
+                )
+            xs, ys = spec["inputs"], spec["outputs"]
+            if not isinstance(xs, list) or not isinstance(ys, list):
+                raise ValidationError("data", "inputs and outputs must be lists of rows")
+            self._check_data_size(len(xs), _width(xs), _width(ys))
+            try:
+                return await self._pool.run(neural.TrainingData, xs, ys)
+            except (ValueError, TypeError) as exc:
+                raise ValidationError("data", f"invalid inline data: {exc}") from None
+        if isinstance(spec, str | os.PathLike):
+            path = Path(spec).expanduser()
+            if cfg.data_dir is not None:
+                root = Path(cfg.data_dir).resolve()
+                if not path.resolve().is_relative_to(root):
+                    raise ValidationError(
+                        "data", f"data files must be under data_dir {root}; got {path}"
+                    )
+            if not path.is_file():
+                raise NotFoundError("data file", str(path), f"data file not found: {path}")
+            try:
+                data = await self._pool.run(neural.read_fann_data, path)
+            except (ValueError, OSError) as exc:
+                raise ValidationError("data", f"cannot read FANN data {path}: {exc}") from None
+            self._check_data_size(len(data), data.inputs.shape[1], data.outputs.shape[1])
+            return data
+        raise ValidationError(
+            "data",
+            'data must be inline {"inputs": [[...]], "outputs": [[...]]} or a FANN .data path',
+        )
+
+    def _check_data_size(self, n: int, n_in: int, n_out: int) -> None:
+        cfg = self.config
+        if n > cfg.max_dataset_samples:
+            raise LimitExceededError(
+                "max_dataset_samples",
+                n,
+                f"dataset has {n} samples; the limit is max_dataset_samples={cfg.max_dataset_samples}",
+            )
+        if max(n_in, n_out) > cfg.max_dataset_features:
+            raise LimitExceededError(
+                "max_dataset_features",
+                max(n_in, n_out),
+                f"dataset rows have {max(n_in, n_out)} values; the limit is max_dataset_features={cfg.max_dataset_features}",
+            )
+
+
+def _width(rows: list[Any]) -> int:
+    first = rows[0] if rows else []
+    return len(first) if isinstance(first, list) else 1
+
+
+def _to_fann_text(net: Any) -> str:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "model.net"
+        net.save_fann(path)
+        return path.read_text(encoding="utf-8")
+
+
+def _from_fann_text(text: str) -> Any:
+    import neural
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "model.net"
+        path.write_text(text, encoding="utf-8")
+        return neural.Network.load_fann(path)

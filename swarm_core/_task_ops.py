@@ -1,0 +1,783 @@
+"""Tasks: submission with backpressure, dependencies, routing to agents, execution with timeouts
+and cancellation, results and timings stored with the task, retry and external completion."""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import anyio
+from sqlalchemy import select
+
+from swarm_core import _convert as conv
+from swarm_core._exceptions import (
+    InvalidStateError,
+    LimitExceededError,
+    NotFoundError,
+    QueueFullError,
+    SwarmError,
+    TaskCancelledError,
+    TaskTimeoutError,
+    UnsupportedError,
+    ValidationError,
+)
+from swarm_core._ids import new_id
+from swarm_core._swarms import SwarmOps
+from swarm_core._tasks import ProgressCallback, QueueKey, TaskRun, check_transition
+from swarm_core._types import (
+    AgentInfo,
+    AgentStatus,
+    AgentType,
+    SwarmInfo,
+    TaskInfo,
+    TaskKind,
+    TaskStatus,
+    parse_strategy,
+    parse_task_kind,
+    parse_task_status,
+)
+from swarm_core.store._tables import TABLES
+from swarm_core.store._writer import INSERT, UPDATE, Batch
+
+# the agent type spawned automatically when a swarm has nobody able to take a kind of task
+DEFAULT_TYPE_FOR_KIND: dict[TaskKind, AgentType] = {
+    TaskKind.TRAIN: AgentType.NEURAL_PROCESSOR,
+    TaskKind.PREDICT: AgentType.NEURAL_PROCESSOR,
+    TaskKind.EVALUATE: AgentType.ANALYST,
+    TaskKind.SEARCH: AgentType.RESEARCHER,
+    TaskKind.INGEST: AgentType.RESEARCHER,
+    TaskKind.WORKFLOW: AgentType.COORDINATOR,
+    TaskKind.OPTIMIZE: AgentType.OPTIMIZER,
+    TaskKind.EXTERNAL: AgentType.EXTERNAL,
+}
+MAX_PRIORITY = 1_000_000
+WATCHDOG_TICK = 0.05
+
+
+class TaskOps(SwarmOps):
+    _timeouts: list[tuple[float, int, TaskRun]]
+
+    # -- submission ----------------------------------------------------------------------------
+
+    async def submit_task(
+        self,
+        swarm_id: str,
+        kind: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        strategy: str | None = None,
+        agent_ids: Iterable[str] | None = None,
+        priority: int = 0,
+        depends_on: Iterable[str] = (),
+        timeout_seconds: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> TaskInfo:
+        """Queue a task; returns once it is committed (status pending, or further along).
+
+        Raises QueueFullError when max_queued_tasks client tasks are waiting to start."""
+        run, batch = self._submit_now(
+            self._swarm(swarm_id),
+            kind,
+            payload,
+            strategy=strategy,
+            agent_ids=agent_ids,
+            priority=priority,
+            depends_on=depends_on,
+            timeout_seconds=timeout_seconds,
+            progress=progress,
+        )
+        await batch.wait()
+        return run.info.model_copy()
+
+    def _submit_now(
+        self,
+        swarm: SwarmInfo,
+        kind: str,
+        payload: Mapping[str, Any] | None,
+        *,
+        strategy: str | None = None,
+        agent_ids: Iterable[str] | None = None,
+        priority: int = 0,
+        depends_on: Iterable[str] = (),
+        timeout_seconds: float | None = None,
+        progress: ProgressCallback | None = None,
+        parent: TaskRun | None = None,
+        inline: bool = False,
+    ) -> tuple[TaskRun, Batch]:
+        self._check_open()
+        k = parse_task_kind(kind)
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, Mapping):
+            raise ValidationError(
+                "payload", f"payload must be a JSON object, got {type(payload).__name__}"
+            )
+        payload = dict(payload)
+        self._json_size("payload", payload, self.config.max_payload_bytes, "max_payload_bytes")
+        if (
+            not isinstance(priority, int)
+            or isinstance(priority, bool)
+            or abs(priority) > MAX_PRIORITY
+        ):
+            raise ValidationError(
+                "priority",
+                f"priority must be an integer in -{MAX_PRIORITY}..{MAX_PRIORITY}, got {priority!r}",
+            )
+        strat = None
+        if k is TaskKind.ORCHESTRATE:
+            strat = parse_strategy(strategy) if strategy is not None else swarm.strategy
+        elif strategy is not None:
+            strat = parse_strategy(strategy)
+        timeout = self._check_timeout(timeout_seconds)
+        ids = self._check_agent_ids(swarm, k, agent_ids)
+        deps = self._check_deps(depends_on)
+        if parent is None and self._queued >= self.config.max_queued_tasks:
+            raise QueueFullError(
+                "max_queued_tasks",
+                self._queued,
+                f"task queue is full: {self._queued} tasks are waiting to start "
+                f"(max_queued_tasks={self.config.max_queued_tasks}); retry later",
+            )
+        spawned: Batch | None = None
+        if k is not TaskKind.ORCHESTRATE and not ids and not self._capable_exists(swarm.id, k):
+            spawned = self._auto_spawn(swarm, k)
+        tid = new_id("task")
+        seq = self._next_seq("task")
+        info = TaskInfo.model_construct(
+            id=tid,
+            swarm_id=swarm.id,
+            kind=k,
+            status=TaskStatus.PENDING,
+            priority=priority,
+            strategy=strat,
+            agent_ids=ids if k is TaskKind.ORCHESTRATE else [],
+            parent_id=parent.id if parent else None,
+            depends_on=deps,
+            timeout_seconds=timeout,
+            created_at=time.time(),
+            started_at=None,
+            finished_at=None,
+            duration_ms=None,
+            progress=0.0,
+            progress_message=None,
+            result=None,
+            error=None,
+            attempts=1,
+            payload=payload,
+        )
+        run = TaskRun(info=info, seq=seq, progress_cb=progress)
+        if k is not TaskKind.ORCHESTRATE and ids:
+            run.bound_agent = ids[0]
+        self._tasks[tid] = run
+        self._writer.row("task", INSERT, conv.task_row(info, seq))
+        batch = self._emit(
+            "task_submitted",
+            swarm.id,
+            tid,
+            {"kind": k.value, "priority": priority, "parent_id": info.parent_id, "agent_ids": ids},
+        )
+        if parent is not None:
+            parent.children.add(tid)
+        else:
+            run.counted_in_queue = True
+            self._queued += 1
+        self._notify("task", tid)
+        if not inline:
+            self._schedule(run)
+        del spawned  # committed with `batch` (same or earlier group commit)
+        return run, batch
+
+    def _check_timeout(self, timeout_seconds: float | None) -> float | None:
+        if timeout_seconds is None:
+            return self.config.default_task_timeout
+        if (
+            isinstance(timeout_seconds, bool)
+            or not isinstance(timeout_seconds, int | float)
+            or not math.isfinite(timeout_seconds)
+            or timeout_seconds <= 0
+        ):
+            raise ValidationError(
+                "timeout_seconds",
+                f"timeout_seconds must be a positive number, got {timeout_seconds!r}",
+            )
+        if timeout_seconds > self.config.max_task_timeout:
+            raise LimitExceededError(
+                "max_task_timeout",
+                timeout_seconds,
+                f"timeout_seconds={timeout_seconds} exceeds max_task_timeout={self.config.max_task_timeout}",
+            )
+        return float(timeout_seconds)
+
+    def _check_agent_ids(
+        self, swarm: SwarmInfo, kind: TaskKind, agent_ids: Iterable[str] | None
+    ) -> list[str]:
+        if agent_ids is None:
+            return []
+        if isinstance(agent_ids, str):
+            agent_ids = [agent_ids]
+        ids = list(dict.fromkeys(agent_ids))
+        for aid in ids:
+            agent = self._agents.get(aid) if isinstance(aid, str) else None
+            if agent is None:
+                raise NotFoundError("agent", aid, f"unknown or terminated agent id {aid!r}")
+            if agent.swarm_id != swarm.id:
+                raise ValidationError(
+                    "agent_ids", f"agent {aid} belongs to swarm {agent.swarm_id}, not {swarm.id}"
+                )
+        if kind is not TaskKind.ORCHESTRATE and ids:
+            if len(ids) > 1:
+                raise ValidationError(
+                    "agent_ids",
+                    f"a {kind.value} task runs on one agent; got {len(ids)} (use kind orchestrate to spread work)",
+                )
+            agent = self._agents[ids[0]]
+            if agent.type is not AgentType.EXTERNAL and agent.type not in self._types_for(kind):
+                able = ", ".join(t.value for t in self._types_for(kind)) or "none"
+                raise ValidationError(
+                    "agent_ids",
+                    f"agent {agent.id} is a {agent.type.value} and cannot run {kind.value} tasks "
+                    f"(types that can: {able}, external)",
+                )
+        return ids
+
+    def _check_deps(self, depends_on: Iterable[str]) -> list[str]:
+        if isinstance(depends_on, str):
+            depends_on = [depends_on]
+        deps = list(dict.fromkeys(depends_on or ()))
+        missing = [d for d in deps if d not in self._tasks]
+        stored: dict[str, str] = {}
+        if missing:
+            t = TABLES["task"]
+            stored = dict(
+                self._store.read(
+                    lambda c: c.execute(select(t.c.id, t.c.status).where(t.c.id.in_(missing))).all()
+                )
+            )
+        for d in deps:
+            if d in self._tasks:
+                continue
+            if d not in stored:
+                raise NotFoundError("task", d, f"depends_on names unknown task id {d!r}")
+            if stored[d] != TaskStatus.COMPLETED.value:
+                raise ValidationError(
+                    "depends_on", f"dependency {d} is {stored[d]}; it can never complete"
+                )
+        return deps
+
+    def _capable_exists(self, swarm_id: str, kind: TaskKind) -> bool:
+        types = self._types_for(kind)
+        return any(a.type in types for a in self._swarm_agents[swarm_id].values())
+
+    def _auto_spawn(self, swarm: SwarmInfo, kind: TaskKind) -> Batch:
+        types = self._types_for(kind)
+        if not types:
+            raise UnsupportedError(
+                f"no agent type can run {kind.value} tasks (no handler is registered for that kind)"
+            )
+        default = DEFAULT_TYPE_FOR_KIND.get(kind)
+        atype = default if default in types else types[0]
+        _agent, batch = self._spawn_now(swarm, atype.value, auto=True)
+        return batch
+
+    # -- scheduling ----------------------------------------------------------------------------
+
+    def _schedule(self, run: TaskRun) -> None:
+        """Start the task now if it can run, else park it (dependencies or busy agents)."""
+        pending = [
+            d
+            for d in run.info.depends_on
+            if d in self._tasks and not self._tasks[d].status.is_final
+        ]
+        failed = [
+            d
+            for d in run.info.depends_on
+            if d in self._tasks
+            and self._tasks[d].status.is_final
+            and self._tasks[d].status is not TaskStatus.COMPLETED
+        ]
+        if failed:
+            dep = self._tasks[failed[0]]
+            why = f"dependency {dep.id} {dep.status.value}: {dep.info.error}"
+            self._after_commit(run, self._finish(run, TaskStatus.FAILED, None, why))
+            return
+        if pending:
+            run.deps_left = set(pending)
+            for d in pending:
+                self._waiting.setdefault(d, set()).add(run.id)
+            return
+        self._make_ready(run)
+
+    def _queue_key(self, run: TaskRun) -> QueueKey:
+        if run.bound_agent is not None:
+            return ("agent", run.bound_agent)
+        return ("kind", run.info.swarm_id, run.info.kind.value)
+
+    def _make_ready(self, run: TaskRun) -> None:
+        if run.info.kind is TaskKind.ORCHESTRATE:
+            self._start(run, None)
+            return
+        agent = self._take_idle_agent(run)
+        if agent is not None:
+            self._start(run, agent)
+        else:
+            self._queues.push(self._queue_key(run), run)
+
+    def _take_idle_agent(self, run: TaskRun) -> AgentInfo | None:
+        if run.bound_agent is not None:
+            agent = self._agents.get(run.bound_agent)
+            if agent is None or agent.status is not AgentStatus.IDLE:
+                return None
+            self._idle.get((agent.swarm_id, agent.type), {}).pop(agent.id, None)
+            return agent
+        for t in self._types_for(run.info.kind):
+            idle = self._idle.get((run.info.swarm_id, t))
+            if idle:
+                aid = next(iter(idle))
+                del idle[aid]
+                return self._agents[aid]
+        return None
+
+    def _on_agent_available(self, agent: AgentInfo) -> None:
+        self._handlers()
+        keys: list[QueueKey] = [("agent", agent.id)]
+        handled = [k for k, types in self._kind_types.items() if agent.type in types]
+        keys.extend(("kind", agent.swarm_id, k.value) for k in handled)
+        run = self._queues.pop_best(keys)
+        if run is not None:
+            self._idle.get((agent.swarm_id, agent.type), {}).pop(agent.id, None)
+            self._start(run, agent)
+        else:
+            agent.status = AgentStatus.IDLE
+            agent.current_task_id = None
+            self._idle.setdefault((agent.swarm_id, agent.type), {})[agent.id] = None
+
+    async def _run_inline(self, run: TaskRun, agent: AgentInfo) -> None:
+        """Run a child task on the agent that is running its parent (no queueing: the agent is
+        busy with that very parent, so waiting for it would deadlock)."""
+        info = run.info
+        check_transition(info.id, info.status, TaskStatus.ASSIGNED)
+        info.status = TaskStatus.ASSIGNED
+        info.agent_ids = [agent.id]
+        self._writer.row("task", UPDATE, conv.task_state(info))
+        self._emit("task_assigned", info.swarm_id, info.id, {"agent_id": agent.id, "inline": True})
+        await self._run(run, agent, owns_agent=False)
+
+    def _start(self, run: TaskRun, agent: AgentInfo | None) -> None:
+        info = run.info
+        check_transition(info.id, info.status, TaskStatus.ASSIGNED)
+        info.status = TaskStatus.ASSIGNED
+        if run.counted_in_queue:
+            run.counted_in_queue = False
+            self._queued -= 1
+        if agent is not None:
+            info.agent_ids = [agent.id]
+            agent.status = AgentStatus.BUSY
+            agent.current_task_id = info.id
+            self._writer.row("agent", UPDATE, conv.agent_state(agent))
+        self._writer.row("task", UPDATE, conv.task_state(info))
+        self._emit(
+            "task_assigned", info.swarm_id, info.id, {"agent_id": agent.id if agent else None}
+        )
+        assert self._tg is not None
+        self._tg.start_soon(self._run, run, agent)
+
+    # -- execution -----------------------------------------------------------------------------
+
+    async def _run(self, run: TaskRun, agent: AgentInfo | None, *, owns_agent: bool = True) -> None:
+        info = run.info
+        check_transition(info.id, info.status, TaskStatus.RUNNING)
+        info.status = TaskStatus.RUNNING
+        info.started_at = time.time()
+        run.t0 = time.perf_counter()
+        if info.timeout_seconds is not None:
+            run.deadline = anyio.current_time() + info.timeout_seconds
+            heapq.heappush(self._timeouts, (run.deadline, run.seq, run))
+        self._writer.row("task", UPDATE, conv.task_state(info))
+        self._emit(
+            "task_running", info.swarm_id, info.id, {"agent_id": agent.id if agent else None}
+        )
+        self._notify("task", info.id)
+        status, result, error = TaskStatus.COMPLETED, None, None
+        try:
+            with anyio.CancelScope(deadline=run.deadline or math.inf) as scope:
+                run.scope = scope
+                if run.cancel_event.is_set():
+                    scope.cancel()
+                result = await self._execute(run, agent)
+            if scope.cancelled_caught:
+                status, error = self._stop_reason(run)
+                result = None
+        except TaskCancelledError as exc:
+            status, error = self._stop_reason(run, str(exc))
+        except (TaskTimeoutError, _ExternalFailure) as exc:
+            status, error = TaskStatus.FAILED, str(exc)
+        except SwarmError as exc:
+            status, error = TaskStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        except Exception as exc:
+            status, error = TaskStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        if status is TaskStatus.COMPLETED:
+            result, error = self._check_result(result)
+            if error is not None:
+                status = TaskStatus.FAILED
+        batch = self._finish(run, status, result, error, agent=agent if owns_agent else None)
+        with anyio.CancelScope(shield=True):
+            try:
+                await batch.wait()
+            finally:
+                self._release(run)
+
+    def _stop_reason(self, run: TaskRun, detail: str = "") -> tuple[TaskStatus, str]:
+        if run.interrupt_requested:
+            return TaskStatus.INTERRUPTED, "interrupted: the engine shut down while the task ran"
+        if run.cancel_requested:
+            return TaskStatus.CANCELLED, "cancelled by request"
+        if run.timed_out or (run.deadline is not None and anyio.current_time() >= run.deadline):
+            run.timed_out = True
+            return (
+                TaskStatus.FAILED,
+                f"TaskTimeoutError: task exceeded its timeout of {run.info.timeout_seconds} s",
+            )
+        return TaskStatus.CANCELLED, detail or "cancelled"
+
+    def _check_result(self, result: Any) -> tuple[dict[str, Any] | None, str | None]:
+        if result is None:
+            result = {}
+        if not isinstance(result, dict):
+            return None, f"handler returned {type(result).__name__}, expected a JSON object"
+        try:
+            json.dumps(result, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            return None, f"handler result is not JSON-serialisable: {exc}"
+        return result, None
+
+    async def _execute(self, run: TaskRun, agent: AgentInfo | None) -> dict[str, Any] | None:
+        from swarm_core._context import Context
+
+        info = run.info
+        if info.kind is TaskKind.ORCHESTRATE:
+            assert info.strategy is not None
+            fn = self._strategy_fn(info.strategy.value)
+            if fn is None:
+                raise UnsupportedError(f"strategy {info.strategy.value!r} is not installed")
+            ctx = Context(self, run, None)  # type: ignore[arg-type]
+            return await fn(ctx, dict(info.payload))
+        assert agent is not None
+        if agent.type is AgentType.EXTERNAL:
+            run.external = anyio.Event()
+            self._emit("task_awaiting_external", info.swarm_id, info.id, {"agent_id": agent.id})
+            await run.external.wait()
+            assert run.external_outcome is not None
+            res, err = run.external_outcome
+            if err is not None:
+                raise _ExternalFailure(err)
+            return res
+        handler = self._handlers().get((agent.type, info.kind))
+        if handler is None:
+            raise UnsupportedError(
+                f"a {agent.type.value} agent has no handler for {info.kind.value} tasks"
+            )
+        ctx = Context(self, run, agent)  # type: ignore[arg-type]
+        return await handler(ctx, dict(info.payload))
+
+    def _finish(
+        self,
+        run: TaskRun,
+        status: TaskStatus,
+        result: dict[str, Any] | None,
+        error: str | None,
+        *,
+        agent: AgentInfo | None = None,
+    ) -> Batch:
+        """Move a task to a final state, free its agent, settle its dependents; returns the batch
+        that commits it (the caller awaits it, then `_release`s the run)."""
+        info = run.info
+        check_transition(info.id, info.status, status)
+        if run.counted_in_queue:
+            run.counted_in_queue = False
+            self._queued -= 1
+        self._queues.discard(run)
+        info.status = status
+        info.finished_at = time.time()
+        if info.started_at is not None:
+            info.duration_ms = (time.perf_counter() - run.t0) * 1000.0
+        info.result = result
+        info.error = error
+        if status is TaskStatus.COMPLETED:
+            info.progress = 1.0
+        self._writer.row("task", UPDATE, conv.task_state(info))
+        batch = self._emit(
+            f"task_{status.value}",
+            info.swarm_id,
+            info.id,
+            {"duration_ms": info.duration_ms, "error": error}
+            if error
+            else {"duration_ms": info.duration_ms},
+        )
+        if agent is not None:
+            if status is TaskStatus.COMPLETED:
+                agent.tasks_completed += 1
+            elif status is TaskStatus.FAILED:
+                agent.tasks_failed += 1
+            agent.current_task_id = None
+            if agent.id in self._agents:
+                if self._closing:
+                    agent.status = AgentStatus.IDLE
+                else:
+                    self._on_agent_available(agent)  # idle, or straight onto the next task
+            self._writer.row("agent", UPDATE, conv.agent_state(agent))
+        for dep_id in self._waiting.pop(info.id, set()):
+            dep = self._tasks.get(dep_id)
+            if dep is None or dep.status is not TaskStatus.PENDING:
+                continue
+            if status is TaskStatus.COMPLETED:
+                dep.deps_left.discard(info.id)
+                if not dep.deps_left and not self._closing:
+                    self._make_ready(dep)
+            else:
+                b = self._finish(
+                    dep, TaskStatus.FAILED, None, f"dependency {info.id} {status.value}: {error}"
+                )
+                self._after_commit(dep, b)
+        self._notify("task", info.id)
+        return batch
+
+    def _after_commit(self, run: TaskRun, batch: Batch) -> None:
+        async def release() -> None:
+            with anyio.CancelScope(shield=True):
+                try:
+                    await batch.wait()
+                finally:
+                    self._release(run)
+
+        assert self._tg is not None
+        self._tg.start_soon(release)
+
+    def _release(self, run: TaskRun) -> None:
+        run.done.set()
+        if self._tasks.get(run.id) is run:
+            del self._tasks[run.id]
+
+    async def _watchdog(self) -> None:
+        """Timeouts for CPU work: set the cancel_event of running tasks past their deadline
+        (their cancel scope handles async waits; threads only notice the event)."""
+        while True:
+            await anyio.sleep(WATCHDOG_TICK)
+            now = anyio.current_time()
+            while self._timeouts and self._timeouts[0][0] <= now:
+                _deadline, _seq, run = heapq.heappop(self._timeouts)
+                if not run.status.is_final and run.deadline is not None and run.deadline <= now:
+                    run.timed_out = True
+                    run.cancel_event.set()
+                    if run.scope is not None:
+                        run.scope.cancel()
+
+    # -- queries -------------------------------------------------------------------------------
+
+    async def get_task(self, task_id: str) -> TaskInfo:
+        run = self._tasks.get(task_id)
+        if run is not None:
+            return run.info.model_copy()
+        t = TABLES["task"]
+        row = self._store.read(lambda c: c.execute(select(t).where(t.c.id == task_id)).first())
+        if row is None:
+            raise NotFoundError("task", task_id)
+        return conv.task_from(row)
+
+    async def wait_task(self, task_id: str, timeout: float | None = None) -> TaskInfo:
+        """The task once it is final (or its current state when `timeout` seconds pass first).
+        Cancelling the waiter does not cancel the task."""
+        run = self._tasks.get(task_id)
+        if run is not None:
+            with anyio.move_on_after(timeout if timeout is not None else math.inf):
+                await run.done.wait()
+            return run.info.model_copy()
+        return await self.get_task(task_id)
+
+    async def list_tasks(
+        self,
+        swarm_id: str | None = None,
+        status: str | None = None,
+        kind: str | None = None,
+        parent_id: str | None = None,
+        agent_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[TaskInfo]:
+        """Most recent first. Live tasks show their current state."""
+        self._check_limit_offset(limit, offset)
+        t = TABLES["task"]
+        q = select(t)
+        if swarm_id is not None:
+            self._swarm(swarm_id)
+            q = q.where(t.c.swarm_id == swarm_id)
+        if status is not None:
+            q = q.where(t.c.status == parse_task_status(status).value)
+        if kind is not None:
+            q = q.where(t.c.kind == parse_task_kind(kind).value)
+        if parent_id is not None:
+            q = q.where(t.c.parent_id == parent_id)
+        if agent_id is not None:
+            q = q.where(t.c.agent_id == agent_id)
+        q = q.order_by(t.c.seq.desc()).limit(limit).offset(offset)
+        rows = self._store.read(lambda c: c.execute(q).all())
+        out = []
+        for r in rows:
+            run = self._tasks.get(r.id)
+            out.append(run.info.model_copy() if run is not None else conv.task_from(r))
+        return out
+
+    # -- control -------------------------------------------------------------------------------
+
+    async def cancel_task(self, task_id: str) -> TaskInfo:
+        """Cancel a pending or running task (and its children). A running CPU loop stops at its
+        next cancel_event check (training: within one epoch); returns the final state."""
+        self._check_open()
+        run = self._tasks.get(task_id)
+        if run is None or run.status.is_final:
+            current = (await self.get_task(task_id)).status
+            raise InvalidStateError(f"task {task_id}", current.value, TaskStatus.CANCELLED.value)
+        self._request_cancel(run)
+        with anyio.move_on_after(self.config.cancel_wait_seconds):
+            await run.done.wait()
+        return run.info.model_copy()
+
+    def _request_cancel(self, run: TaskRun, *, interrupt: bool = False) -> None:
+        if run.status.is_final:
+            return
+        if interrupt:
+            run.interrupt_requested = True
+        else:
+            run.cancel_requested = True
+        run.cancel_event.set()
+        for child_id in list(run.children):
+            child = self._tasks.get(child_id)
+            if child is not None:
+                self._request_cancel(child, interrupt=interrupt)
+        if run.status is TaskStatus.PENDING:
+            # not started: settle it right here
+            for d in run.deps_left:
+                self._waiting.get(d, set()).discard(run.id)
+            final = TaskStatus.INTERRUPTED if interrupt else TaskStatus.CANCELLED
+            why = (
+                "interrupted: the engine shut down before the task started"
+                if interrupt
+                else "cancelled by request"
+            )
+            self._after_commit(run, self._finish(run, final, None, why))
+        elif run.scope is not None:
+            run.scope.cancel()
+
+    async def retry_task(self, task_id: str) -> TaskInfo:
+        """Queue a failed, cancelled or interrupted task again (same id, attempts + 1)."""
+        self._check_open()
+        if task_id in self._tasks:
+            current = self._tasks[task_id].status
+            raise InvalidStateError(
+                f"task {task_id}", current.value, TaskStatus.PENDING.value, "it has not finished"
+            )
+        info = await self.get_task(task_id)
+        check_transition(
+            task_id,
+            info.status,
+            TaskStatus.PENDING,
+            "only failed, cancelled or interrupted tasks can be retried",
+        )
+        swarm = self._swarm(info.swarm_id)
+        bound = (
+            info.agent_ids[0] if info.kind is not TaskKind.ORCHESTRATE and info.agent_ids else None
+        )
+        if bound is not None and bound not in self._agents:
+            bound = None  # its agent is gone: any capable agent may take it
+        if (
+            info.kind is not TaskKind.ORCHESTRATE
+            and bound is None
+            and not self._capable_exists(swarm.id, info.kind)
+        ):
+            self._auto_spawn(swarm, info.kind)
+        if self._queued >= self.config.max_queued_tasks:
+            raise QueueFullError(
+                "max_queued_tasks",
+                self._queued,
+                f"task queue is full (max_queued_tasks={self.config.max_queued_tasks})",
+            )
+        info.status = TaskStatus.PENDING
+        info.attempts += 1
+        info.started_at = info.finished_at = info.duration_ms = None
+        info.result = info.error = info.progress_message = None
+        info.progress = 0.0
+        if info.kind is not TaskKind.ORCHESTRATE:
+            info.agent_ids = []
+        run = TaskRun(info=info, seq=self._next_seq("task"), bound_agent=bound)
+        run.counted_in_queue = True
+        self._queued += 1
+        self._tasks[task_id] = run
+        self._writer.row("task", UPDATE, conv.task_state(info))
+        batch = self._emit("task_retried", info.swarm_id, task_id, {"attempt": info.attempts})
+        self._notify("task", task_id)
+        self._schedule(run)
+        await batch.wait()
+        return info.model_copy()
+
+    async def complete_external_task(
+        self, task_id: str, result: dict[str, Any] | None = None, error: str | None = None
+    ) -> TaskInfo:
+        """Report the outcome of a task waiting on an external agent (the client's sub-agent)."""
+        self._check_open()
+        if (result is None) == (error is None):
+            raise ValidationError(
+                "result", "give exactly one of result (an object) or error (a string)"
+            )
+        if result is not None:
+            if not isinstance(result, dict):
+                raise ValidationError(
+                    "result", f"result must be a JSON object, got {type(result).__name__}"
+                )
+            self._json_size("result", result, self.config.max_payload_bytes, "max_payload_bytes")
+        if error is not None and not isinstance(error, str):
+            raise ValidationError("error", "error must be a string")
+        run = self._tasks.get(task_id)
+        if run is None:
+            current = (await self.get_task(task_id)).status
+            raise InvalidStateError(f"task {task_id}", current.value, TaskStatus.COMPLETED.value)
+        if run.external is None or run.external.is_set():
+            raise InvalidStateError(
+                f"task {task_id}",
+                run.status.value,
+                TaskStatus.COMPLETED.value,
+                "it is not waiting for an external result",
+            )
+        run.external_outcome = (result, error)
+        run.external.set()
+        await run.done.wait()
+        return run.info.model_copy()
+
+    def _on_agent_terminated(self, agent: AgentInfo, running_task: str | None) -> None:
+        if running_task is not None and running_task in self._tasks:
+            self._request_cancel(self._tasks[running_task])
+        for run in self._queues.drain(("agent", agent.id)):
+            self._after_commit(
+                run, self._finish(run, TaskStatus.FAILED, None, f"agent {agent.id} was terminated")
+            )
+        for k, types in self._kind_types.items():
+            if agent.type in types and not self._capable_exists(agent.swarm_id, k):
+                for run in self._queues.drain(("kind", agent.swarm_id, k.value)):
+                    self._after_commit(
+                        run,
+                        self._finish(
+                            run,
+                            TaskStatus.FAILED,
+                            None,
+                            f"no agent left in swarm {agent.swarm_id} can run {k.value} tasks",
+                        ),
+                    )
+
+
+class _ExternalFailure(Exception):
+    """The client reported an error for an external task; its text becomes the task's error."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])

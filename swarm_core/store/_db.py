@@ -1,0 +1,138 @@
+"""Database setup: the SQLAlchemy engine, SQLite pragmas (WAL), schema creation and FTS5.
+
+Schema migrations are "by create": tables and indexes that do not exist yet are created on
+open; the schema version is recorded in `meta` and a newer on-disk version is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy.engine import Engine as SAEngine
+from sqlalchemy.pool import StaticPool
+
+from swarm_core._exceptions import StoreError
+from swarm_core.store._tables import SCHEMA_VERSION, TABLES
+
+_T = TypeVar("_T")
+
+
+class Store:
+    """One database: a pooled SQLAlchemy engine plus what the engine needs to know about it.
+
+    File SQLite databases run in WAL mode so readers never wait for the single writer.
+    An in-memory database is one shared connection (StaticPool), so all access takes `lock`.
+    """
+
+    def __init__(self, url: str, *, synchronous: str = "FULL") -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.is_memory = self.is_sqlite and (
+            url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+        )
+        self.synchronous = synchronous
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if self.is_memory:
+                kwargs["poolclass"] = StaticPool
+            else:
+                kwargs["pool_size"] = 8
+                kwargs["max_overflow"] = 16
+        try:
+            self.engine: SAEngine = create_engine(url, **kwargs)
+        except Exception as exc:
+            raise StoreError(f"cannot open database {url!r}: {exc}") from exc
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", self._on_connect)
+        # one connection for :memory: -> serialise everything; file DBs: pool + WAL
+        self._lock: threading.RLock | None = threading.RLock() if self.is_memory else None
+        self.fts = False
+
+    def _on_connect(self, dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        if not self.is_memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={self.synchronous}")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.execute("PRAGMA cache_size=-32768")
+        cur.close()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        if self._lock is None:
+            yield
+        else:
+            with self._lock:
+                yield
+
+    def create(self) -> None:
+        """Create missing tables/indexes (and the knowledge FTS5 table on SQLite); check the version."""
+        try:
+            with self._locked():
+                from sqlmodel import SQLModel
+
+                SQLModel.metadata.create_all(self.engine, tables=list(TABLES.values()))
+                with self.engine.begin() as conn:
+                    if self.is_sqlite:
+                        from swarm_core._knowledge import ensure_schema
+
+                        try:
+                            ensure_schema(conn)
+                            self.fts = True
+                        except Exception:
+                            self.fts = False  # SQLite built without FTS5
+                    meta = TABLES["meta"]
+                    row = conn.execute(meta.select().where(meta.c.key == "schema_version")).first()
+                    if row is None:
+                        conn.execute(
+                            meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                        )
+                    elif int(row.value) > SCHEMA_VERSION:
+                        raise StoreError(
+                            f"database schema version {row.value} is newer than this engine "
+                            f"supports ({SCHEMA_VERSION})"
+                        )
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot create schema in {self.url!r}: {exc}") from exc
+
+    def read(self, fn: Callable[[Connection], _T]) -> _T:
+        """Run a read-only function on a pooled connection (WAL: never blocked by the writer)."""
+        with self._locked(), self.engine.connect() as conn:
+            return fn(conn)
+
+    def write(self, fn: Callable[[Connection], _T]) -> _T:
+        """Run `fn` in one transaction and commit it (used by the single writer path)."""
+        with self._locked(), self.engine.begin() as conn:
+            return fn(conn)
+
+    def integrity_check(self) -> str:
+        if not self.is_sqlite:
+            return "ok"
+        return str(self.read(lambda c: c.execute(text("PRAGMA integrity_check")).scalar()))
+
+    def checkpoint(self) -> None:
+        if self.is_sqlite and not self.is_memory:
+            self.read(lambda c: c.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).all())
+
+    def size_bytes(self) -> int:
+        """On-disk size: the database file plus its WAL (0 for non-file databases)."""
+        if not self.is_sqlite or self.is_memory:
+            return 0
+        path = self.engine.url.database or ""
+        total = 0
+        for suffix in ("", "-wal"):
+            with contextlib.suppress(OSError):
+                total += os.path.getsize(path + suffix)
+        return total
+
+    def close(self) -> None:
+        self.engine.dispose()

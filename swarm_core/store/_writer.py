@@ -1,0 +1,203 @@
+"""The single write path: group commit with per-row coalescing.
+
+Every mutation is queued here as a row operation and the caller awaits the commit of the batch
+holding it. While one batch commits (in a worker thread), new operations gather in the next one,
+so many concurrent callers share one transaction and one fsync — and a call still returns only
+after its own rows are committed. Operations on the same row inside one pending batch merge
+(e.g. a task's assigned -> running -> completed updates become one UPDATE), which keeps write
+volume proportional to distinct rows, not to state changes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import anyio
+from sqlalchemy import Connection, Table, bindparam
+
+from swarm_core._exceptions import StoreError
+from swarm_core.store._db import Store
+from swarm_core.store._tables import TABLES
+
+INSERT, UPDATE, DELETE, REPLACE = "insert", "update", "delete", "replace"
+
+RowKey = tuple[str, tuple[Any, ...]]  # (table, primary key values)
+
+
+class Batch:
+    """Operations that will commit together; `done` is set after commit (or failure)."""
+
+    __slots__ = ("done", "error", "events", "ops", "raw", "size")
+
+    def __init__(self) -> None:
+        self.ops: dict[RowKey, tuple[str, dict[str, Any] | None]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.raw: list[Callable[[Connection], Any]] = []
+        self.done = anyio.Event()
+        self.error: BaseException | None = None
+        self.size = 0
+
+    async def wait(self) -> None:
+        await self.done.wait()
+        if self.error is not None:
+            raise StoreError(f"write failed: {self.error}") from self.error
+
+
+def _merge(
+    prev: tuple[str, dict[str, Any] | None] | None, op: str, values: dict[str, Any] | None
+) -> tuple[str, dict[str, Any] | None]:
+    if prev is None:
+        return op, values
+    pop, pvals = prev
+    if op == DELETE:
+        return DELETE, values
+    if op == UPDATE:
+        if pop == DELETE:
+            return DELETE, pvals
+        return pop, {**(pvals or {}), **(values or {})}
+    # insert / replace after something pending on the same row: the new full row wins
+    if pop in (DELETE, UPDATE, REPLACE):
+        return REPLACE, values
+    return (REPLACE if op == REPLACE else INSERT), values
+
+
+class Writer:
+    """Owns the pending batch and the loop that commits batches one after another."""
+
+    def __init__(self, store: Store, *, max_batch_ops: int = 5000) -> None:
+        self._store = store
+        self._max = max_batch_ops
+        self._pending = Batch()
+        self._wake = anyio.Event()
+        self._limiter = anyio.CapacityLimiter(1)
+        self._closed = False
+        self._keys = {name: [c.name for c in t.primary_key.columns] for name, t in TABLES.items()}
+        self.commits = 0
+        self.rows = 0
+        self.commit_seconds = 0.0
+
+    # -- queueing (synchronous, called on the event loop) -------------------------------------
+
+    def _batch(self) -> Batch:
+        self._wake.set()
+        return self._pending
+
+    def row(
+        self,
+        table: str,
+        op: str,
+        values: Mapping[str, Any] | None,
+        key: tuple[Any, ...] | None = None,
+    ) -> Batch:
+        if key is None:
+            assert values is not None
+            key = tuple(values[k] for k in self._keys[table])
+        b = self._pending
+        rk = (table, key)
+        if op == DELETE:
+            vals: dict[str, Any] | None = dict(zip(self._keys[table], key, strict=True))
+        else:
+            vals = dict(values) if values is not None else None
+        b.ops[rk] = _merge(b.ops.get(rk), op, vals)
+        b.size += 1
+        return self._batch()
+
+    def event(self, values: dict[str, Any]) -> Batch:
+        self._pending.events.append(values)
+        self._pending.size += 1
+        return self._batch()
+
+    def call(self, fn: Callable[[Connection], Any]) -> Batch:
+        """Run `fn(conn)` inside the next commit's transaction (after its row operations)."""
+        self._pending.raw.append(fn)
+        self._pending.size += 1
+        return self._batch()
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        b = self._pending
+        if b.size == 0:
+            return
+        self._wake.set()
+        await b.wait()
+
+    # -- the commit loop ------------------------------------------------------------------------
+
+    async def run(self, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        while True:
+            await self._wake.wait()
+            self._wake = anyio.Event()
+            if self._pending.size == 0:
+                if self._closed:
+                    return
+                continue
+            batch, self._pending = self._pending, Batch()
+            with anyio.CancelScope(shield=True):
+                try:
+                    t0 = time.perf_counter()
+                    await anyio.to_thread.run_sync(self._commit, batch, limiter=self._limiter)
+                    self.commit_seconds += time.perf_counter() - t0
+                    self.commits += 1
+                    self.rows += batch.size
+                except BaseException as exc:  # every waiter must learn the outcome
+                    batch.error = exc
+                finally:
+                    batch.done.set()
+            if self._pending.size:
+                self._wake.set()
+            elif self._closed:
+                return
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+
+    def _commit(self, batch: Batch) -> None:
+        def work(conn: Connection) -> None:
+            groups: dict[tuple[str, str, tuple[str, ...]], list[dict[str, Any]]] = {}
+            for (table, _key), (op, vals) in batch.ops.items():
+                assert vals is not None
+                if op == REPLACE:
+                    keyvals = {k: vals[k] for k in self._keys[table]}
+                    groups.setdefault((table, DELETE, tuple(keyvals)), []).append(keyvals)
+                    op = INSERT
+                groups.setdefault((table, op, tuple(sorted(vals))), []).append(vals)
+            order = {DELETE: 0, INSERT: 1, UPDATE: 2}
+            for (table, op, cols), rows in sorted(groups.items(), key=lambda g: order[g[0][1]]):
+                t = TABLES[table]
+                if op == INSERT:
+                    conn.execute(t.insert(), rows)
+                elif op == DELETE:
+                    conn.execute(
+                        t.delete().where(*_key_match(t, self._keys[table])),
+                        _key_params(rows, self._keys[table]),
+                    )
+                else:
+                    keys = self._keys[table]
+                    setcols = [c for c in cols if c not in keys]
+                    if not setcols:
+                        continue
+                    # SET columns come from the parameter keys (the same for the whole group)
+                    params = [{c: r[c] for c in setcols} | _keyp(r, keys) for r in rows]
+                    conn.execute(t.update().where(*_key_match(t, keys)), params)
+            if batch.events:
+                conn.execute(TABLES["event"].insert(), batch.events)
+            for fn in batch.raw:
+                fn(conn)
+
+        self._store.write(work)
+
+
+def _key_match(t: Table, keys: list[str]) -> list[Any]:
+    return [t.c[k] == bindparam(f"_k_{k}") for k in keys]
+
+
+def _keyp(row: Mapping[str, Any], keys: list[str]) -> dict[str, Any]:
+    return {f"_k_{k}": row[k] for k in keys}
+
+
+def _key_params(rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
+    return [_keyp(r, keys) for r in rows]
