@@ -5,6 +5,8 @@ lazily on first use; importing this package compiles nothing.
 """
 
 from ._activations import ACTIVATIONS
+from ._cascade import cascade_train
+from ._cascade_config import CascadeConfig
 from ._exceptions import (
     ConfigError,
     DataFormatError,
@@ -18,6 +20,7 @@ from ._network import Network
 
 __all__ = [
     "ACTIVATIONS",
+    "CascadeConfig",
     "ConfigError",
     "DataFormatError",
     "Network",
@@ -26,4 +29,5 @@ __all__ = [
     "NonFiniteError",
     "NotTrainedError",
     "ShapeError",
+    "cascade_train",
 ]

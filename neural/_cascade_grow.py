@@ -97,11 +97,17 @@ def candidate_pool(cfg: CascadeConfig) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Grower:
-    """State of one cascade run: the neuron-value cache and the output/candidate weights."""
+    """State of one cascade run: the neuron-value cache and the output/candidate weights.
+
+    ``sources`` (n, m0) are the values of every unit an output sees, in `Network` unit order:
+    column 0 the bias (1.0), then the ``n_inputs`` inputs, then existing hidden neurons;
+    ``out_weights`` (n_out, m0) the output weights from those columns.
+    """
 
     def __init__(
         self,
-        x: np.ndarray,
+        sources: np.ndarray,
+        n_inputs: int,
         t: np.ndarray,
         out_activations: list[str],
         out_steepnesses: list[float],
@@ -110,17 +116,17 @@ class Grower:
         rng: np.random.Generator,
         report: Reporter | None,
     ) -> None:
-        n, n_in = x.shape
-        self.n_in = n_in
+        n, m0 = sources.shape
+        self.n_in = n_inputs
+        self.n_hidden0 = m0 - 1 - n_inputs
         self.n_out = t.shape[1]
         self.cfg = cfg
         self.rng = rng
         self.report = report
-        self.m_max = n_in + 1 + cfg.max_neurons
+        self.m_max = m0 + cfg.max_neurons
         self.a = np.zeros((n, self.m_max), F32)
-        self.a[:, 0] = 1.0
-        self.a[:, 1 : n_in + 1] = x
-        self.m = n_in + 1
+        self.a[:, :m0] = sources
+        self.m = m0
         self.t = np.ascontiguousarray(t, dtype=F32)
         self.out_codes = np.array([ACTIVATION_IDS[a] for a in out_activations], np.int64)
         self.out_steeps = np.array(out_steepnesses, np.float64)
@@ -144,9 +150,9 @@ class Grower:
 
     # -- helpers -------------------------------------------------------------------------------
     def _check_time(self) -> None:
-        lim = self.cfg.time_limit
+        lim = self.cfg.max_seconds
         if lim is not None and time.perf_counter() - self.t0 > lim:
-            raise _Stop("time_limit")
+            raise _Stop("max_seconds")
 
     def _emit(self, phase: str, epoch: int, mse: float, bit: int, score: float) -> None:
         self.result.epochs.append(self.total_epochs)
@@ -155,7 +161,7 @@ class Grower:
         if self.report is not None and not self.report(
             phase, epoch, self.total_epochs, mse, bit, len(self.units), score
         ):
-            raise _Stop("cancelled")
+            raise _Stop("callback")
 
     # -- output phase --------------------------------------------------------------------------
     def train_outputs(self, stop_enabled: bool) -> bool:
@@ -232,7 +238,7 @@ class Grower:
         cfg = self.cfg
         m = self.m
         nc = self.codes.shape[0]
-        n_hidden = len(self.units)
+        n_hidden = self.n_hidden0 + len(self.units)
         k = 2.0 * (0.7 * n_hidden) ** (1.0 / self.n_in)
         k = min(max(k, 0.5), 8.0)
         rng = self.rng
@@ -335,11 +341,14 @@ class Grower:
         except _Stop as stop:
             res.stop_reason = stop.reason
         res.total_epochs = self.total_epochs
-        res.out_weights = np.stack(
-            [self.wo[o * self.m_max : o * self.m_max + self.m] for o in range(self.n_out)]
-        ).copy()
+        res.out_weights = self.output_weights()
         res.final_mse, res.final_bit_fail = self.evaluate()
         return res
+
+    def output_weights(self) -> np.ndarray:
+        """Copy of the output weights from the live columns, shape (n_out, m)."""
+        w = self.wo.reshape(self.n_out, self.m_max)
+        return w[:, : self.m].copy()
 
     def evaluate(self) -> tuple[float, int]:
         """MSE and bit fails of the current output weights on the cached training set."""
@@ -351,3 +360,32 @@ class Grower:
             self.a, self.m, self.wo, self.m_max, self.out_codes, self.out_steeps, self.y, self.sums
         )
         return self.y.copy()
+
+
+def predict(
+    x: np.ndarray,
+    units: list[Unit],
+    out_weights: np.ndarray,
+    out_activations: list[str],
+    out_steepnesses: list[float],
+) -> np.ndarray:
+    """Outputs of a grown network for ``x`` through the cascade's own kernels (no `Network`)."""
+    n, n_in = x.shape
+    m = n_in + 1 + len(units)
+    a = np.zeros((n, m), F32)
+    a[:, 0] = 1.0
+    a[:, 1 : n_in + 1] = x  # units grown from a network without hidden neurons
+    for k, u in enumerate(units):
+        K.fill_hidden_column(
+            a, n_in + 1 + k, np.ascontiguousarray(u.in_weights, F32),
+            ACTIVATION_IDS[u.activation], u.steepness,
+        )  # fmt: skip
+    n_out = out_weights.shape[0]
+    y = np.empty((n, n_out), F32)
+    z = np.empty((n, n_out), F32)
+    K.output_values(
+        a, m, np.ascontiguousarray(out_weights, F32).ravel(), m,
+        np.array([ACTIVATION_IDS[s] for s in out_activations], np.int64),
+        np.array(out_steepnesses, np.float64), y, z,
+    )  # fmt: skip
+    return y
