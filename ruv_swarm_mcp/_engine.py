@@ -26,9 +26,6 @@ from ruv_swarm_mcp._exceptions import EngineUnavailableError
 
 log = logging.getLogger("ruv_swarm_mcp")
 
-# Bounded so that a wedged engine close cannot keep a terminated server alive.
-CLOSE_TIMEOUT_SECONDS = 10.0
-
 ChangeListener = Callable[[str, str], None]
 
 
@@ -110,33 +107,35 @@ class EngineHolder:
         tg.cancel_scope.cancel()
 
     async def _own(self) -> None:
-        unsubscribe: object = None
+        # Shielded: the engine is stopped through `_stop`, never by cancelling this task, so a
+        # SIGTERM cancellation cannot skip the close that marks running tasks interrupted (the
+        # engine bounds that close by its own cancel_wait_seconds). The engine's task group is
+        # entered and exited inside this one scope, as anyio requires.
+        with anyio.CancelScope(shield=True):
+            await self._run_engine()
+
+    async def _run_engine(self) -> None:
+        unsubscribe: Any = None
         try:
             await self._start.wait()
             if self._stop.is_set():
                 return
             swarm_core = await anyio.to_thread.run_sync(importlib.import_module, "swarm_core")
             engine_config = swarm_core.EngineConfig(db=self._config.db)
-            opener = swarm_core.Engine.open(engine_config)
-            engine = await opener.__aenter__()
-            try:
+            async with swarm_core.Engine.open(engine_config) as engine:
                 unsubscribe = engine.subscribe(self._on_change)
                 self._engine = engine
                 self._ready.set()
                 log.info("swarm engine open (db=%s)", self._config.db or "default")
-                await self._stop.wait()
-            finally:
-                self._engine = None
-                # Closing marks running tasks interrupted and flushes the store; shielded so
-                # that the cancellation delivered by SIGTERM cannot skip it, bounded so that a
-                # wedged close cannot keep the process alive.
-                with anyio.move_on_after(CLOSE_TIMEOUT_SECONDS, shield=True):
+                try:
+                    await self._stop.wait()
+                finally:
+                    self._engine = None
                     if callable(unsubscribe):
                         unsubscribe()
-                    await opener.__aexit__(None, None, None)
         except Exception as exc:
             self._error = exc
-            log.exception("the swarm engine failed to open")
+            log.exception("the swarm engine failed to open or close")
         finally:
             self._ready.set()
             self._closed.set()

@@ -131,8 +131,11 @@ class TrainOut(_Out):
     model_id: str | None = None
     epochs_run: int | None = None
     final_mse: float | None = None
+    validation_mse: float | None = None
+    stop_reason: str | None = None
     history: dict[str, Any] = Field(
-        default_factory=dict, description="measured training history (epochs, mse, ...)"
+        default_factory=dict,
+        description="measured per-epoch history: epoch, mse, bit_fail (thinned to 2000 points)",
     )
     duration_ms: float | None = None
     error: str | None = None

@@ -67,13 +67,10 @@ def register(server: MCPServer[Any], state: AppState) -> None:
         "swarm://models/{model_id}/learning-curve.png", name="learning-curve", mime_type="image/png"
     )
     async def learning_curve(model_id: str) -> bytes:
-        """The model's measured training (blue) and validation (red) MSE per epoch, log scale."""
+        """The model's measured training MSE per epoch (log scale) as a PNG chart."""
         info = dump(await _call(state, "get_model", model_id))
         history = info.get("history") or {}
-        series = [history.get("mse") or history.get("train_mse") or []]
-        if history.get("val_mse"):
-            series.append(history["val_mse"])
-        return learning_curve_png(series)
+        return learning_curve_png([history.get("mse") or []])
 
     @server.completion()
     async def complete(ref: Any, argument: CompletionArgument, context: Any) -> Completion | None:

@@ -67,6 +67,23 @@ def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     return wrapper
 
 
+def _result(data: dict[str, Any], summary: str) -> CallToolResult:
+    text = json.dumps(data, separators=(",", ":"))
+    if len(text) > MAX_TEXT_JSON_CHARS:
+        text = (
+            text[:MAX_TEXT_JSON_CHARS] + f"... [{len(text)} chars; full data in structuredContent]"
+        )
+    return CallToolResult(
+        content=[TextContent(type="text", text=summary), TextContent(type="text", text=text)],
+        structured_content=data,
+    )
+
+
+def reply_dict(data: dict[str, Any], summary: str) -> dict[str, Any]:
+    """:func:`reply` for tools whose result is a free-form JSON object."""
+    return cast(dict[str, Any], _result(data, summary))
+
+
 def reply(out: M, summary: str) -> M:
     """Answer with ``out`` as structuredContent, a one-line summary and the JSON as text.
 

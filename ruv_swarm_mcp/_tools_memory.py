@@ -50,7 +50,10 @@ async def memory_store(
 async def memory_get(ctx: Context, namespace: Namespace, key: Key) -> MemoryGetOut:
     """Read the value stored under namespace/key (found=false when absent or expired)."""
     engine = await engine_of(ctx)
-    entry = await engine.memory_get(namespace, key)
+    try:
+        entry = await engine.memory_get(namespace, key)
+    except KeyError:  # swarm_core.NotFoundError: absent or expired
+        entry = None
     if entry is None:
         return reply(MemoryGetOut(found=False), f"{namespace}/{key} not found")
     return reply(

@@ -64,21 +64,15 @@ def _data_arg(data: InlineData | str) -> dict[str, Any] | str:
 def _train_out(task: Any) -> TrainOut:
     info = dump(task)
     result = info.get("result") or {}
-    history = result.get("history") or {}
-    mse = history.get("mse") or history.get("train_mse") or []
-    epochs_run = result.get("epochs") or history.get("epochs_run")
-    if epochs_run is None and isinstance(history.get("epochs"), list):
-        epochs_run = len(history["epochs"])
-    final_mse = result.get("final_mse")
-    if final_mse is None and mse:
-        final_mse = mse[-1]
     return TrainOut(
         task_id=info["id"],
         status=info["status"],
         model_id=result.get("model_id"),
-        epochs_run=epochs_run,
-        final_mse=final_mse,
-        history=history,
+        epochs_run=result.get("epochs_run"),
+        final_mse=result.get("final_mse"),
+        validation_mse=result.get("validation_mse"),
+        stop_reason=result.get("stop_reason"),
+        history=result.get("history") or {},
         duration_ms=info.get("duration_ms"),
         error=info.get("error"),
     )
@@ -103,7 +97,13 @@ async def train(
     activation: Annotated[
         ActivationName, Field(description="hidden-layer activation")
     ] = "sigmoid_symmetric",
-    epochs: Annotated[int, Field(ge=1, le=100_000, description="maximum epochs")] = 500,
+    output_activation: Annotated[
+        ActivationName, Field(description="output-layer activation")
+    ] = "sigmoid",
+    epochs: Annotated[
+        int,
+        Field(ge=1, le=100_000, description="maximum epochs (cascade: maximum hidden units added)"),
+    ] = 500,
     desired_error: Annotated[
         float, Field(ge=0, le=1, description="stop when the training MSE falls below this")
     ] = 0.001,
@@ -114,8 +114,10 @@ async def train(
     progress_every: Annotated[
         int, Field(ge=1, le=100_000, description="send a progress notification every N epochs")
     ] = 1,
+    name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
     agent_id: Annotated[
-        str | None, Field(max_length=64, description="neural-processor agent to train on")
+        str | None,
+        Field(max_length=64, description="neural-processor agent to train on (default: any)"),
     ] = None,
     swarm_id: SwarmId = None,
 ) -> TrainOut:
@@ -127,24 +129,31 @@ async def train(
     spec = _data_arg(data)
     last_sent = [0.0]
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        # Send every `progress_every` epochs and always the last one.
-        if done - last_sent[0] >= progress_every or (total is not None and done >= total):
+    async def on_progress(fraction: float, _total: float | None, message: str | None) -> None:
+        # The engine reports a fraction of the epoch budget; clients see epochs.
+        done = round(fraction * epochs, 3)
+        if done - last_sent[0] >= progress_every or fraction >= 1.0:
             last_sent[0] = done
-            await ctx.report_progress(done, total, message)
+            await ctx.report_progress(done, float(epochs), message)
 
     await client_log(ctx, "info", f"training {algorithm} {layers} for up to {epochs} epochs")
-    submitted = await engine.submit_train(
+    payload: dict[str, Any] = {
+        "data": spec,
+        "algorithm": algorithm,
+        "layers": list(layers),
+        "activation": activation,
+        "output_activation": output_activation,
+        "epochs": epochs,
+        "desired_error": desired_error,
+        "validation_split": validation_split,
+        "seed": seed,
+        "name": name,
+    }
+    submitted = await engine.submit_task(
         sid,
-        agent_id=agent_id,
-        data=spec,
-        algorithm=algorithm,
-        layers=list(layers),
-        activation=activation,
-        epochs=epochs,
-        desired_error=desired_error,
-        validation_split=validation_split,
-        seed=seed,
+        "train",
+        {k: v for k, v in payload.items() if v is not None},
+        agent_ids=[agent_id] if agent_id else None,
         progress=on_progress,
     )
     task_id = submitted.id

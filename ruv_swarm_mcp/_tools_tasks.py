@@ -58,9 +58,14 @@ async def orchestrate(
     task: Annotated[
         str | dict[str, Any],
         Field(
-            description="what to do: a plain-language objective (the swarm's researchers search "
-            "the knowledge base, analysts and coordinators combine findings), or a structured "
-            "task object such as {'kind': 'train', ...} / {'kind': 'search', 'query': ...}"
+            description="what to do. Plain text: answered by the swarm's external agents (the "
+            "client does the work, see task_complete) or else by researchers searching the "
+            "knowledge base. An object: a task of any kind, e.g. {'data': <FANN path or inline "
+            "arrays>, 'epochs': 200, 'layers': [8]} to train (the default kind when data is "
+            "given), {'kind': 'search', 'query': ...}, {'kind': 'evaluate', ...}; strategy "
+            "options go in the same object: variants / vary (divergent), aggregate "
+            "best|ensemble|vote and holdout (convergent), stages (sequential), rounds (mesh), "
+            "cascade_layers (cascade)"
         ),
     ],
     strategy: Annotated[
