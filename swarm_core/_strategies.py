@@ -42,6 +42,7 @@ from swarm_core._work import StrategyFn, WorkContext
 from swarm_core._workflow import resolve
 from swarm_core.agents import _metrics
 from swarm_core.agents._concurrency import gather
+from swarm_core.agents._external import external_payload
 from swarm_core.agents._payload import get_choice, get_int, need_float, need_int
 
 STRATEGY_KEYS = (
@@ -248,8 +249,11 @@ async def sequential(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any
         out["epochs_total"] = sum(int(s["result"]["epochs_run"]) for s in stages)
     elif kind == TaskKind.EXTERNAL.value:
         previous: dict[str, Any] | None = None
+        by_id = {a.id: a for a in agents}
         for i, agent_id in enumerate(order):
-            stage = {**work_payload(task), "stage": i, "previous": previous}
+            stage = external_payload(
+                work_payload(task), by_id[agent_id], stage=i, previous=previous
+            )
             previous = await ctx.dispatch(agent_id, kind, stage)
             stages.append({"agent_id": agent_id, "stage": i, "result": previous})
             await ctx.report_progress(
@@ -300,6 +304,8 @@ async def _run_stages(
             )
         pos = order.index(agent_id) + 1
         work = _resolve_prev(work_payload(stage), previous, i)
+        if kind == TaskKind.EXTERNAL.value:
+            work = external_payload(work, by_id[agent_id], stage=i, previous=previous or None)
         previous = await ctx.dispatch(agent_id, kind, work)
         stages.append({"stage": i, "kind": kind, "agent_id": agent_id, "result": previous})
         await ctx.report_progress(
@@ -343,7 +349,11 @@ async def parallel(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     agents = participants(ctx, kind, _max_agents(payload))
     graph = graph_over(ctx, agents)
     work = work_payload(task)
-    results = await gather([_dispatcher(ctx, a.id, kind, work) for a in agents])
+    if kind == TaskKind.EXTERNAL.value:
+        calls = [_dispatcher(ctx, a.id, kind, external_payload(work, a)) for a in agents]
+    else:
+        calls = [_dispatcher(ctx, a.id, kind, work) for a in agents]
+    results = await gather(calls)
     out = _base(Strategy.PARALLEL, kind, graph)
     out["results"] = [{"agent_id": a.id, "result": r} for a, r in zip(agents, results, strict=True)]
     if kind == TaskKind.TRAIN.value:

@@ -2,7 +2,8 @@
 
 evaluate payload:
     data        inline {"inputs", "outputs"} or a FANN .data path (required)
-    model_id    one model: MSE, bit-fail, regression figures, and for classifiers the confusion
+    model_id    one model: MSE and bit-fail (FANN's convention, as training reports them),
+                regression figures (plain squared error, R²), and for classifiers the confusion
                 matrix with per-class error; plus the dataset's statistics
     model_ids   several models: each one's figures and a ranking by MSE (best first)
     bit_fail_limit  an output error above this counts as a bit fail (0.35, FANN's default)
@@ -11,10 +12,12 @@ Without a model the result is the dataset's statistics only.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+import neural
 from swarm_core._exceptions import ValidationError
 from swarm_core._work import WorkContext
 from swarm_core.agents import _metrics
@@ -46,7 +49,8 @@ async def evaluate(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
                 f"the data has {x.shape[1]} / {y.shape[1]}",
             )
         outputs = await ctx.run_cpu(net.predict, x)
-        reports.append(model_report(model_id, net, meta, outputs, y, limit))
+        ev = await ctx.run_cpu(partial(neural.evaluate, net, data, bit_fail_limit=limit))
+        reports.append(model_report(model_id, net, meta, ev, outputs, y))
     if len(reports) == 1 and "model_ids" not in payload:
         result.update(reports[0])
     elif reports:
@@ -58,21 +62,24 @@ async def evaluate(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def model_report(
-    model_id: str, net: Any, meta: dict[str, Any], outputs: Any, targets: np.ndarray, limit: float
+    model_id: str, net: Any, meta: dict[str, Any], ev: Any, outputs: Any, targets: np.ndarray
 ) -> dict[str, Any]:
+    """`ev` is neural's Evaluation (MSE / bit-fail in FANN's convention, the one training
+    reports); the regression section holds the plain squared-error figures."""
     out = np.asarray(outputs, dtype=np.float64)
     report: dict[str, Any] = {
         "model_id": model_id,
         "n_samples": int(targets.shape[0]),
-        "mse": _metrics.mse(out, targets),
-        "bit_fail": _metrics.bit_fail(out, targets, limit),
+        "mse": float(ev.mse),
+        "bit_fail": int(ev.bit_fail),
         "regression": _metrics.regression_report(out, targets),
         "is_classifier": bool(meta.get("is_classifier")),
     }
     if report["is_classifier"]:
-        report["classification"] = _metrics.classification_report(
-            out, targets, output_threshold(net)
-        )
+        cls = _metrics.classification_report(out, targets, output_threshold(net))
+        report["classification"] = cls
+        report["error_pct"] = cls["error_pct"]
+        report["confusion_matrix"] = cls["confusion_matrix"]
     return report
 
 

@@ -7,7 +7,7 @@ siblings and re-raise the first failure as it was.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import anyio
@@ -38,7 +38,7 @@ async def gather(calls: Sequence[Callable[[], Awaitable[_T]]]) -> list[_T]:
 
 
 async def with_background(
-    main: Callable[[], Awaitable[_T]], background: Callable[[], Awaitable[None]]
+    main: Callable[[], Awaitable[_T]], background: Callable[[], Coroutine[Any, Any, None]]
 ) -> _T:
     """Await `main()` while `background()` runs beside it; the background stops when main ends."""
     failures: list[Exception] = []

@@ -77,7 +77,7 @@ class _Progress:
         self.lock = threading.Lock()
         self.epoch = 0
         self.mse = math.nan
-        self.reports = 0
+        self.hidden = 0
 
 
 def _history(mse: list[float], bit_fail: list[int], epochs: int) -> dict[str, Any]:
@@ -184,11 +184,12 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         with progress.lock:
             progress.epoch = int(report.epoch)
             progress.mse = float(report.mse)
+            progress.hidden = int(getattr(report, "hidden_units", 0))
 
     def work() -> Any:
         if algorithm == "cascade":
             config = neural.CascadeConfig(
-                max_neurons=epochs, desired_error=desired_error, seed=seed, time_limit=max_seconds
+                max_neurons=epochs, desired_error=desired_error, seed=seed, max_seconds=max_seconds
             )
             return neural.cascade_train(net, train_data, config, callback=on_epoch)
         kwargs: dict[str, Any] = {}
@@ -209,11 +210,16 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         while True:
             await anyio.sleep(PROGRESS_INTERVAL_SECONDS)
             with progress.lock:
-                epoch, mse = progress.epoch, progress.mse
+                epoch, mse, hidden = progress.epoch, progress.mse, progress.hidden
             if epoch != last:
                 last = epoch
-                frac = min(0.99, epoch / epochs) if algorithm != "cascade" else 0.5
-                await ctx.report_progress(frac, f"epoch {epoch}: mse {mse:.6g}")
+                if algorithm == "cascade":  # `epochs` bounds the hidden units it may add
+                    frac = min(0.99, hidden / epochs)
+                    msg = f"epoch {epoch}, {hidden} hidden units: mse {mse:.6g}"
+                else:
+                    frac = min(0.99, epoch / epochs)
+                    msg = f"epoch {epoch}: mse {mse:.6g}"
+                await ctx.report_progress(frac, msg)
 
     t_start = time.perf_counter()
     trained = await with_background(lambda: ctx.run_cpu(work), poll_progress)
