@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -57,8 +57,9 @@ def check_trainable(net: Network) -> None:
         )
 
 
-def kernel_params(cfg: TrainConfig) -> np.ndarray:
-    p = np.zeros(K.N_PARAMS, dtype=np.float64)
+def kernel_params(cfg: TrainConfig, n_samples: int, dtype: np.dtype[Any]) -> np.ndarray:
+    """The kernels' parameter vector in the network dtype (FANN keeps these as C floats)."""
+    p = np.zeros(K.N_PARAMS, dtype=dtype)
     p[K.P_LR] = cfg.learning_rate
     p[K.P_MOMENTUM] = cfg.learning_momentum
     p[K.P_INC] = cfg.rprop_increase_factor
@@ -73,6 +74,9 @@ def kernel_params(cfg: TrainConfig) -> np.ndarray:
     p[K.P_SA_TEMPERATURE] = cfg.sarprop_temperature
     p[K.P_BIT_LIMIT] = cfg.bit_fail_limit
     p[K.P_DESIRED] = cfg.desired_error
+    # computed in the network dtype, like FANN's `float epsilon = learning_rate / num_data`
+    p[K.P_EPSILON] = p[K.P_LR] / dtype.type(n_samples)
+    p[K.P_QP_SHRINK] = cfg.quickprop_mu / (1.0 + cfg.quickprop_mu)
     return p
 
 
@@ -95,7 +99,7 @@ class _Trainer:
         self.state = np.zeros(K.N_STATE, dtype=np.int64)
         seed = 0x9E3779B97F4A7C15 if cfg.seed is None else cfg.seed
         self.state[K.S_RNG] = np.int64(np.uint64(seed | 1).view(np.int64))
-        self.params = kernel_params(cfg)
+        self.params = kernel_params(cfg, data.n_samples, dt)
         self.algo = _ALGO_CODES[cfg.algorithm]
         self.err_tanh = cfg.error_function == "tanh"
         self.stop_bit = cfg.stop_function == "bit"

@@ -40,10 +40,11 @@ from ._forward_kernels import (
 # algorithm codes shared with neural._train
 ALGO_INCREMENTAL, ALGO_BATCH, ALGO_RPROP, ALGO_QUICKPROP, ALGO_SARPROP = 0, 1, 2, 3, 4
 
-# params vector layout (float64), filled by neural._train from TrainConfig
+# params vector layout, filled by neural._train from TrainConfig. It has the network's dtype so
+# that, as in FANN (whose parameters are C floats), float32 networks update in float32.
 P_LR, P_MOMENTUM, P_INC, P_DEC, P_DMIN, P_DMAX, P_QP_DECAY, P_QP_MU = 0, 1, 2, 3, 4, 5, 6, 7
 P_SA_DECAY_SHIFT, P_SA_THRESHOLD, P_SA_ERROR_SHIFT, P_SA_TEMPERATURE = 8, 9, 10, 11
-P_BIT_LIMIT, P_DESIRED, N_PARAMS = 12, 13, 14
+P_BIT_LIMIT, P_DESIRED, P_EPSILON, P_QP_SHRINK, N_PARAMS = 12, 13, 14, 15, 16
 
 # state vector layout (int64): SARPROP epoch counter, RNG state
 S_SARPROP_EPOCH, S_RNG, N_STATE = 0, 1, 2
@@ -216,33 +217,33 @@ def _irpropm_update(weights, G, prev_steps, prev_slopes, inc, dec, dmin, dmax): 
 
 
 @jit
-def _quickprop_update(weights, G, prev_steps, prev_slopes, epsilon, decay, mu):  # type: ignore[no-untyped-def]
-    """FANN's Quickprop (``fann_update_weights_quickprop``); ``epsilon = learning_rate / n``."""
-    shrink = mu / (1.0 + mu)
+def _quickprop_update(weights, G, prev_steps, prev_slopes, epsilon, decay, mu, shrink):  # type: ignore[no-untyped-def]
+    """FANN's Quickprop (``fann_update_weights_quickprop``).
+
+    ``epsilon = learning_rate / n`` and ``shrink = mu / (1 + mu)``; all arithmetic stays in the
+    weights' dtype like FANN's (the quadratic step amplifies rounding differences).
+    """
     for i in range(weights.shape[0]):
         w = weights[i]
         prev_step = prev_steps[i]
         slope = G[i] + decay * w
         prev_slope = prev_slopes[i]
-        step = 0.0
         if prev_step > 0.001:
-            if slope > 0.0:
-                step += epsilon * slope
+            step = epsilon * slope if slope > 0.0 else slope - slope
             if slope > shrink * prev_slope:
                 step += mu * prev_step
             else:
                 step += prev_step * slope / (prev_slope - slope)
         elif prev_step < -0.001:
-            if slope < 0.0:
-                step += epsilon * slope
+            step = epsilon * slope if slope < 0.0 else slope - slope
             if slope < shrink * prev_slope:
                 step += mu * prev_step
             else:
                 step += prev_step * slope / (prev_slope - slope)
         else:
-            step += epsilon * slope
+            step = epsilon * slope
         if abs(step) < TINY:
-            step = 0.0
+            step = slope - slope
         prev_steps[i] = step
         weights[i] = min(max(w + step, -WEIGHT_LIMIT), WEIGHT_LIMIT)
         prev_slopes[i] = slope
@@ -371,14 +372,15 @@ def _train_batch_epochs(  # type: ignore[no-untyped-def]
                 G,
                 prev_steps,
                 prev_slopes,
-                params[P_LR] / n,
+                params[P_EPSILON],
                 params[P_QP_DECAY],
                 params[P_QP_MU],
+                params[P_QP_SHRINK],
             )
         elif algo == ALGO_SARPROP:
             _sarprop_update(weights, G, prev_steps, prev_slopes, params, mse, state)
         else:
-            _batch_update(weights, G, params[P_LR] / n)
+            _batch_update(weights, G, params[P_EPSILON])
         if _stop_reached(stop_bit, mse, bf, desired):
             return e + 1
     return n_epochs

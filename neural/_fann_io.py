@@ -1,0 +1,298 @@
+"""FANN 2.2 ``.net`` text files (``FANN_FLO_2.1``, reading ``FANN_FLO_2.0`` too).
+
+FANN numbers neurons globally, layer by layer; every layer of a layered network ends with a
+bias neuron (the output layer's is unused), a shortcut network has one bias after the inputs.
+A neuron's connections are stored as ``(source neuron, weight)`` pairs: [previous layer,
+bias] for layered networks, [inputs, bias, earlier neurons] for shortcut ones. Loading maps
+every source through that numbering, so any order FANN writes is accepted; connections a sparse
+network (``connection_rate < 1``) lacks become weights of 0, which computes the same outputs.
+Scaling parameters (``scale_included=1``) become the network's `Scaler`.
+
+Fixed-point files (``FANN_FIX_*``) and FANN 1.1 files are not supported.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from ._activations import ACTIVATIONS
+from ._exceptions import NetworkFormatError, NeuralError
+from ._network import Network
+from ._scaling import Scaler
+
+FANN_MAX_ACTIVATION: Final[int] = 17  # FANN_COS: the last id libfann 2.2 knows
+MAX_FILE_BYTES: Final[int] = 2_000_000_000
+
+_NEURON_RE = re.compile(r"\(\s*(\d+)\s*,\s*(\d+)\s*,\s*([^\s)]+)\s*\)")
+_CONN_RE = re.compile(r"\(\s*(\d+)\s*,\s*([^\s)]+)\s*\)")
+_SCALE_KEYS: Final[tuple[str, ...]] = ("mean", "deviation", "new_min", "factor")
+
+# FANN 2.2 defaults written into the header (training settings are not part of a Network).
+_HEADER_DEFAULTS: Final[list[tuple[str, str]]] = [
+    ("learning_rate", "0.700000"),
+    ("connection_rate", "1.000000"),
+    ("network_type", "{network_type}"),
+    ("learning_momentum", "0.000000"),
+    ("training_algorithm", "2"),
+    ("train_error_function", "1"),
+    ("train_stop_function", "0"),
+    ("cascade_output_change_fraction", "0.010000"),
+    ("quickprop_decay", "-0.000100"),
+    ("quickprop_mu", "1.750000"),
+    ("rprop_increase_factor", "1.200000"),
+    ("rprop_decrease_factor", "0.500000"),
+    ("rprop_delta_min", "0.000000"),
+    ("rprop_delta_max", "50.000000"),
+    ("rprop_delta_zero", "0.100000"),
+    ("cascade_output_stagnation_epochs", "12"),
+    ("cascade_candidate_change_fraction", "0.010000"),
+    ("cascade_candidate_stagnation_epochs", "12"),
+    ("cascade_max_out_epochs", "150"),
+    ("cascade_min_out_epochs", "50"),
+    ("cascade_max_cand_epochs", "150"),
+    ("cascade_min_cand_epochs", "50"),
+    ("cascade_num_candidate_groups", "2"),
+    ("bit_fail_limit", "3.49999994039535522461e-01"),
+    ("cascade_candidate_limit", "1.00000000000000000000e+03"),
+    ("cascade_weight_multiplier", "4.00000005960464477539e-01"),
+    ("cascade_activation_functions_count", "10"),
+    ("cascade_activation_functions", "3 5 7 8 10 11 14 15 16 17 "),
+    ("cascade_activation_steepnesses_count", "4"),
+    (
+        "cascade_activation_steepnesses",
+        "2.50000000000000000000e-01 5.00000000000000000000e-01 "
+        "7.50000000000000000000e-01 1.00000000000000000000e+00 ",
+    ),
+]
+
+
+def _fmt(v: float) -> str:
+    return f"{float(v):.20e}"
+
+
+def _fann_numbering(sizes: tuple[int, ...], shortcut: bool) -> tuple[list[int], np.ndarray, int]:
+    """FANN layer sizes (with bias neurons), FANN index of each of our units, FANN bias index."""
+    n_in = sizes[0]
+    fann_sizes = [n_in + 1] + [s if shortcut else s + 1 for s in sizes[1:]]
+    index = np.zeros(1 + sum(sizes), dtype=np.int64)
+    index[0] = n_in  # the input layer's bias
+    index[1 : 1 + n_in] = np.arange(n_in)
+    unit = 1 + n_in
+    offset = fann_sizes[0]
+    for s, fs in zip(sizes[1:], fann_sizes[1:], strict=True):
+        index[unit : unit + s] = offset + np.arange(s)
+        unit += s
+        offset += fs
+    return fann_sizes, index, n_in
+
+
+def save_fann(net: Network, path: str | Path) -> None:
+    """Write ``net`` as a ``FANN_FLO_2.1`` file that libfann 2.2 loads."""
+    too_new = sorted(
+        {ACTIVATIONS[a] for a in net.act_id[1 + net.n_inputs :] if a > FANN_MAX_ACTIVATION}
+    )
+    if too_new:
+        raise NetworkFormatError(
+            f"libfann 2.2 has no activation {', '.join(too_new)}; cannot save as .net"
+        )
+    sizes = net.layer_sizes
+    fann_sizes, index, _ = _fann_numbering(sizes, net.is_shortcut)
+    out = ["FANN_FLO_2.1", f"num_layers={len(sizes)}"]
+    for key, value in _HEADER_DEFAULTS:
+        out.append(f"{key}={value.format(network_type=int(net.is_shortcut))}")
+    out.append("layer_sizes=" + "".join(f"{s} " for s in fann_sizes))
+    if net.scaler is None:
+        out.append("scale_included=0")
+    else:
+        out.append("scale_included=1")
+        params = net.scaler.params()
+        for where, key in (("in", "inputs"), ("out", "outputs")):
+            for name in _SCALE_KEYS:
+                values = params[key][name]
+                out.append(f"scale_{name}_{where}=" + "".join(f"{v:.17g} " for v in values))
+    zero = _fmt(0.0)
+    neurons = [f"(0, 0, {zero}) "] * (sizes[0] + 1)
+    conns: list[str] = []
+    for li, (u0, n, lo, hi, _w0) in enumerate(net.layout):
+        block = net._block(li)
+        # FANN's per-neuron source order: sources in unit order with the bias placed right
+        # after the inputs (shortcut) or after the previous layer (layered)
+        order = list(range(1, hi - lo + 1))
+        pos = sizes[0] if net.is_shortcut else hi - lo
+        order.insert(pos, 0)
+        # a layered network's neurons connect to the previous layer's own bias neuron, which
+        # FANN numbers right after that layer's last neuron
+        bias = int(index[0]) if net.is_shortcut or li == 0 else int(index[hi - 1]) + 1
+        src_index = [bias if r == 0 else int(index[lo + r - 1]) for r in order]
+        for j in range(int(n)):
+            u = int(u0) + j
+            neurons.append(f"({len(order)}, {int(net.act_id[u])}, {_fmt(net.steepness[u])}) ")
+            conns.extend(
+                f"({s}, {_fmt(block[r, j])}) " for s, r in zip(src_index, order, strict=True)
+            )
+        if not net.is_shortcut:
+            neurons.append(f"(0, 0, {zero}) ")
+    out.append(
+        "neurons (num_inputs, activation_function, activation_steepness)=" + "".join(neurons)
+    )
+    out.append("connections (connected_to_neuron, weight)=" + "".join(conns))
+    Path(path).write_text("\n".join(out) + "\n", encoding="ascii")
+
+
+def _float(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise NetworkFormatError(f"{what}: expected a number, found {text!r}") from None
+
+
+def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
+    """Read a FANN ``.net`` file into a `Network` (float32 like libfann's float build)."""
+    p = Path(path)
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise NetworkFormatError(f"{p}: larger than the limit {MAX_FILE_BYTES} bytes")
+    lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
+    if not lines:
+        raise NetworkFormatError(f"{p}: empty file")
+    version = lines[0].strip()
+    if version not in ("FANN_FLO_2.1", "FANN_FLO_2.0"):
+        raise NetworkFormatError(
+            f"{p}: unsupported header {version!r} (expected FANN_FLO_2.1 or FANN_FLO_2.0; "
+            "fixed-point and 1.x files are not supported)"
+        )
+    fields: dict[str, str] = {}
+    neuron_text = conn_text = None
+    for line in lines[1:]:
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        key = key.strip()
+        if key.startswith("neurons"):
+            neuron_text = value
+        elif key.startswith("connections"):
+            conn_text = value
+        else:
+            fields[key] = value.strip()
+    for required in ("num_layers", "network_type", "layer_sizes"):
+        if required not in fields:
+            raise NetworkFormatError(f"{p}: missing field {required!r}")
+    if neuron_text is None or conn_text is None:
+        raise NetworkFormatError(f"{p}: missing the neurons or connections line")
+    try:
+        num_layers = int(fields["num_layers"])
+        network_type = int(fields["network_type"])
+        fann_sizes = [int(v) for v in fields["layer_sizes"].split()]
+    except ValueError as exc:
+        raise NetworkFormatError(f"{p}: bad num_layers/network_type/layer_sizes ({exc})") from None
+    if network_type not in (0, 1):
+        raise NetworkFormatError(
+            f"{p}: network_type must be 0 (layered) or 1 (shortcut), got {network_type}"
+        )
+    shortcut = network_type == 1
+    if len(fann_sizes) != num_layers or num_layers < 2:
+        raise NetworkFormatError(
+            f"{p}: layer_sizes has {len(fann_sizes)} entries, num_layers={num_layers}"
+        )
+    sizes = tuple([fann_sizes[0] - 1] + [s if shortcut else s - 1 for s in fann_sizes[1:]])
+    if min(sizes) < 1:
+        raise NetworkFormatError(f"{p}: layer_sizes {fann_sizes} leave an empty layer")
+    scaler = None
+    if fields.get("scale_included", "0").strip() == "1":
+        try:
+            parts = {
+                where: {
+                    name: [float(v) for v in fields[f"scale_{name}_{where}"].split()]
+                    for name in _SCALE_KEYS
+                }
+                for where in ("in", "out")
+            }
+            scaler = Scaler.from_params(parts["in"], parts["out"])
+        except (KeyError, ValueError, NeuralError) as exc:
+            raise NetworkFormatError(f"{p}: bad scaling parameters ({exc})") from None
+        if scaler.n_inputs != sizes[0] or scaler.n_outputs != sizes[-1]:
+            raise NetworkFormatError(f"{p}: scaling parameters do not match the layer sizes")
+    neurons = _NEURON_RE.findall(neuron_text)
+    conns = _CONN_RE.findall(conn_text)
+    if len(neurons) != sum(fann_sizes):
+        raise NetworkFormatError(
+            f"{p}: {len(neurons)} neurons listed, layer_sizes need {sum(fann_sizes)}"
+        )
+    n_conn_declared = sum(int(c) for c, _, _ in neurons)
+    if len(conns) != n_conn_declared:
+        raise NetworkFormatError(
+            f"{p}: {len(conns)} connections listed, neurons declare {n_conn_declared}"
+        )
+    try:
+        net = (
+            Network.standard(sizes, dtype=dtype)
+            if not shortcut
+            else Network.shortcut(sizes, dtype=dtype)
+        )
+    except NeuralError as exc:
+        raise NetworkFormatError(f"{p}: {exc}") from None
+    _, index, _ = _fann_numbering(sizes, shortcut)
+    to_unit = {int(f): u for u, f in enumerate(index)}
+    # every bias neuron of a layered network is constant 1, i.e. our unit 0
+    offset = 0
+    for fs in fann_sizes:
+        offset += fs
+        if not shortcut:
+            to_unit[offset - 1] = 0
+    weights = np.zeros(net.n_connections, dtype=np.float64)
+    act = np.zeros(net.n_units, dtype=np.int32)
+    steep = np.zeros(net.n_units, dtype=np.float64)
+    layout = net.layout
+    ci = 0
+    fann_idx = 0
+    for layer, fs in enumerate(fann_sizes):
+        real = sizes[layer]
+        for pos in range(fs):
+            n_c, a, s = neurons[fann_idx]
+            fann_idx += 1
+            n_c = int(n_c)
+            if layer == 0 or pos >= real:  # inputs and bias neurons have no connections
+                if n_c:
+                    raise NetworkFormatError(
+                        f"{p}: input/bias neuron {fann_idx - 1} has connections"
+                    )
+                continue
+            u0, n, lo, hi, w0 = (int(v) for v in layout[layer - 1])
+            u = u0 + pos
+            a_id = int(a)
+            if a_id > FANN_MAX_ACTIVATION:
+                raise NetworkFormatError(
+                    f"{p}: neuron {fann_idx - 1} has unknown activation {a_id}"
+                )
+            act[u] = a_id
+            steep[u] = _float(s, f"steepness of neuron {fann_idx - 1}")
+            seen = set()
+            for src_text, w_text in conns[ci : ci + n_c]:
+                src = to_unit.get(int(src_text))
+                if src is None or (src != 0 and not lo <= src < hi):
+                    raise NetworkFormatError(
+                        f"{p}: neuron {fann_idx - 1} connects to neuron {src_text}, which this "
+                        f"{'shortcut' if shortcut else 'layered'} network cannot represent"
+                    )
+                if src in seen:
+                    raise NetworkFormatError(
+                        f"{p}: neuron {fann_idx - 1} connects twice to neuron {src_text}"
+                    )
+                seen.add(src)
+                row = 0 if src == 0 else 1 + src - lo
+                weights[w0 + row * n + pos] = _float(w_text, f"weight of connection {ci}")
+            ci += n_c
+    try:
+        return Network(
+            sizes,
+            shortcut=shortcut,
+            weights=weights.astype(dtype),
+            act_id=act,
+            steepness=steep.astype(dtype),
+            scaler=scaler,
+        )
+    except NeuralError as exc:
+        raise NetworkFormatError(f"{p}: {exc}") from None
