@@ -81,7 +81,7 @@ async def test_spawn_types_roles_and_errors(engine: Engine) -> None:
         "coder",
         Strategy.CONVERGENT,
     )
-    with pytest.raises(ValidationError, match="allowed: neural-processor.*coder") as e:
+    with pytest.raises(ValidationError, match=r"allowed: neural-processor.*coder") as e:
         await engine.spawn_agent(s.id, "wizard")
     assert e.value.field == "type"
     with pytest.raises(NotFoundError, match="swarm-missing"):
