@@ -7,6 +7,8 @@ lazily on first use; importing this package compiles nothing.
 from ._activations import ACTIVATIONS
 from ._cascade import cascade_train
 from ._cascade_config import CascadeConfig
+from ._data import TrainingData, read_fann_data, write_fann_data
+from ._evaluate import Evaluation, evaluate
 from ._exceptions import (
     ConfigError,
     DataFormatError,
@@ -17,17 +19,30 @@ from ._exceptions import (
     ShapeError,
 )
 from ._network import Network
+from ._scaling import Scaler
+from ._train import train
+from ._train_config import EpochReport, TrainConfig, TrainHistory
 
 __all__ = [
     "ACTIVATIONS",
     "CascadeConfig",
     "ConfigError",
     "DataFormatError",
+    "EpochReport",
+    "Evaluation",
     "Network",
     "NetworkFormatError",
     "NeuralError",
     "NonFiniteError",
     "NotTrainedError",
+    "Scaler",
     "ShapeError",
+    "TrainConfig",
+    "TrainHistory",
+    "TrainingData",
     "cascade_train",
+    "evaluate",
+    "read_fann_data",
+    "train",
+    "write_fann_data",
 ]
