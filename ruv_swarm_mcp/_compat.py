@@ -8,6 +8,7 @@ install, memory_usage reads the process and the database.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import resource
@@ -26,9 +27,18 @@ from ruv_swarm_mcp._models import FINAL_TASK_STATES, dump, task_out
 from ruv_swarm_mcp._toolkit import engine_of, reply_dict, state_of, tool_errors
 from ruv_swarm_mcp._tools_models import _train_out
 
-# npm's swarm strategies are about agent mix; these are the closest task strategies here.
-SWARM_STRATEGY_MAP = {"balanced": "parallel", "specialized": "divergent", "adaptive": "cascade"}
-TASK_STRATEGY_MAP = {"parallel": "parallel", "sequential": "sequential", "adaptive": "cascade"}
+# npm's swarm strategies are about agent mix; these are the closest default task strategies.
+SWARM_STRATEGY_MAP = {"balanced": "parallel", "specialized": "divergent", "adaptive": "parallel"}
+
+
+def _task_strategy(strategy: str, task: str) -> str:
+    """npm's `adaptive` picks by task: stacked training (cascade) for a JSON task that carries
+    data, everyone at once (parallel) for anything else."""
+    if strategy != "adaptive":
+        return strategy
+    return "cascade" if task.lstrip().startswith("{") and '"data"' in task else "parallel"
+
+
 PRIORITY_MAP = {"low": -10, "medium": 0, "high": 10, "critical": 20}
 BUNDLED_DATASET = "diabetes.train"
 MAX_MONITOR_SECONDS = 60.0
@@ -82,8 +92,8 @@ async def swarm_init(
     strategy: Annotated[
         Literal["balanced", "specialized", "adaptive"],
         Field(
-            description="balanced -> parallel, specialized -> divergent, adaptive -> cascade "
-            "task strategy"
+            description="default task strategy: balanced and adaptive -> parallel, "
+            "specialized -> divergent"
         ),
     ] = "balanced",
 ) -> dict[str, Any]:
@@ -129,30 +139,39 @@ async def swarm_monitor(
     duration: Annotated[float, Field(gt=0, le=MAX_MONITOR_SECONDS, description="seconds")] = 2.0,
     interval: Annotated[float, Field(ge=0.05, le=10.0, description="seconds")] = 0.5,
 ) -> dict[str, Any]:
-    """Sample the engine (queue depth, worker use, tasks by status, RSS) for `duration` seconds
-    and return the measured samples and the events that happened meanwhile."""
+    """Sample the engine (queue depth, worker use, tasks by status, RSS) for `duration` seconds;
+    returns the measured samples and the changes the engine reported meanwhile."""
     engine = await engine_of(ctx)
-    first = await engine.events(since_id=0, limit=1)
-    recent = await engine.events(since_id=max(0, (first[0].id if first else 0)), limit=1)
-    since = recent[-1].id if recent else 0
+    changes: dict[str, int] = {}
+
+    def on_change(kind: str, _subject: str) -> None:
+        changes[kind] = changes.get(kind, 0) + 1
+
+    unsubscribe = engine.subscribe(on_change)
     samples = []
     started = time.monotonic()
-    while True:
-        elapsed = time.monotonic() - started
-        samples.append(
-            {"t": round(elapsed, 3), "engine": await _stats(engine), "process": _process_metrics()}
-        )
-        if elapsed + interval > duration:
-            break
-        await ctx.report_progress(elapsed, duration, f"{len(samples)} samples")
-        await anyio.sleep(interval)
-    happened = await engine.events(since_id=since, limit=1000)
+    try:
+        while True:
+            elapsed = time.monotonic() - started
+            samples.append(
+                {
+                    "t": round(elapsed, 3),
+                    "engine": await _stats(engine),
+                    "process": _process_metrics(),
+                }
+            )
+            if elapsed + interval > duration:
+                break
+            await ctx.report_progress(elapsed, duration, f"{len(samples)} samples")
+            await anyio.sleep(interval)
+    finally:
+        unsubscribe()
     data = {
         "duration": round(time.monotonic() - started, 3),
         "samples": samples,
-        "events": [dump(e) for e in happened],
+        "changes_by_kind": changes,
     }
-    return reply_dict(data, f"{len(samples)} samples, {len(happened)} events")
+    return reply_dict(data, f"{len(samples)} samples, {sum(changes.values())} changes")
 
 
 @tool_errors
@@ -251,19 +270,26 @@ async def task_orchestrate(
     task: Annotated[str, Field(min_length=1, max_length=100_000)],
     strategy: Annotated[
         Literal["parallel", "sequential", "adaptive"],
-        Field(description="adaptive -> cascade (escalate until good enough)"),
+        Field(description="adaptive: cascade for a JSON training task with data, else parallel"),
     ] = "adaptive",
     priority: Literal["low", "medium", "high", "critical"] = "medium",
     maxAgents: Annotated[int | None, Field(ge=1, le=10_000)] = None,
 ) -> dict[str, Any]:
-    """Orchestrate a task across the swarm (ruv-swarm compatible); waits up to 30 s."""
+    """Orchestrate a task across the swarm (ruv-swarm compatible); waits up to 10 s. `task` is
+    plain text, or a JSON object as a string (e.g. a training task with data)."""
     engine = await engine_of(ctx)
+    spec: str | dict[str, Any] = task
+    if task.lstrip().startswith("{"):
+        try:
+            spec = json.loads(task)
+        except ValueError as exc:
+            raise ToolError(f"task: looks like JSON but does not parse ({exc})") from exc
     swarm = await engine.resolve_swarm(None)
-    wait = min(30.0, state_of(ctx).config.max_wait_seconds)
+    wait = min(10.0, state_of(ctx).config.max_wait_seconds)
     info = await engine.orchestrate(
         swarm.id,
-        task,
-        strategy=TASK_STRATEGY_MAP[strategy],
+        spec,
+        strategy=_task_strategy(strategy, task),
         max_agents=maxAgents,
         priority=PRIORITY_MAP[priority],
         wait_seconds=wait,

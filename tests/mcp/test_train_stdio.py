@@ -1,0 +1,132 @@
+"""Training through the real stdio transport: progress, cancellation, logging level, resource
+subscriptions - the features a chat client sees while a model trains."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import anyio
+import mcp_types as t
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.shared.exceptions import MCPDeprecationWarning
+
+from tests.mcp.conftest import server_env
+
+DATA = "ruv_swarm_mcp/data/diabetes.train"
+
+
+def _params(tmp_path) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=sys.executable, args=["-m", "ruv_swarm_mcp"], env=server_env(tmp_path)
+    )
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.logs: list[t.LoggingMessageNotificationParams] = []
+        self.updated: list[str] = []
+
+    async def on_message(self, message: Any) -> None:
+        if isinstance(message, t.ResourceUpdatedNotification):
+            self.updated.append(str(message.params.uri))
+
+    async def on_log(self, params: t.LoggingMessageNotificationParams) -> None:
+        self.logs.append(params)
+
+
+async def _session(tmp_path, inbox: Inbox, body: Any) -> Any:
+    with anyio.fail_after(90), warnings.catch_warnings():
+        warnings.simplefilter("ignore", MCPDeprecationWarning)
+        async with (
+            stdio_client(_params(tmp_path)) as (read, write),
+            ClientSession(
+                read, write, message_handler=inbox.on_message, logging_callback=inbox.on_log
+            ) as session,
+        ):
+            await session.initialize()
+            return await body(session)
+
+
+def _structured(result: t.CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content[0].text  # type: ignore[union-attr]
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+def test_progress_logging_level_and_resource_updates(tmp_path) -> None:
+    inbox = Inbox()
+    progress: list[tuple[float, float | None]] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append((value, total))
+
+    async def body(session: ClientSession) -> dict[str, Any]:
+        _structured(await session.call_tool("swarm_init", {}))
+        await session.subscribe_resource("swarm://status")
+        await session.set_logging_level("info")
+        args = {"data": DATA, "layers": [16], "epochs": 3000, "desired_error": 0.0, "seed": 1}
+        trained = _structured(await session.call_tool("train", args, progress_callback=on_progress))
+        logs_at_info = len(inbox.logs)
+        await session.set_logging_level("error")
+        args["epochs"] = 20
+        _structured(await session.call_tool("train", args))
+        assert len(inbox.logs) == logs_at_info, "info messages sent below the requested level"
+        await session.unsubscribe_resource("swarm://status")
+        seen = len(inbox.updated)
+        _structured(await session.call_tool("train", args))
+        await anyio.sleep(0.3)
+        assert len(inbox.updated) == seen, "updates sent after unsubscribe"
+        return trained
+
+    trained = anyio.run(_session, tmp_path, inbox, body)
+    assert trained["status"] == "completed" and trained["epochs_run"] == 3000
+    assert len(trained["history"]["mse"]) == trained["history"]["points"]
+    assert len(progress) >= 2, progress
+    values = [p for p, _ in progress]
+    assert values == sorted(values) and values[-1] == 3000.0
+    assert all(total == 3000.0 for _, total in progress)
+    assert any(log.level == "info" and "training" in str(log.data) for log in inbox.logs)
+    assert "swarm://status" in inbox.updated
+
+
+def test_cancelling_the_call_stops_the_training_within_an_epoch(tmp_path) -> None:
+    inbox = Inbox()
+    epochs = 1_000_000
+
+    async def body(session: ClientSession) -> dict[str, Any]:
+        _structured(await session.call_tool("swarm_init", {}))
+        started = anyio.Event()
+
+        async def on_progress(value: float, total: float | None, message: str | None) -> None:
+            started.set()
+
+        async def train() -> None:
+            args = {"data": DATA, "layers": [16], "epochs": epochs, "desired_error": 0.0}
+            await session.call_tool("train", args, progress_callback=on_progress)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(train)
+            await started.wait()
+            tg.cancel_scope.cancel()  # the SDK client sends notifications/cancelled
+        for _ in range(200):
+            events = _structured(await session.call_tool("events", {"limit": 1000}))["events"]
+            ids = {
+                e["subject_id"]
+                for e in events
+                if e["subject_id"] and e["subject_id"].startswith("task-")
+            }
+            tasks = [
+                _structured(await session.call_tool("task_status", {"task_id": i})) for i in ids
+            ]
+            train_tasks = [x for x in tasks if x["kind"] == "train"]
+            if train_tasks and train_tasks[0]["done"]:
+                return train_tasks[0]
+            await anyio.sleep(0.05)
+        raise AssertionError("the training did not stop")
+
+    task = anyio.run(_session, tmp_path, inbox, body)
+    assert task["status"] == "cancelled"
+    assert task["progress"] < 1.0
+    assert task["duration_ms"] < 60_000
