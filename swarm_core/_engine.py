@@ -277,8 +277,9 @@ class Engine(TaskOps, MemoryOps, ExportOps):
     async def _model_task(
         self, model_id: str, kind: TaskKind, payload: dict[str, Any]
     ) -> dict[str, Any]:
-        model = await self.get_model(model_id)
-        info = await self._submit_and_wait(model.swarm_id, kind, payload)
+        cached = self._model_cache.get(model_id)
+        swarm_id = cached[1]["swarm_id"] if cached else (await self.get_model(model_id)).swarm_id
+        info = await self._submit_and_wait(swarm_id, kind, payload)
         if info.status is not TaskStatus.COMPLETED:
             raise TaskFailedError(info.id, info.error or info.status.value)
         return dict(info.result or {})

@@ -424,11 +424,10 @@ class TaskOps(SwarmOps):
             if error is not None:
                 status = TaskStatus.FAILED
         batch = self._finish(run, status, result, error, agent=agent if owns_agent else None)
-        with anyio.CancelScope(shield=True):
-            try:
-                await batch.wait()
-            finally:
-                self._release(run)
+        try:
+            await batch.wait()  # wait_task reports the final state only once it is committed
+        finally:
+            self._release(run)
 
     def _stop_reason(self, run: TaskRun, detail: str = "") -> tuple[TaskStatus, str]:
         if run.interrupt_requested:
@@ -592,8 +591,11 @@ class TaskOps(SwarmOps):
         Cancelling the waiter does not cancel the task."""
         run = self._tasks.get(task_id)
         if run is not None:
-            with anyio.move_on_after(timeout if timeout is not None else math.inf):
+            if timeout is None:
                 await run.done.wait()
+            else:
+                with anyio.move_on_after(timeout):
+                    await run.done.wait()
             return run.info.model_copy()
         return await self.get_task(task_id)
 

@@ -10,12 +10,13 @@ volume proportional to distinct rows, not to state changes.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
-from sqlalchemy import Connection, Table, bindparam
+from sqlalchemy import JSON, Connection, Table, bindparam
 
 from swarm_core._exceptions import StoreError
 from swarm_core.store._db import Store
@@ -23,7 +24,8 @@ from swarm_core.store._tables import TABLES
 
 INSERT, UPDATE, DELETE, REPLACE = "insert", "update", "delete", "replace"
 
-RowKey = tuple[str, tuple[Any, ...]]  # (table, primary key values)
+RowKey = tuple[str, tuple[Any, ...]]
+_EVENT_COLS = ("ts", "swarm_id", "kind", "subject_id", "data")  # (table, primary key values)
 
 
 class Batch:
@@ -74,6 +76,11 @@ class Writer:
         self._limiter = anyio.CapacityLimiter(1)
         self._closed = False
         self._keys = {name: [c.name for c in t.primary_key.columns] for name, t in TABLES.items()}
+        self._json = {
+            name: frozenset(c.name for c in t.columns if isinstance(c.type, JSON))
+            for name, t in TABLES.items()
+        }
+        self._sql: dict[tuple[str, str, tuple[str, ...]], str] = {}
         self.commits = 0
         self.rows = 0
         self.commit_seconds = 0.0
@@ -81,7 +88,8 @@ class Writer:
     # -- queueing (synchronous, called on the event loop) -------------------------------------
 
     def _batch(self) -> Batch:
-        self._wake.set()
+        if not self._wake.is_set():
+            self._wake.set()
         return self._pending
 
     def row(
@@ -100,7 +108,8 @@ class Writer:
             vals: dict[str, Any] | None = dict(zip(self._keys[table], key, strict=True))
         else:
             vals = dict(values) if values is not None else None
-        b.ops[rk] = _merge(b.ops.get(rk), op, vals)
+        prev = b.ops.get(rk)
+        b.ops[rk] = (op, vals) if prev is None else _merge(prev, op, vals)
         b.size += 1
         return self._batch()
 
@@ -166,7 +175,21 @@ class Writer:
                     op = INSERT
                 groups.setdefault((table, op, tuple(sorted(vals))), []).append(vals)
             order = {DELETE: 0, INSERT: 1, UPDATE: 2}
-            for (table, op, cols), rows in sorted(groups.items(), key=lambda g: order[g[0][1]]):
+            ordered = sorted(groups.items(), key=lambda g: order[g[0][1]])
+            if self._store.is_sqlite:
+                # hot path: the DBAPI cursor of this same transaction, statements built once
+                cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    for (table, op, cols), rows in ordered:
+                        self._raw(cur, table, op, cols, rows)
+                    if batch.events:
+                        self._raw(cur, "event", INSERT, _EVENT_COLS, batch.events)
+                finally:
+                    cur.close()
+                for fn in batch.raw:
+                    fn(conn)
+                return
+            for (table, op, cols), rows in ordered:
                 t = TABLES[table]
                 if op == INSERT:
                     conn.execute(t.insert(), rows)
@@ -189,6 +212,37 @@ class Writer:
                 fn(conn)
 
         self._store.write(work)
+
+    def _raw(
+        self, cur: Any, table: str, op: str, cols: tuple[str, ...], rows: list[dict[str, Any]]
+    ) -> None:
+        sk = (table, op, cols)
+        sql = self._sql.get(sk)
+        keys = self._keys[table]
+        if op == INSERT:
+            names = cols
+        elif op == DELETE:
+            names = tuple(keys)
+        else:
+            names = tuple(c for c in cols if c not in keys) + tuple(keys)
+            if len(names) == len(keys):
+                return
+        if sql is None:
+            if op == INSERT:
+                sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            elif op == DELETE:
+                sql = f"DELETE FROM {table} WHERE {' AND '.join(f'{k} = ?' for k in keys)}"
+            else:
+                sets = ", ".join(f"{c} = ?" for c in names[: len(names) - len(keys)])
+                sql = f"UPDATE {table} SET {sets} WHERE {' AND '.join(f'{k} = ?' for k in keys)}"
+            self._sql[sk] = sql
+        json_cols = self._json[table]
+        dumps = json.dumps
+        params = [
+            tuple(dumps(r[c]) if c in json_cols and r[c] is not None else r[c] for c in names)
+            for r in rows
+        ]
+        cur.executemany(sql, params)
 
 
 def _key_match(t: Table, keys: list[str]) -> list[Any]:
