@@ -154,15 +154,15 @@ def regression_report(outputs: ArrayLike, targets: ArrayLike) -> dict[str, Any]:
 
 
 def looks_like_classification(targets: ArrayLike) -> bool:
-    """True for one-hot rows (several outputs, one high value each) or a single 0/1 (or ±1) column."""
+    """True for one-hot rows (several outputs, exactly one 1 each, the rest 0 or -1) or a single
+    0/1 (or -1/1) column: the targets neural's evaluate scores as classes."""
     tgt = as_matrix(targets, "targets")
-    values = np.unique(tgt)
-    if tgt.shape[1] == 1:
-        return values.size <= 2 and set(values.tolist()) <= {0.0, 1.0, -1.0}
-    if values.size > 2:
+    values = set(np.unique(tgt).tolist())
+    if not (values <= {0.0, 1.0} or values <= {-1.0, 1.0}):
         return False
-    high = values.max()
-    return bool(np.all(np.sum(tgt == high, axis=1) == 1))
+    if tgt.shape[1] == 1:
+        return True
+    return bool(np.all(np.sum(tgt == 1.0, axis=1) == 1))
 
 
 def dataset_statistics(inputs: ArrayLike, outputs: ArrayLike | None = None) -> dict[str, Any]:

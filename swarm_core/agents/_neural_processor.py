@@ -188,15 +188,15 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
 
     def work() -> Any:
         if algorithm == "cascade":
-            config = neural.CascadeConfig(
+            cascade_config = neural.CascadeConfig(
                 max_neurons=epochs, desired_error=desired_error, seed=seed, max_seconds=max_seconds
             )
-            return neural.cascade_train(net, train_data, config, callback=on_epoch)
+            return neural.cascade_train(net, train_data, cascade_config, callback=on_epoch)
         kwargs: dict[str, Any] = {}
         if learning_rate is not None:
             kwargs["learning_rate"] = learning_rate
         config = neural.TrainConfig(
-            algorithm=algorithm,
+            algorithm=algorithm,  # type: ignore[arg-type]  # checked against ALGORITHMS above
             max_epochs=epochs,
             desired_error=desired_error,
             seed=seed,
@@ -242,9 +242,9 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         metrics["validation_mse"] = float(ve.mse)
         metrics["validation_bit_fail"] = int(ve.bit_fail)
     is_classifier = _metrics.looks_like_classification(np.asarray(data.outputs))
-    if is_classifier:
+    if is_classifier and train_eval.error_pct is not None:
         metrics["train_error_pct"] = float(train_eval.error_pct)
-        if valid_data is not None:
+        if valid_data is not None and ve.error_pct is not None:
             metrics["validation_error_pct"] = float(ve.error_pct)
     history = _history(list(trained.mse), list(trained.bit_fail), int(trained.epochs))
     desc = net.describe()
@@ -334,7 +334,7 @@ async def evaluate(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         "mse": float(ev.mse),
         "bit_fail": int(ev.bit_fail),
     }
-    if meta.get("is_classifier"):
+    if meta.get("is_classifier") and ev.error_pct is not None:
         out["error_pct"] = float(ev.error_pct)
         out["confusion_matrix"] = np.asarray(ev.confusion).tolist()
     return out

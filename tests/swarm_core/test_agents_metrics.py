@@ -81,3 +81,10 @@ def test_dataset_statistics() -> None:
     assert looks_like_classification([[0.2], [0.9]]) is False
     assert looks_like_classification([[1, -1], [-1, 1]]) is True
     assert dataset_statistics([[1.0], [1.0]])["duplicate_rows"] == 1
+
+
+def test_classification_needs_exact_class_targets() -> None:
+    assert looks_like_classification([[0.0, 1.0], [1.0, 0.0]]) is True
+    assert looks_like_classification([[0.1, 0.9], [0.9, 0.1]]) is False  # soft targets: regression
+    assert looks_like_classification([[1, 1], [0, 1]]) is False  # multi-label rows
+    assert looks_like_classification([[-1], [1]]) is True
