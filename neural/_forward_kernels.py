@@ -47,13 +47,17 @@ def _activate_rows(U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-d
         urow = U[u]
         if aid == 4:  # FANN's default gets a branch-free loop that vectorises
             for b in range(nb):
-                z = min(max(srow[b] * s, -lim), lim)
+                z = srow[b] * s
+                # FANN's clip; written as compares so that a NaN sum stays NaN (as in FANN)
+                z = lim if z > lim else (-lim if z < -lim else z)
                 srow[b] = z
                 urow[b] = _sigmoid_stepwise(z)
         else:
             a = act_id[u]
             for b in range(nb):
-                z = min(max(srow[b] * s, -lim), lim)
+                z = srow[b] * s
+                # FANN's clip; written as compares so that a NaN sum stays NaN (as in FANN)
+                z = lim if z > lim else (-lim if z < -lim else z)
                 srow[b] = z
                 urow[b] = _activate(a, z)
 

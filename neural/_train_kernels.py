@@ -142,7 +142,8 @@ def _backward_block(U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, 
             acc = 0.0
             for b in range(nb):
                 acc += erow[b]
-            G[w0 + j] += acc
+            if abs(acc) >= TINY:
+                G[w0 + j] += acc
         for t in range(NC[li]):
             k = NZ[off + t]
             urow = U[lo + k]
@@ -152,7 +153,8 @@ def _backward_block(U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, 
                 acc = 0.0
                 for b in range(nb):
                     acc += urow[b] * erow[b]
-                G[row + j] += acc
+                if abs(acc) >= TINY:
+                    G[row + j] += acc
         if li > 0:
             for k in range(max(lo, first_neuron) - lo, hi - lo):
                 target = E[lo + k]
