@@ -308,26 +308,31 @@ def bm25_reference(
 def extract_answer(
     query: str, passages: Iterable[Passage], max_sentences: int = 5
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Quote the passages' sentences that share the most words with the query, each followed by
-    its document id in brackets. Returns (answer text, the quoted sentences with their source).
-    Nothing is generated: every sentence is copied verbatim from a stored passage."""
+    """Quote the passages' sentences that best cover the query, each followed by its document
+    id in brackets. Returns (answer text, the quoted sentences with their source).
+
+    A sentence scores the summed weight of the query words it contains, a word weighing
+    log((N + 1) / (n + 0.5)) over the N candidate sentences (n of them contain it), so common
+    words ("the", "how") count for little. Nothing is generated: every sentence is copied
+    verbatim from a stored passage."""
     wanted = set(tokenize(query))
-    scored: list[tuple[float, int, int, str, Passage]] = []
+    sentences: list[tuple[int, int, str, set[str], Passage]] = []
     for rank, p in enumerate(passages):
         for i, (a, b) in enumerate(_spans(p.text, _SENTENCE_END, 0, len(p.text))):
-            sentence = p.text[a:b]
-            words = set(tokenize(sentence))
-            overlap = len(words & wanted)
-            if overlap:
-                # more query words first, then better-ranked passages, then reading order
-                scored.append((-overlap / max(1, len(wanted)), rank, i, sentence, p))
-    scored.sort(key=lambda s: (s[0], s[1], s[2]))
-    chosen = scored[:max_sentences]
+            words = set(tokenize(p.text[a:b])) & wanted
+            if words:
+                sentences.append((rank, i, p.text[a:b], words, p))
+    n = len(sentences)
+    df = Counter(w for s in sentences for w in s[3])
+    weight = {w: math.log((n + 1) / (df[w] + 0.5)) for w in df}
+    # best coverage first, then better-ranked passages, then reading order
+    ranked = sorted(sentences, key=lambda s: (-sum(weight[w] for w in s[3]), s[0], s[1]))
+    chosen = ranked[:max_sentences]
     # present in the order the sources were ranked, and in reading order within a source
-    chosen.sort(key=lambda s: (s[1], s[2]))
+    chosen.sort(key=lambda s: (s[0], s[1]))
     quotes = [
         {"doc_id": p.doc_id, "title": p.title, "chunk_no": p.chunk_no, "sentence": sentence}
-        for _, _, _, sentence, p in chosen
+        for _, _, sentence, _, p in chosen
     ]
     answer = " ".join(f"{q['sentence']} [{q['doc_id']}]" for q in quotes)
     return answer, quotes

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from swarm_core._exceptions import ValidationError
 from swarm_core._knowledge import (
     FTS_TABLE,
+    Passage,
     bm25_reference,
     build_fts_query,
     chunk_text,
@@ -163,3 +164,13 @@ def test_extractive_answer_quotes_and_cites(conn: Connection) -> None:
     for q in quotes:
         assert q["sentence"] in DOCS[q["doc_id"]][1]  # verbatim, never invented
     assert extract_answer("zeppelin", passages) == ("", [])
+
+
+def test_answer_prefers_rare_query_words_over_common_ones() -> None:
+    passages = [
+        Passage("d1", "A", 0, 2.0, "The network is the model. The weights are the state.", ""),
+        Passage("d2", "B", 0, 1.0, "Quickprop is a second-order method.", ""),
+    ]
+    answer, quotes = extract_answer("what is the quickprop method", passages, max_sentences=1)
+    assert quotes[0]["doc_id"] == "d2"  # "the"/"is" occur everywhere; "quickprop" once
+    assert answer == "Quickprop is a second-order method. [d2]"
