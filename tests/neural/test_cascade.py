@@ -197,14 +197,17 @@ def test_fann_settings_are_fanns() -> None:
     assert (f.output_algorithm, f.candidate_algorithm, f.error_function) == (
         "rprop", "rprop", "tanh",
     )  # fmt: skip
-    # the only default that differs from FANN is the candidate score (documented)
+    assert (f.learning_rate, f.quickprop_mu, f.quickprop_decay) == (0.7, 1.75, -0.0001)
+    assert (f.rprop_increase_factor, f.rprop_decrease_factor, f.rprop_delta_zero) == (1.2, 0.5, 0.1)
+    # the defaults that differ from FANN are Fahlman's, and documented
     d = CascadeConfig()
     differ = [
         fld.name for fld in dataclasses.fields(CascadeConfig)
         if getattr(d, fld.name) != getattr(f, fld.name)
     ]  # fmt: skip
-    assert differ == ["candidate_score"]
-    assert "candidate_score" in (CascadeConfig.__doc__ or "")
+    assert differ == ["output_algorithm", "candidate_score", "learning_rate"]
+    for name in differ:
+        assert f"{name}=" in (CascadeConfig.__doc__ or "")
 
 
 @pytest.mark.parametrize(
@@ -252,3 +255,24 @@ def test_config_is_frozen_and_replace_validates() -> None:
     assert cfg.replace(max_neurons=3).max_neurons == 3
     with pytest.raises(ConfigError):
         cfg.replace(max_neurons=-3)
+
+
+def test_grows_on_top_of_existing_hidden_layers(spiral: TrainingData) -> None:
+    """A shortcut network that already has a hidden layer keeps it and its outputs keep
+    seeing every earlier unit; the cached values the cascade trained on match run()."""
+    net = Network.shortcut([2, 3, 1], seed=10)
+    before = net.layer_weights(0).copy()
+    cfg = CascadeConfig(max_neurons=2, seed=10, min_cand_epochs=20, max_cand_epochs=40)
+    hist = cascade_train(net, spiral, cfg)
+    assert hist.hidden_added == 2
+    assert net.layer_sizes == (2, 3, 1, 1, 1)
+    np.testing.assert_array_equal(net.layer_weights(0), before)  # frozen, as in FANN
+    values, _ = net._activations(spiral.inputs)
+    out0 = net._output_start
+    grower = Grower(
+        np.ascontiguousarray(values[:, :out0], np.float32), 2,
+        np.asarray(spiral.outputs, np.float32), ["sigmoid_stepwise"], [0.5],
+        net.layer_weights(net.layout.shape[0] - 1).T, cfg.replace(max_neurons=0),
+        np.random.default_rng(0), None,
+    )  # fmt: skip
+    np.testing.assert_allclose(grower.predict_cached(), net.run(spiral.inputs), atol=1e-5)
