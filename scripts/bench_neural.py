@@ -200,7 +200,7 @@ def run_ours(
     rec: dict[str, Any] = {
         "dataset": name,
         "algorithm": args.algorithm,
-        "layers": runs[len(runs) // 2]["layers"] if args.algorithm == "cascade" else sizes,
+        "layers": _median_run(runs)["layers"] if args.algorithm == "cascade" else sizes,
         "epochs": med("epochs"),
         "train_samples": tr.n_samples,
         "epoch_ms": med("epoch_ms"),
@@ -224,6 +224,12 @@ def run_ours(
         lower_ms = 1e3 * 6.0 * conns * tr.n_samples / PEAK_FLOPS_1CORE
         rec["fraction_of_peak"] = lower_ms / rec["epoch_ms"]
     return rec
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run whose hidden-unit count is closest to the median (ties: fewer seconds)."""
+    target = statistics.median(r["hidden_added"] for r in runs)
+    return min(runs, key=lambda r: (abs(r["hidden_added"] - target), r["seconds"]))
 
 
 _KV = re.compile(r"(\S+?)=(\S+)")
