@@ -64,6 +64,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "default: a file under the user data directory)",
     )
     parser.add_argument(
+        "--sync",
+        choices=("FULL", "NORMAL"),
+        default=os.environ.get("RUV_SWARM_SYNC", "FULL"),
+        help="SQLite durability: FULL (default) survives an OS crash; NORMAL survives a process "
+        "crash and commits faster",
+    )
+    parser.add_argument(
         "--profile",
         choices=("default", "ruv-swarm"),
         default=os.environ.get("RUV_SWARM_PROFILE", "default"),

@@ -28,6 +28,9 @@ class ServerConfig:
     port: int = 8765
     token: str | None = None
     db: str | None = None
+    # SQLite durability: FULL survives an OS crash (fsync per group commit), NORMAL survives a
+    # process crash only but commits without waiting for the disk.
+    synchronous: str = "FULL"
     profile: str = "default"
     log_level: str = "WARNING"
     # Extra Host / Origin header values accepted on HTTP transports (DNS-rebinding protection).
@@ -46,6 +49,8 @@ class ServerConfig:
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:
             raise ConfigError(f"transport must be one of {TRANSPORTS}, got {self.transport!r}")
+        if self.synchronous not in ("FULL", "NORMAL"):
+            raise ConfigError(f"synchronous must be FULL or NORMAL, got {self.synchronous!r}")
         if self.profile not in PROFILES:
             raise ConfigError(f"profile must be one of {PROFILES}, got {self.profile!r}")
         if not 0 < self.port < 65536:

@@ -121,7 +121,9 @@ class EngineHolder:
             if self._stop.is_set():
                 return
             swarm_core = await anyio.to_thread.run_sync(importlib.import_module, "swarm_core")
-            engine_config = swarm_core.EngineConfig(db=self._config.db)
+            engine_config = swarm_core.EngineConfig(
+                db=self._config.db, synchronous=self._config.synchronous
+            )
             async with swarm_core.Engine.open(engine_config) as engine:
                 unsubscribe = engine.subscribe(self._on_change)
                 self._engine = engine

@@ -9,12 +9,9 @@ task. Either way the lifespan closes the engine (shielded), which marks running 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import os
 import signal
 import sys
-import threading
 from types import TracebackType
 from typing import Any
 
@@ -33,6 +30,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         port=args.port,
         token=args.token or None,
         db=args.db,
+        synchronous=args.sync,
         profile=args.profile,
         log_level=args.log_level,
         allowed_hosts=tuple(args.allowed_host or ()),
@@ -101,48 +99,6 @@ class _DrainOnEOF:
         await self.aclose()
 
 
-class _StdinLines:
-    """stdin lines read by a daemon thread, so that shutdown never waits on a blocked read.
-
-    The SDK's default reader blocks in an anyio worker thread that cancellation (and interpreter
-    exit) must wait for, so SIGTERM would hang until the client wrote another line.
-    """
-
-    def __init__(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._send, self._receive = anyio.create_memory_object_stream[str](16)
-        threading.Thread(target=self._pump, name="ruv-swarm-stdin", daemon=True).start()
-
-    def _pump(self) -> None:
-        # Raw os.read on fd 0: a thread blocked inside sys.stdin.buffer would hold its lock and
-        # abort the interpreter at exit.
-        fd = sys.stdin.fileno()
-        pending = b""
-        try:
-            while chunk := os.read(fd, 1 << 16):
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for raw in lines:
-                    line = raw.decode("utf-8", "replace")
-                    # Waiting on the future keeps backpressure: at most 16 lines are buffered.
-                    asyncio.run_coroutine_threadsafe(self._send.send(line), self._loop).result()
-            if pending:
-                line = pending.decode("utf-8", "replace")
-                asyncio.run_coroutine_threadsafe(self._send.send(line), self._loop).result()
-            asyncio.run_coroutine_threadsafe(self._send.aclose(), self._loop).result()
-        except (OSError, RuntimeError, anyio.BrokenResourceError, anyio.ClosedResourceError):
-            pass  # the loop or the reader is gone: the server is shutting down
-
-    def __aiter__(self) -> _StdinLines:
-        return self
-
-    async def __anext__(self) -> str:
-        try:
-            return await self._receive.receive()
-        except anyio.EndOfStream:
-            raise StopAsyncIteration from None
-
-
 async def _cancel_on_signal(scope: anyio.CancelScope) -> None:
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async for signum in signals:
@@ -155,17 +111,22 @@ async def _serve_stdio(config: ServerConfig) -> None:
     from mcp.server.stdio import stdio_server
 
     from ruv_swarm_mcp._server import build_app
+    from ruv_swarm_mcp._stdio import StdinLines, StdoutWriter, claimed_stdout
 
     server, state = build_app(config)
     low = server._lowlevel_server  # run() with our own read stream needs the low-level server
     async with anyio.create_task_group() as tg:
         tg.start_soon(_cancel_on_signal, tg.cancel_scope)
-        async with stdio_server(stdin=_StdinLines()) as (read_stream, write_stream):  # type: ignore[arg-type]
-            await low.run(
-                _DrainOnEOF(read_stream, state, config.drain_seconds),  # type: ignore[arg-type]
-                write_stream,
-                low.create_initialization_options(),
-            )
+        with claimed_stdout() as out_fd:
+            async with stdio_server(
+                stdin=StdinLines(),  # type: ignore[arg-type]
+                stdout=StdoutWriter(out_fd),  # type: ignore[arg-type]
+            ) as (read_stream, write_stream):
+                await low.run(
+                    _DrainOnEOF(read_stream, state, config.drain_seconds),  # type: ignore[arg-type]
+                    write_stream,
+                    low.create_initialization_options(),
+                )
         tg.cancel_scope.cancel()
 
 

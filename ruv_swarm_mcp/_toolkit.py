@@ -89,16 +89,13 @@ def reply(out: M, summary: str) -> M:
 
     The JSON text block keeps clients that ignore structuredContent fully informed.
     """
-    data = out.model_dump(mode="json")
-    text = json.dumps(data, separators=(",", ":"))
-    if len(text) > MAX_TEXT_JSON_CHARS:
-        text = (
-            text[:MAX_TEXT_JSON_CHARS] + f"... [{len(text)} chars; full data in structuredContent]"
-        )
-    result = CallToolResult(
-        content=[TextContent(type="text", text=summary), TextContent(type="text", text=text)],
-        structured_content=data,
-    )
     # The SDK validates a returned CallToolResult's structuredContent against the annotated
     # output model, so the declared return type (and outputSchema) stays `M`.
-    return cast(M, result)
+    return cast(M, _result(out.model_dump(mode="json"), summary))
+
+
+def reply_as(model: type[M], data: dict[str, Any], summary: str) -> M:
+    """:func:`reply` from plain data shaped like ``model``, for hot paths: the SDK validates it
+    against ``model`` once, so building the model here as well would double the work."""
+    del model  # documents the shape; validation happens in the SDK
+    return cast(M, _result(data, summary))

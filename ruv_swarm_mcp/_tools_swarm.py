@@ -21,7 +21,7 @@ from ruv_swarm_mcp._models import (
     TopologyName,
     dump,
 )
-from ruv_swarm_mcp._toolkit import engine_of, reply, state_of, tool_errors
+from ruv_swarm_mcp._toolkit import engine_of, reply, reply_as, state_of, tool_errors
 from ruv_swarm_mcp._version import __version__
 
 SwarmId = Annotated[
@@ -111,8 +111,10 @@ async def spawn_agent(
         capabilities=tuple(capabilities),
         cognitive_pattern=cognitive_pattern,
     )
-    out = AgentOut(**dump(info))
-    return reply(out, f"spawned {out.role} agent {out.id} ({out.name}) in {out.swarm_id}")
+    data = info.model_dump(mode="json")
+    return reply_as(
+        AgentOut, data, f"spawned {data['role']} agent {data['id']} ({data['name']}) in {sid}"
+    )
 
 
 @tool_errors
@@ -137,10 +139,13 @@ async def query_agents(
         limit=limit,
         offset=offset,
     )
-    out = AgentList(
-        agents=[AgentOut(**dump(a)) for a in agents], count=len(agents), offset=offset, limit=limit
-    )
-    return reply(out, f"{out.count} agents (offset {offset})")
+    data = {
+        "agents": [a.model_dump(mode="json") for a in agents],
+        "count": len(agents),
+        "offset": offset,
+        "limit": limit,
+    }
+    return reply_as(AgentList, data, f"{len(agents)} agents (offset {offset})")
 
 
 @tool_errors
