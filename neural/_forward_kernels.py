@@ -75,13 +75,14 @@ def _load_block(U, XT, start, nb):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff):  # type: ignore[no-untyped-def]
-    """Fill every neuron row of ``U``/``S`` for columns ``0..nb`` (bias and inputs set).
+def _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_layer=0):  # type: ignore[no-untyped-def]
+    """Fill the neuron rows of layers ``first_layer..`` of ``U``/``S`` for columns ``0..nb``
+    (bias, inputs and earlier layers already set).
 
     Records in ``NZ[nzoff[l] : nzoff[l] + NC[l]]`` the source rows (relative to ``src_lo``)
     of layer ``l`` that are non-zero somewhere in the block; the backward pass reuses them.
     """
-    for li in range(layout.shape[0]):
+    for li in range(first_layer, layout.shape[0]):
         u0 = layout[li, L_UNIT]
         n = layout[li, L_SIZE]
         lo = layout[li, L_SRC_LO]

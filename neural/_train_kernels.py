@@ -31,6 +31,7 @@ from ._forward_kernels import (
     L_SRC_LO,
     L_UNIT,
     L_W,
+    _activate_rows,
     _forward_block,
     _load_block,
     _nz_offsets,
@@ -121,11 +122,68 @@ def _output_errors(U, S, E, TT, start, nb, out0, act_id, steep, err_tanh, bit_li
 
 
 @jit
-def _backward_block(U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_neuron, G):  # type: ignore[no-untyped-def]
+def _sparse_forward_first(
+    U, S, S0, nb, start, csr_ptr, csr_idx, csr_val, weights, layout, act_id, steep
+):  # type: ignore[no-untyped-def]
+    """Layer 0 from the inputs' CSR form: per sample, only its non-zero inputs are touched.
+
+    Sample-major accumulation in ``S0`` (BLOCK, n0), then transposed into ``S``.
+    """
+    u0 = layout[0, L_UNIT]
+    n = layout[0, L_SIZE]
+    w0 = layout[0, L_W]
+    bias = weights[w0 : w0 + n]
+    for b in range(nb):
+        srow = S0[b]
+        for j in range(n):
+            srow[j] = bias[j]
+        s = start + b
+        for p in range(csr_ptr[s], csr_ptr[s + 1]):
+            x = csr_val[p]
+            row = w0 + (csr_idx[p] + 1) * n
+            wrow = weights[row : row + n]
+            for j in range(n):
+                srow[j] += x * wrow[j]
+    for j in range(n):
+        dst = S[u0 + j]
+        for b in range(nb):
+            dst[b] = S0[b, j]
+    _activate_rows(U, S, nb, u0, n, act_id, steep)
+
+
+@jit
+def _sparse_slopes_first(E, E0, nb, start, csr_ptr, csr_idx, csr_val, layout, G):  # type: ignore[no-untyped-def]
+    """Layer 0's slopes from the inputs' CSR form (deltas transposed into ``E0`` first)."""
+    u0 = layout[0, L_UNIT]
+    n = layout[0, L_SIZE]
+    w0 = layout[0, L_W]
+    for j in range(n):
+        src = E[u0 + j]
+        for b in range(nb):
+            E0[b, j] = src[b]
+    gbias = G[w0 : w0 + n]
+    for b in range(nb):
+        erow = E0[b]
+        for j in range(n):
+            gbias[j] += erow[j]
+        s = start + b
+        for p in range(csr_ptr[s], csr_ptr[s + 1]):
+            x = csr_val[p]
+            row = w0 + (csr_idx[p] + 1) * n
+            grow = G[row : row + n]
+            for j in range(n):
+                grow[j] += x * erow[j]
+
+
+@jit
+def _backward_block(
+    U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_neuron, G, dense_first
+):  # type: ignore[no-untyped-def]
     """Accumulate FANN slopes (negative gradient) of the block into ``G``.
 
     ``E`` must hold the output deltas and zeros in every hidden row. Hidden deltas are
-    multiplied by the derivative once every later layer has added to them.
+    multiplied by the derivative once every later layer has added to them. With
+    ``dense_first=False`` layer 0's slopes are left to `_sparse_slopes_first`.
     """
     n_layers = layout.shape[0]
     for li in range(n_layers - 1, -1, -1):
@@ -137,6 +195,8 @@ def _backward_block(U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, 
         off = nzoff[li]
         if li < n_layers - 1:
             _derive_rows(E, U, S, nb, u0, n, act_id, steep)
+        if li == 0 and not dense_first:
+            break
         for j in range(n):
             erow = E[u0 + j]
             acc = 0.0
@@ -167,19 +227,73 @@ def _backward_block(U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, 
 
 
 @jit
+def _load_block_sparse(U, nb, start, csr_ptr, csr_idx, csr_val, n_in):  # type: ignore[no-untyped-def]
+    """Bias and input rows of ``U`` from the CSR inputs (zeros, then the non-zeros)."""
+    for b in range(nb):
+        U[0, b] = 1.0
+    for i in range(n_in):
+        urow = U[1 + i]
+        for b in range(nb):
+            urow[b] = 0.0
+    for b in range(nb):
+        s = start + b
+        for p in range(csr_ptr[s], csr_ptr[s + 1]):
+            U[1 + csr_idx[p], b] = csr_val[p]
+
+
+@jit
 def _batch_slopes(
-    XT, TT, weights, layout, act_id, steep, err_tanh, bit_limit, G, U, S, E, NZ, NC, nzoff
+    XT,
+    TT,
+    csr_ptr,
+    csr_idx,
+    csr_val,
+    weights,
+    layout,
+    act_id,
+    steep,
+    err_tanh,
+    bit_limit,
+    G,
+    U,
+    S,
+    E,
+    S0,
+    NZ,
+    NC,
+    nzoff,
 ):  # type: ignore[no-untyped-def]
-    """One pass over the data: slopes summed into ``G`` (not zeroed here); returns (sse, bit fails)."""
-    n_in, n = XT.shape
-    first_neuron = 1 + n_in
-    out0 = act_id.shape[0] - TT.shape[0]
+    """One pass over the data: slopes summed into ``G`` (not zeroed here); returns (sse, bit fails).
+
+    Inputs come dense and transposed (``XT``) or, when ``csr_ptr`` is non-empty, as CSR rows
+    (``csr_ptr``/``csr_idx``/``csr_val``): then layer 0 only touches each sample's non-zero
+    inputs, and the input rows of ``U`` are filled only if a later layer reads them (shortcut).
+    """
+    n = TT.shape[1]
+    n_units = act_id.shape[0]
+    out0 = n_units - TT.shape[0]
+    first_neuron = int(layout[0, L_UNIT])
+    n_in = first_neuron - 1
+    sparse = csr_ptr.shape[0] > 0
+    inputs_read_later = False
+    for li in range(1, layout.shape[0]):
+        inputs_read_later |= layout[li, L_SRC_LO] < first_neuron
     sse = 0.0
     bf = 0
     for start in range(0, n, BLOCK):
         nb = min(BLOCK, n - start)
-        _load_block(U, XT, start, nb)
-        _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff)
+        if sparse:
+            for b in range(nb):
+                U[0, b] = 1.0
+            if inputs_read_later:
+                _load_block_sparse(U, nb, start, csr_ptr, csr_idx, csr_val, n_in)
+            _sparse_forward_first(
+                U, S, S0, nb, start, csr_ptr, csr_idx, csr_val, weights, layout, act_id, steep
+            )
+            _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, 1)
+        else:
+            _load_block(U, XT, start, nb)
+            _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, 0)
         for u in range(first_neuron, out0):
             erow = E[u]
             for b in range(nb):
@@ -187,7 +301,11 @@ def _batch_slopes(
         s, f = _output_errors(U, S, E, TT, start, nb, out0, act_id, steep, err_tanh, bit_limit)
         sse += s
         bf += f
-        _backward_block(U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_neuron, G)
+        _backward_block(
+            U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_neuron, G, not sparse
+        )
+        if sparse:
+            _sparse_slopes_first(E, S0, nb, start, csr_ptr, csr_idx, csr_val, layout, G)
     return sse, bf
 
 
@@ -326,8 +444,8 @@ def _stop_reached(stop_bit, mse, bf, desired):  # type: ignore[no-untyped-def]
 
 @jit
 def _train_batch_epochs(  # type: ignore[no-untyped-def]
-    XT, TT, weights, layout, act_id, steep, algo, params, err_tanh, stop_bit,
-    G, prev_steps, prev_slopes, state, n_epochs, mse_out, bf_out,
+    XT, TT, csr_ptr, csr_idx, csr_val, weights, layout, act_id, steep, algo, params, err_tanh,
+    stop_bit, G, prev_steps, prev_slopes, state, n_epochs, mse_out, bf_out,
 ):  # fmt: skip
     """Run up to ``n_epochs`` full-batch epochs (RPROP, Quickprop, batch, SARPROP).
 
@@ -336,12 +454,13 @@ def _train_batch_epochs(  # type: ignore[no-untyped-def]
     (after that epoch's update, as FANN does). Returns ``-(epochs done) - 1`` if an epoch's
     error was not finite; that epoch's update is then skipped.
     """
-    n = XT.shape[1]
+    n = TT.shape[1]
     n_units = act_id.shape[0]
     nzoff = _nz_offsets(layout)
-    U = np.empty((n_units, BLOCK), dtype=weights.dtype)
+    U = np.zeros((n_units, BLOCK), dtype=weights.dtype)
     S = np.zeros((n_units, BLOCK), dtype=weights.dtype)
     E = np.zeros((n_units, BLOCK), dtype=weights.dtype)
+    S0 = np.zeros((BLOCK, layout[0, L_SIZE]), dtype=weights.dtype)
     NZ = np.empty(max(nzoff[-1], 1), dtype=np.int64)
     NC = np.empty(layout.shape[0], dtype=np.int64)
     bit_limit = params[P_BIT_LIMIT]
@@ -349,8 +468,9 @@ def _train_batch_epochs(  # type: ignore[no-untyped-def]
     denom = float(n * TT.shape[0])
     for e in range(n_epochs):
         sse, bf = _batch_slopes(
-            XT, TT, weights, layout, act_id, steep, err_tanh, bit_limit, G, U, S, E, NZ, NC, nzoff
-        )
+            XT, TT, csr_ptr, csr_idx, csr_val, weights, layout, act_id, steep, err_tanh,
+            bit_limit, G, U, S, E, S0, NZ, NC, nzoff,
+        )  # fmt: skip
         mse = sse / denom
         mse_out[e] = mse
         bf_out[e] = bf

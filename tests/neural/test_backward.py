@@ -8,41 +8,31 @@ import pytest
 from neural import Network
 from neural import _train_kernels as K
 from neural._forward_kernels import BLOCK
+from neural._train import input_layouts
 
 from . import _reference as ref
 
 
 def kernel_slopes(
-    net: Network, X: np.ndarray, T: np.ndarray, err_tanh: bool
+    net: Network, X: np.ndarray, T: np.ndarray, err_tanh: bool, sparse: bool = False
 ) -> tuple[np.ndarray, float, int]:
     dt = net.dtype
-    XT = np.ascontiguousarray(X.T, dtype=dt)
+    XT, ptr, idx, val = input_layouts(X, dt, sparse=sparse)
+    assert (ptr.size > 0) == sparse
     TT = np.ascontiguousarray(T.T, dtype=dt)
     layout = net.layout
     nzoff = K._nz_offsets(layout)
     U = np.zeros((net.n_units, BLOCK), dtype=dt)
     S = np.zeros_like(U)
     E = np.zeros_like(U)
+    S0 = np.zeros((BLOCK, int(layout[0, 1])), dtype=dt)
     NZ = np.zeros(max(int(nzoff[-1]), 1), dtype=np.int64)
     NC = np.zeros(len(layout), dtype=np.int64)
     G = np.zeros(net.n_connections, dtype=dt)
     sse, bf = K._batch_slopes(
-        XT,
-        TT,
-        net.weights,
-        layout,
-        net.act_id,
-        net.steepness,
-        err_tanh,
-        0.35,
-        G,
-        U,
-        S,
-        E,
-        NZ,
-        NC,
-        nzoff,
-    )
+        XT, TT, ptr, idx, val, net.weights, layout, net.act_id, net.steepness, err_tanh, 0.35,
+        G, U, S, E, S0, NZ, NC, nzoff,
+    )  # fmt: skip
     return G, sse, bf
 
 
@@ -141,3 +131,18 @@ def test_tiny_deltas_are_flushed_not_subnormal() -> None:
     G, _, _ = kernel_slopes(net, X, T, False)
     tiny = np.finfo(np.float32).tiny
     assert np.all((G == 0) | (np.abs(G) >= tiny))
+
+
+@pytest.mark.parametrize("name", sorted(NETS))
+def test_sparse_input_path_matches_dense(name: str) -> None:
+    net = build(name)
+    rng = np.random.default_rng(5)
+    mask = rng.random((BLOCK + 40, net.n_inputs)) < 0.3
+    X = rng.uniform(-1, 1, size=mask.shape) * mask
+    X[3] = 0.0  # a sample without any non-zero input
+    T = rng.uniform(0.1, 0.9, size=(X.shape[0], net.n_outputs))
+    dense = kernel_slopes(net, X, T, True, sparse=False)
+    sparse = kernel_slopes(net, X, T, True, sparse=True)
+    np.testing.assert_allclose(sparse[0], dense[0], rtol=1e-12, atol=1e-12)
+    assert sparse[1] == pytest.approx(dense[1], rel=1e-12) and sparse[2] == dense[2]
+    np.testing.assert_allclose(sparse[0], ref.slopes(net, X, T, "tanh"), rtol=1e-9, atol=1e-9)
