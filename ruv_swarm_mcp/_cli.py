@@ -91,7 +91,12 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--data",
         default=None,
-        help="FANN-format .data/.train file for the demo (default: bundled dataset)",
+        help="FANN-format training file for the demo (default: bundled PROBEN1 diabetes)",
+    )
+    demo.add_argument(
+        "--test",
+        default=None,
+        help="FANN-format test file with the same shape (default: bundled diabetes.test)",
     )
     return parser
 

@@ -41,16 +41,25 @@ TaskKindName = Literal[
     "orchestrate",
 ]
 AlgorithmName = Literal["rprop", "quickprop", "batch", "incremental", "sarprop", "cascade"]
+# FANN's trainable activations (the threshold ones have no derivative).
 ActivationName = Literal[
     "sigmoid",
     "sigmoid_symmetric",
-    "tanh",
+    "sigmoid_stepwise",
+    "sigmoid_symmetric_stepwise",
     "linear",
-    "relu",
-    "leaky_relu",
+    "linear_piece",
+    "linear_piece_symmetric",
     "gaussian",
+    "gaussian_symmetric",
     "elliot",
     "elliot_symmetric",
+    "sin",
+    "sin_symmetric",
+    "cos",
+    "cos_symmetric",
+    "relu",
+    "leaky_relu",
 ]
 ModelFormat = Literal["native", "fann"]
 FINAL_TASK_STATES = frozenset({"completed", "failed", "cancelled", "interrupted"})

@@ -50,9 +50,8 @@ def _annotations(name: str, title: str) -> ToolAnnotations:
 def register(server: MCPServer[Any], config: ServerConfig) -> None:
     tools = default_tools()
     if config.profile == "ruv-swarm":
-        from ruv_swarm_mcp import _compat
+        from ruv_swarm_mcp._compat import TOOLS as compat
 
-        compat = _compat.TOOLS
         clashing = {fn.__name__ for fn, _ in compat}
         # The npm names win where they clash so prompts written for ruv-swarm work unchanged.
         tools = [(fn, title) for fn, title in tools if fn.__name__ not in clashing] + compat

@@ -108,7 +108,7 @@ async def train(
         float, Field(ge=0, le=1, description="stop when the training MSE falls below this")
     ] = 0.001,
     validation_split: Annotated[
-        float, Field(ge=0, lt=1, description="fraction held out to measure generalisation")
+        float, Field(ge=0, le=0.9, description="fraction held out to measure generalisation")
     ] = 0.0,
     seed: Annotated[int | None, Field(ge=0, le=2**32 - 1)] = None,
     progress_every: Annotated[

@@ -244,3 +244,6 @@ def test_vocabulary_literals_match_the_engine() -> None:
     assert set(get_args(_models.TaskStatusName)) == {s.value for s in swarm_core.TaskStatus}
     assert set(get_args(_models.AgentStatusName)) == {s.value for s in swarm_core.AgentStatus}
     assert {t.value for t in swarm_core.AgentType} <= set(get_args(_models.AgentTypeName))
+    import neural
+
+    assert set(get_args(_models.ActivationName)) <= set(neural.ACTIVATIONS)
