@@ -21,10 +21,13 @@ rebuilt over them (`TopologyGraph.induced`) and decides who passes results to wh
 - cascade: a parallel base layer, then layers whose inputs are the original features plus the
   previous layer's outputs (stacking), then a convergence step (mean of the last layer). Agents
   are layered from the topology: deeper agents first, the root/hub on top. `cascade_layers`
-  gives the agent count per layer (default: all but one, then one).
-- mesh: `rounds` of training; after each round every agent sends (model, validation MSE) to each
-  topology neighbour (2 messages per edge) and continues from the best model it has seen
-  (its own unless a neighbour's is strictly better). Train kinds only.
+  gives the agent count per layer (default: all but one, then one). `stacking`: "blend"
+  (default: each layer trains on its own fold of the training part, so a layer learns from
+  outputs on samples the layer below never saw) or "in_sample" (every layer on all of it).
+- mesh: `rounds` of training, each agent with its own variant (as divergent); after each round
+  every agent sends (model, validation MSE) to each topology neighbour (2 messages per edge) and
+  continues from the best model it has seen (its own unless a neighbour's is strictly better).
+  Train kinds only.
 """
 
 from __future__ import annotations
@@ -54,8 +57,10 @@ STRATEGY_KEYS = (
     "holdout",
     "cascade_layers",
     "rounds",
+    "stacking",
 )
 AGGREGATES = ("best", "ensemble", "vote")
+STACKINGS = ("blend", "in_sample")
 DEFAULT_ALGORITHM_CYCLE = ("rprop", "quickprop", "sarprop", "incremental")
 DEFAULT_HOLDOUT = 0.25
 MAX_ROUNDS = 1_000
@@ -517,9 +522,25 @@ async def cascade(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         layers.append(ordered[start : start + c])
         start += c
 
+    stacking = get_choice(task, "stacking", "blend", STACKINGS)
     x_tr, y_tr, x_ho, y_ho = await _split(ctx, task)
     variants = _train_variants(task, len(ordered))
-    feats_tr, feats_ho = x_tr, x_ho
+    # blend: layer k trains on its own fold of the training part, so the next layer learns from
+    # outputs on samples the previous layer never saw; in_sample: every layer uses all of it
+    if stacking == "blend":
+        if x_tr.shape[0] < 2 * len(layers):
+            raise ValidationError(
+                "task.stacking",
+                f"blend stacking needs at least 2 training samples per layer ({len(layers)} layers, "
+                f"{x_tr.shape[0]} samples); use stacking='in_sample'",
+            )
+        folds = list(
+            zip(np.array_split(x_tr, len(layers)), np.array_split(y_tr, len(layers)), strict=True)
+        )
+    else:
+        folds = [(x_tr, y_tr)] * len(layers)
+    feats = [f[0] for f in folds]  # what each fold looks like to the next layer to train
+    feats_ho = x_ho
     report: list[dict[str, Any]] = []
     last_outputs: list[np.ndarray] = []
     v_index = 0
@@ -528,41 +549,45 @@ async def cascade(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         for agent_id in layer:
             v = {
                 **variants[v_index % len(variants)],
-                "data": _inline(feats_tr, y_tr),
+                "data": _inline(feats[depth], folds[depth][1]),
                 "validation_split": 0.0,
             }
             v_index += 1
             jobs.append(_dispatcher(ctx, agent_id, "train", v))
         trained = await gather(jobs)
-        pred_tr = await gather(
-            [_dispatcher(ctx, a, "predict", {"model_id": r["model_id"], "inputs": feats_tr.tolist()})
+        # one predict per model over every later fold and the held-out part together
+        later = list(range(depth + 1, len(layers)))
+        rows = np.vstack([*(feats[j] for j in later), feats_ho])
+        preds = await gather(
+            [_dispatcher(ctx, a, "predict", {"model_id": r["model_id"], "inputs": rows.tolist()})
              for a, r in zip(layer, trained, strict=True)]
         )  # fmt: skip
-        pred_ho = await gather(
-            [_dispatcher(ctx, a, "predict", {"model_id": r["model_id"], "inputs": feats_ho.tolist()})
-             for a, r in zip(layer, trained, strict=True)]
-        )  # fmt: skip
-        outs_tr = [np.asarray(p["outputs"], dtype=np.float64) for p in pred_tr]
-        outs_ho = [np.asarray(p["outputs"], dtype=np.float64) for p in pred_ho]
+        outs = [np.asarray(p["outputs"], dtype=np.float64) for p in preds]
+        cuts = np.cumsum([feats[j].shape[0] for j in later])
+        parts = [np.split(o, cuts) for o in outs]  # per model: [fold j..., holdout]
+        outs_ho = [p[-1] for p in parts]
         mse_ho = [_metrics.mse(o, y_ho) for o in outs_ho]
         report.append(
             {
                 "layer": depth,
                 "agents": layer,
                 "model_ids": [r["model_id"] for r in trained],
-                "n_features": int(feats_tr.shape[1]),
+                "n_features": int(feats[depth].shape[1]),
+                "n_train": int(feats[depth].shape[0]),
                 "holdout_mse": mse_ho,
             }
         )
         last_outputs = outs_ho
         # stacking: the next layer sees the original features plus this layer's outputs
-        feats_tr = np.hstack([x_tr, *outs_tr])
+        for k, j in enumerate(later):
+            feats[j] = np.hstack([folds[j][0], *(p[k] for p in parts)])
         feats_ho = np.hstack([x_ho, *outs_ho])
         await ctx.report_progress(
             (depth + 1) / len(layers), f"cascade layer {depth + 1}/{len(layers)}"
         )
     final = np.mean(np.stack(last_outputs), axis=0)
     out = _base(Strategy.CASCADE, "train", graph)
+    out["stacking"] = stacking
     out["layers"] = report
     out["holdout_mse"] = _metrics.mse(final, y_ho)
     out["base_holdout_mse_best"] = float(min(report[0]["holdout_mse"]))
@@ -603,11 +628,11 @@ async def mesh(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     agents = participants(ctx, TaskKind.TRAIN.value, _max_agents(payload))
     graph = graph_over(ctx, agents)
     ids = list(graph.agent_ids)
-    work = work_payload(task)
     seed = get_int(task, "seed", 0, 0, 2**62) or 0
     split = need_float(task, "validation_split", DEFAULT_HOLDOUT, 0.0, 0.9, lo_open=True)
-    # one shared split so validation errors are comparable; init seeds differ per agent
-    base = {**work, "validation_split": split, "split_seed": seed}
+    # each agent keeps its own variant (seed, algorithm...) every round, so agents that adopt
+    # the same model still explore differently; one shared split keeps scores comparable
+    variants = {a: v for a, v in zip(ids, _train_variants(task, len(ids)), strict=True)}
     current: dict[str, str | None] = dict.fromkeys(ids)
     history: list[dict[str, Any]] = []
     messages = 0
@@ -617,9 +642,15 @@ async def mesh(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
                 ctx,
                 a,
                 "train",
-                {**base, "seed": seed + i + r * len(ids), "init_model_id": current[a]},
+                {
+                    **variants[a],
+                    "validation_split": split,
+                    "split_seed": seed,
+                    "seed": variants[a]["seed"] + r * len(ids) if "seed" in variants[a] else None,
+                    "init_model_id": current[a],
+                },
             )
-            for i, a in enumerate(ids)
+            for a in ids
         ]
         results = dict(zip(ids, await gather(jobs), strict=True))
         score = {a: _score(results[a]) for a in ids}

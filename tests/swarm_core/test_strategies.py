@@ -196,6 +196,18 @@ async def test_cascade_stacks_previous_layer_outputs_as_features(engine: Engine)
     top_model = await engine.get_model(top["model_ids"][0])
     assert top_model.n_inputs == 11
     assert res["holdout_mse"] == pytest.approx(top["holdout_mse"][0])
+    # blend (default): each layer trains on its own half of the 36 training samples
+    assert res["stacking"] == "blend" and base["n_train"] == top["n_train"] == 18
+    in_sample = await orchestrate(engine, swarm_id, "cascade", train_task(stacking="in_sample"))
+    assert [layer["n_train"] for layer in in_sample["layers"]] == [36, 36]
+    assert in_sample["holdout_mse"] != pytest.approx(res["holdout_mse"])
+    # the stack really uses the base models: the top model's inputs 2.. are their outputs
+    x_ho, _ = _holdout({"seed": 1})
+    base_out = await _predict_all(engine, base["model_ids"], x_ho)
+    stacked = np.hstack([x_ho, *base_out])
+    top_out = np.asarray((await engine.predict(top["model_ids"][0], stacked.tolist()))["outputs"])
+    y_ho = _holdout({"seed": 1})[1]
+    assert res["holdout_mse"] == pytest.approx(float(np.mean((top_out - y_ho) ** 2)), rel=1e-5)
 
 
 async def test_mesh_strategy_exchanges_follow_the_topology(engine: Engine) -> None:
