@@ -15,6 +15,7 @@ from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from tests.mcp.conftest import server_env
 
 HANDSHAKE = "2025-11-25"
+DATA = "ruv_swarm_mcp/data/diabetes.train"
 
 
 def _params(tmp_path, *extra: str) -> StdioServerParameters:
@@ -146,3 +147,79 @@ def test_unknown_method_and_bad_params_are_protocol_errors(tmp_path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_full_session_stdout_is_only_json_rpc(tmp_path) -> None:
+    """Every byte the server writes during a busy session (tools, progress, logs, resource
+    updates, errors) is a JSON-RPC line; it exits 0 when stdin closes."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ruv_swarm_mcp"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=server_env(tmp_path),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def call(id_: int, name: str, args: dict, token: str | None = None) -> bytes:
+        params: dict = {"name": name, "arguments": args}
+        if token:
+            params["_meta"] = {"progressToken": token}
+        return _rpc(id_, "tools/call", params)
+
+    try:
+        proc.stdin.write(
+            _initialize()
+            + _rpc(None, "notifications/initialized")
+            + _rpc(2, "logging/setLevel", {"level": "debug"})
+            + _rpc(3, "resources/subscribe", {"uri": "swarm://status"})
+            + call(4, "swarm_init", {"topology": "ring"})
+        )
+        proc.stdin.flush()
+        _read_until(proc, {1, 2, 3, 4})
+        proc.stdin.write(
+            call(5, "spawn_agent", {"type": "neural-processor"})
+            + call(
+                6,
+                "train",
+                {"data": DATA, "layers": [4], "epochs": 2000, "desired_error": 0.0},
+                token="tok-6",
+            )
+            + call(7, "spawn_agent", {"type": "nonsense"})
+            + _rpc(8, "resources/read", {"uri": "swarm://agents"})
+            + _rpc(9, "prompts/get", {"name": "research_swarm", "arguments": {"question": "why?"}})
+            + _rpc(
+                10,
+                "completion/complete",
+                {
+                    "ref": {"type": "ref/resource", "uri": "swarm://agents/{agent_id}"},
+                    "argument": {"name": "agent_id", "value": "agent-"},
+                },
+            )
+        )
+        proc.stdin.flush()
+        messages = _read_until(proc, {5, 6, 7, 8, 9, 10})
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+        rest = proc.stdout.read().splitlines()
+        messages += [json.loads(line) for line in rest if line.strip()]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert all(m.get("jsonrpc") == "2.0" for m in messages)
+    by_id = {m["id"]: m for m in messages if "id" in m}
+    assert by_id[6]["result"]["isError"] is False, by_id[6]["result"]["content"]
+    assert by_id[6]["result"]["structuredContent"]["epochs_run"] == 2000
+    assert (
+        by_id[7]["result"]["isError"] is True and "type" in by_id[7]["result"]["content"][0]["text"]
+    )
+    assert json.loads(by_id[8]["result"]["contents"][0]["text"])[0]["type"] == "neural-processor"
+    assert "why?" in json.dumps(by_id[9]["result"]["messages"])
+    assert len(by_id[10]["result"]["completion"]["values"]) == 1
+    notes = [m for m in messages if "id" not in m]
+    methods = {m["method"] for m in notes}
+    assert {"notifications/progress", "notifications/message"} <= methods
+    assert "notifications/resources/updated" in methods
+    progress = [m["params"] for m in notes if m["method"] == "notifications/progress"]
+    assert all(p["progressToken"] == "tok-6" for p in progress)
+    assert progress[-1]["progress"] == progress[-1]["total"] == 2000
