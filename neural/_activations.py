@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from typing import Final
 
+import numpy as np
+
 from ._config import jit
 
 ACTIVATIONS: Final[tuple[str, ...]] = (
@@ -68,6 +70,14 @@ UNTRAINABLE: Final[frozenset[str]] = frozenset(
 
 LEAKY_RELU_SLOPE: Final[float] = 0.01
 
+# Typed float32 constants (FANN's `0.01f`-style ones): float64 networks promote them exactly,
+# float32 networks keep their loops in float32, which is what lets LLVM vectorise them.
+_f32 = np.float32
+F0, F1, F2, FHALF = _f32(0.0), _f32(1.0), _f32(2.0), _f32(0.5)
+CLIP_LO, CLIP_HI = _f32(0.01), _f32(0.99)  # FANN clips sigmoid outputs before deriving
+CLIP_SYM = _f32(0.98)
+MAX_SUM = _f32(150.0)  # FANN clips steepness * net to ±150 / steepness
+
 # FANN_SIGMOID_STEPWISE / FANN_SIGMOID_SYMMETRIC_STEPWISE breakpoints (fann_activation.h): the
 # logistic sampled at 6 points of z and linearly interpolated, saturating outside.
 _SW_V1, _SW_V2, _SW_V3 = (
@@ -109,6 +119,49 @@ _SS_R4, _SS_R5, _SS_R6 = (
     5.00000000000000000000e-01,
     8.99999976158142089844e-01,
     9.90000009536743164062e-01,
+)
+
+
+# float32 twins, so float32 loops stay in float32 and vectorise
+_SW_V1_32, _SW_V2_32, _SW_V3_32 = (
+    _f32(-2.64665246009826660156e00),
+    _f32(-1.47221946716308593750e00),
+    _f32(-5.49306154251098632812e-01),
+)
+_SW_V4_32, _SW_V5_32, _SW_V6_32 = (
+    _f32(5.49306154251098632812e-01),
+    _f32(1.47221934795379638672e00),
+    _f32(2.64665293693542480469e00),
+)
+_SW_R1_32, _SW_R2_32, _SW_R3_32 = (
+    _f32(4.99999988824129104614e-03),
+    _f32(5.00000007450580596924e-02),
+    _f32(2.50000000000000000000e-01),
+)
+_SW_R4_32, _SW_R5_32, _SW_R6_32 = (
+    _f32(7.50000000000000000000e-01),
+    _f32(9.49999988079071044922e-01),
+    _f32(9.95000004768371582031e-01),
+)
+_SS_V1_32, _SS_V2_32, _SS_V3_32 = (
+    _f32(-2.64665293693542480469e00),
+    _f32(-1.47221934795379638672e00),
+    _f32(-5.49306154251098632812e-01),
+)
+_SS_V4_32, _SS_V5_32, _SS_V6_32 = (
+    _f32(5.49306154251098632812e-01),
+    _f32(1.47221934795379638672e00),
+    _f32(2.64665293693542480469e00),
+)
+_SS_R1_32, _SS_R2_32, _SS_R3_32 = (
+    _f32(-9.90000009536743164062e-01),
+    _f32(-8.99999976158142089844e-01),
+    _f32(-5.00000000000000000000e-01),
+)
+_SS_R4_32, _SS_R5_32, _SS_R6_32 = (
+    _f32(5.00000000000000000000e-01),
+    _f32(8.99999976158142089844e-01),
+    _f32(9.90000009536743164062e-01),
 )
 
 
@@ -163,6 +216,15 @@ def _sigmoid_stepwise(z: float) -> float:
     return _stepwise(
         z, _SW_V1, _SW_V2, _SW_V3, _SW_V4, _SW_V5, _SW_V6,
         _SW_R1, _SW_R2, _SW_R3, _SW_R4, _SW_R5, _SW_R6, 0.0, 1.0,
+    )  # fmt: skip
+
+
+@jit
+def _sigmoid_stepwise32(z: float) -> float:
+    """`_sigmoid_stepwise` with float32 constants (for float32 sums; FANN itself uses double)."""
+    return _stepwise(
+        z, _SW_V1_32, _SW_V2_32, _SW_V3_32, _SW_V4_32, _SW_V5_32, _SW_V6_32,
+        _SW_R1_32, _SW_R2_32, _SW_R3_32, _SW_R4_32, _SW_R5_32, _SW_R6_32, F0, F1,
     )  # fmt: skip
 
 

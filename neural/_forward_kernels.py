@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._activations import _activate, _sigmoid_stepwise
+from ._activations import MAX_SUM, _activate, _sigmoid_stepwise, _sigmoid_stepwise32
 from ._config import jit
 
 # Samples per block: long enough to amortise loop set-up, small enough that a block's
@@ -42,13 +42,20 @@ def _activate_rows(U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-d
     aid = _uniform_activation(act_id, u0, n)
     for u in range(u0, u0 + n):
         s = steep[u]
-        lim = 150.0 / s
+        lim = MAX_SUM / s
         srow = S[u]
         urow = U[u]
-        if aid == 4:  # FANN's default gets a branch-free loop that vectorises
+        if aid == 4 and srow.itemsize == 4:
+            # FANN's default gets a branch-free float32 loop that vectorises
             for b in range(nb):
                 z = srow[b] * s
                 # FANN's clip; written as compares so that a NaN sum stays NaN (as in FANN)
+                z = lim if z > lim else (-lim if z < -lim else z)
+                srow[b] = z
+                urow[b] = _sigmoid_stepwise32(z)
+        elif aid == 4:
+            for b in range(nb):
+                z = srow[b] * s
                 z = lim if z > lim else (-lim if z < -lim else z)
                 srow[b] = z
                 urow[b] = _sigmoid_stepwise(z)

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ._activations import _derive, _is_symmetric
+from ._activations import CLIP_HI, CLIP_LO, CLIP_SYM, F0, F1, F2, _derive, _is_symmetric
 from ._config import jit
 from ._forward_kernels import (
     BLOCK,
@@ -52,6 +52,7 @@ S_SARPROP_EPOCH, S_RNG, N_STATE = 0, 1, 2
 
 # Deltas/slopes smaller than this are flushed to 0: subnormal floats are ~100x slower on x86.
 TINY = 1e-30
+TINY32 = np.float32(TINY)  # typed, so float32 loops stay float32
 # FANN's weight clip in its update rules.
 WEIGHT_LIMIT = 1500.0
 # FANN's floor on an RPROP step ("prev_step may not be zero because then the training will stop").
@@ -69,14 +70,14 @@ def _derive_rows(E, U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-
         urow = U[u]
         if aid == 3 or aid == 4:
             for b in range(nb):
-                y = min(max(urow[b], 0.01), 0.99)
-                e = erow[b] * (2.0 * s * y * (1.0 - y))
-                erow[b] = e if abs(e) >= TINY else 0.0
+                y = min(max(urow[b], CLIP_LO), CLIP_HI)
+                e = erow[b] * (F2 * s * y * (F1 - y))
+                erow[b] = e if abs(e) >= TINY32 else F0
         elif aid == 5 or aid == 6:
             for b in range(nb):
-                y = min(max(urow[b], -0.98), 0.98)
-                e = erow[b] * (s * (1.0 - y * y))
-                erow[b] = e if abs(e) >= TINY else 0.0
+                y = min(max(urow[b], -CLIP_SYM), CLIP_SYM)
+                e = erow[b] * (s * (F1 - y * y))
+                erow[b] = e if abs(e) >= TINY32 else F0
         else:
             a = act_id[u]
             srow = S[u]
@@ -186,6 +187,9 @@ def _backward_block(
     ``dense_first=False`` layer 0's slopes are left to `_sparse_slopes_first`.
     """
     n_layers = layout.shape[0]
+    # accumulate in the weights' dtype: a float64 accumulator would stop float32 dot
+    # products from vectorising (FANN sums float slopes too)
+    zero = G.dtype.type(0)
     for li in range(n_layers - 1, -1, -1):
         u0 = layout[li, L_UNIT]
         n = layout[li, L_SIZE]
@@ -199,7 +203,7 @@ def _backward_block(
             break
         for j in range(n):
             erow = E[u0 + j]
-            acc = 0.0
+            acc = zero
             for b in range(nb):
                 acc += erow[b]
             if abs(acc) >= TINY:
@@ -210,7 +214,7 @@ def _backward_block(
             row = w0 + (k + 1) * n
             for j in range(n):
                 erow = E[u0 + j]
-                acc = 0.0
+                acc = zero
                 for b in range(nb):
                     acc += urow[b] * erow[b]
                 if abs(acc) >= TINY:
@@ -518,6 +522,7 @@ def _incremental_backward_update(
     is the order FANN uses (all deltas first, then all updates).
     """
     n_layers = layout.shape[0]
+    zero = weights.dtype.type(0)
     for li in range(n_layers - 1, -1, -1):
         u0 = layout[li, L_UNIT]
         n = layout[li, L_SIZE]
@@ -529,7 +534,7 @@ def _incremental_backward_update(
         if li > 0:
             for k in range(max(lo, first_neuron) - lo, hi - lo):
                 row = w0 + (k + 1) * n
-                acc = 0.0
+                acc = zero
                 for j in range(n):
                     acc += weights[row + j] * E[u0 + j, 0]
                 E[lo + k, 0] += acc
