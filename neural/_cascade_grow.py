@@ -1,6 +1,6 @@
 """The Cascade-Correlation growth loop on plain arrays (no `Network` involved).
 
-`grow` alternates FANN's two phases until a stop rule fires:
+`Grower.run` alternates FANN's two phases until a stop rule fires:
 
 1. output phase: train the output weights (from every input, the bias and every hidden unit) on
    the cached neuron values until the error stagnates (FANN's change-fraction / patience rule) or
@@ -34,7 +34,7 @@ Reporter = Callable[[str, int, int, float, int, int, float], bool]
 
 @dataclass
 class Unit:
-    """An installed hidden unit: weights from columns [inputs, bias, earlier hidden units]."""
+    """An installed hidden unit: weights from columns [bias, inputs, earlier hidden units]."""
 
     in_weights: np.ndarray
     activation: str
@@ -45,7 +45,7 @@ class Unit:
 @dataclass
 class GrowResult:
     units: list[Unit]
-    out_weights: np.ndarray  # (n_out, n_in + 1 + len(units)), FANN column order
+    out_weights: np.ndarray  # (n_out, columns): [bias, inputs, hidden...], `Network` unit order
     epochs: list[int] = field(default_factory=list)  # cumulative epoch count per report
     mse: list[float] = field(default_factory=list)
     bit_fail: list[int] = field(default_factory=list)

@@ -1,8 +1,8 @@
 """Numba kernels for Cascade-Correlation: output epochs, candidate-pool epochs, hidden columns.
 
 Everything works on a cache ``A`` (float32, samples x columns) holding, for every training
-sample, the values of all neurons a new unit may connect to, in FANN's shortcut order:
-``[inputs..., bias (=1), hidden_1, ..., hidden_k]``.  Only the first ``m`` columns are live; the
+sample, the values of all units a new unit may connect to, in `Network` unit order:
+``[bias (=1), inputs..., hidden_1, ..., hidden_k]``.  Only the first ``m`` columns are live; the
 array is allocated for the maximum number of hidden units, so installing a unit fills one column
 instead of re-running the network over the data set.
 
@@ -12,12 +12,16 @@ Weight layouts (all float32, flat, C order):
     inner loops over candidates are unit-stride and vectorise);
   * candidate output weights ``vc[o * n_cand + c]`` (Cascade2 only).
 
-Activation codes follow FANN's ``fann_activationfunc_enum`` order. Values and derivatives are
-computed in float64 and flushed to zero below ``_TINY`` before they are stored as float32, so no
-subnormal float ever enters the multiply-add loops (FANN's float cascade loses ~40 % to them).
+Activation codes are FANN's ids (`neural._activations.ACTIVATIONS`); a neuron's sum is FANN's
+``z = clip(steepness * net, +-150 / steepness)`` as in `neural._network`.  Derivatives are exact
+d/d net (FANN's sigmoid-family clipping of y included).  Values and derivatives are computed in
+float64 and flushed to zero below ``_TINY`` before they are stored as float32, so no subnormal
+float enters the multiply-add loops (FANN's float cascade loses ~40 % to them).
 
-Codes are FANN's ids (`neural._activations.ACTIVATIONS`). Candidate derivatives are the exact
-derivatives with respect to the raw sum (as FANN computes them for candidates).
+The candidate pool evaluates exp/sin/cos with branch-free polynomials (`fast_exp`,
+`fast_sincos`, error < 1e-8) so the loop over candidates vectorises: with libm calls the
+transcendental functions cost 5-10x more than all the multiply-adds of an epoch.  Installed
+units and outputs use libm (`activate`) so they agree with `Network.run`.
 
 Compilation is lazy (first call), cached on disk, nogil, never ``parallel=True`` (`_config`).
 """
