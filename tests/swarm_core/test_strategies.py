@@ -263,3 +263,28 @@ async def test_strategy_errors_are_clear(engine: Engine) -> None:
     )
     done = await engine.wait_task(info.id, timeout=60)
     assert done.status is TaskStatus.FAILED and "not supported" in (done.error or "")
+
+
+async def test_cancelling_an_orchestration_stops_every_child_training(engine: Engine) -> None:
+    import anyio
+
+    swarm_id, _ = await swarm_with(engine, "mesh", 2)
+    rng = np.random.default_rng(0)
+    big = {
+        "inputs": rng.uniform(-1, 1, (300, 6)).tolist(),
+        "outputs": rng.uniform(0, 1, (300, 1)).tolist(),
+    }
+    info = await engine.submit_task(
+        swarm_id, "orchestrate", {"task": {"kind": "train", "data": big, "layers": [16], "epochs": 100_000}},
+        strategy="parallel",
+    )  # fmt: skip
+    while len([k for k in await children(engine, info.id) if k.progress > 0]) < 2:
+        await anyio.sleep(0.02)
+    await engine.cancel_task(info.id)
+    done = await engine.wait_task(info.id, timeout=30)
+    assert done.status is TaskStatus.CANCELLED
+    with anyio.fail_after(10):
+        while not all(k.status.is_final for k in await children(engine, info.id)):
+            await anyio.sleep(0.02)
+    assert {k.status for k in await children(engine, info.id)} == {TaskStatus.CANCELLED}
+    assert await engine.list_models(swarm_id) == []
