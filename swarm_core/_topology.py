@@ -46,6 +46,7 @@ class TopologyGraph:
     _pipeline: tuple[str, ...] = field(repr=False)
     _position: Mapping[str, int] = field(repr=False)
     _pipeline_position: Mapping[str, int] = field(repr=False)
+    _edge_count: int = field(repr=False)
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -92,10 +93,7 @@ class TopologyGraph:
 
     @property
     def edge_count(self) -> int:
-        n = len(self.agent_ids)
-        if self.kind == "mesh":
-            return n * (n - 1) // 2
-        return sum(len(v) for v in self._adjacent.values()) // 2
+        return self._edge_count
 
     def parent(self, agent_id: str) -> str | None:
         """The agent's parent in a hierarchy (the hub for a star's leaves); None for roots."""
@@ -277,6 +275,11 @@ def build_topology(
         _pipeline=tuple(pipeline),
         _position=position,
         _pipeline_position={a: i for i, a in enumerate(pipeline)},
+        _edge_count=(
+            len(ids) * (len(ids) - 1) // 2
+            if kind == "mesh"
+            else sum(len(v) for v in frozen.values()) // 2
+        ),
     )
 
 
