@@ -177,6 +177,72 @@ def _sparse_slopes_first(E, E0, nb, start, csr_ptr, csr_idx, csr_val, layout, G)
 
 
 @jit
+def _add_slope(G, i, acc):  # type: ignore[no-untyped-def]
+    if abs(acc) >= TINY:
+        G[i] += acc
+
+
+@jit
+def _source_slopes(G, U, E, NZ, off, nc, lo, u0, n, w0, nb, zero):  # type: ignore[no-untyped-def]
+    """``G[1 + k, j] += sum_b U[lo + k, b] * E[u0 + j, b]`` for the listed source rows ``k``.
+
+    Dot products over the block, tiled 2 sources x 2 neurons so each loaded value feeds two
+    multiply-adds (about 1.5-2x faster than one dot product at a time).
+    """
+    t = 0
+    while t + 1 < nc:
+        k0 = NZ[off + t]
+        k1 = NZ[off + t + 1]
+        ur0 = U[lo + k0]
+        ur1 = U[lo + k1]
+        row0 = w0 + (k0 + 1) * n
+        row1 = w0 + (k1 + 1) * n
+        j = 0
+        while j + 1 < n:
+            er0 = E[u0 + j]
+            er1 = E[u0 + j + 1]
+            a00 = zero
+            a01 = zero
+            a10 = zero
+            a11 = zero
+            for b in range(nb):
+                x0 = ur0[b]
+                x1 = ur1[b]
+                e0 = er0[b]
+                e1 = er1[b]
+                a00 += x0 * e0
+                a01 += x0 * e1
+                a10 += x1 * e0
+                a11 += x1 * e1
+            _add_slope(G, row0 + j, a00)
+            _add_slope(G, row0 + j + 1, a01)
+            _add_slope(G, row1 + j, a10)
+            _add_slope(G, row1 + j + 1, a11)
+            j += 2
+        if j < n:
+            er0 = E[u0 + j]
+            a00 = zero
+            a10 = zero
+            for b in range(nb):
+                e0 = er0[b]
+                a00 += ur0[b] * e0
+                a10 += ur1[b] * e0
+            _add_slope(G, row0 + j, a00)
+            _add_slope(G, row1 + j, a10)
+        t += 2
+    if t < nc:
+        k0 = NZ[off + t]
+        ur0 = U[lo + k0]
+        row0 = w0 + (k0 + 1) * n
+        for j in range(n):
+            er0 = E[u0 + j]
+            a00 = zero
+            for b in range(nb):
+                a00 += ur0[b] * er0[b]
+            _add_slope(G, row0 + j, a00)
+
+
+@jit
 def _backward_block(
     U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_neuron, G, dense_first
 ):  # type: ignore[no-untyped-def]
@@ -208,17 +274,7 @@ def _backward_block(
                 acc += erow[b]
             if abs(acc) >= TINY:
                 G[w0 + j] += acc
-        for t in range(NC[li]):
-            k = NZ[off + t]
-            urow = U[lo + k]
-            row = w0 + (k + 1) * n
-            for j in range(n):
-                erow = E[u0 + j]
-                acc = zero
-                for b in range(nb):
-                    acc += urow[b] * erow[b]
-                if abs(acc) >= TINY:
-                    G[row + j] += acc
+        _source_slopes(G, U, E, NZ, off, NC[li], lo, u0, n, w0, nb, zero)
         if li > 0:
             for k in range(max(lo, first_neuron) - lo, hi - lo):
                 target = E[lo + k]
