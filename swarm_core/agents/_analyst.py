@@ -21,7 +21,6 @@ import neural
 from swarm_core._exceptions import ValidationError
 from swarm_core._work import WorkContext
 from swarm_core.agents import _metrics
-from swarm_core.agents._neural_processor import output_threshold
 from swarm_core.agents._payload import need_float
 
 MAX_MODELS_PER_EVALUATION = 100
@@ -76,7 +75,8 @@ def model_report(
         "is_classifier": bool(meta.get("is_classifier")),
     }
     if report["is_classifier"]:
-        cls = _metrics.classification_report(out, targets, output_threshold(net))
+        # the midpoint of the class values, as neural's evaluate (and training) decide
+        cls = _metrics.classification_report(out, targets, 0.0 if targets.min() < 0 else 0.5)
         report["classification"] = cls
         report["error_pct"] = cls["error_pct"]
         report["confusion_matrix"] = cls["confusion_matrix"]

@@ -2,8 +2,8 @@
 MSE / bit-fail and dataset statistics. Every figure is computed from the arrays handed in.
 
 Class decisions follow the network's output layout: several outputs -> the arg-max is the class;
-one output -> class 1 when the output is above `threshold` (0.5 for sigmoid outputs in [0, 1], 0.0
-for symmetric outputs in [-1, 1]; callers pass the midpoint of their output range).
+one output -> class 1 when the output is at or above `threshold` (0.5 for targets in {0, 1}, 0.0
+for targets in {-1, 1}: the midpoint of the class values, as neural's evaluate decides).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def class_indices(values: ArrayLike, threshold: float = 0.5) -> NDArray[np.int64
     """The class each row stands for (arg-max of several columns, or thresholded single column)."""
     arr = as_matrix(values, "values")
     if arr.shape[1] == 1:
-        return (arr[:, 0] > threshold).astype(np.int64)
+        return (arr[:, 0] >= threshold).astype(np.int64)
     return np.argmax(arr, axis=1).astype(np.int64)
 
 

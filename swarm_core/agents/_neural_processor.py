@@ -66,8 +66,15 @@ def output_threshold(net: Any) -> float:
     return 0.0 if bool(np.all(net.output_is_symmetric)) else 0.5
 
 
-def labels_for(net: Any, outputs: np.ndarray) -> list[int]:
-    return [int(v) for v in _metrics.class_indices(outputs, output_threshold(net))]
+def labels_for(net: Any, meta: dict[str, Any], outputs: np.ndarray) -> list[int]:
+    threshold = meta.get("class_threshold")
+    if threshold is None:  # a model from elsewhere: split the output range in half
+        threshold = output_threshold(net)
+    return [int(v) for v in _metrics.class_indices(outputs, float(threshold))]
+
+
+def _class_threshold(data: Any) -> float:
+    return 0.0 if float(np.min(data.outputs)) < 0 else 0.5
 
 
 class _Progress:
@@ -259,6 +266,8 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             "history": history,
             "is_classifier": is_classifier,
             "parent_model_id": init_model_id,
+            # labels at predict time split at the midpoint of the class values trained on
+            "class_threshold": _class_threshold(data) if is_classifier else None,
             "seed": seed,
         },
     )
@@ -291,7 +300,7 @@ async def predict(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "model_id": model_id,
         "outputs": np.asarray(y, dtype=np.float64).tolist(),
-        "labels": labels_for(net, y) if is_classifier else None,
+        "labels": labels_for(net, meta, y) if is_classifier else None,
     }
 
 

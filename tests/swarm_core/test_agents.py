@@ -401,3 +401,26 @@ async def test_train_reads_a_fann_data_file(engine: Engine, tmp_path: Any) -> No
     inline = await engine.train(swarm.id, data=XOR, layers=[3], epochs=5, seed=1)
     assert info.result is not None and inline.result is not None
     assert info.result["train_mse"] == pytest.approx(inline.result["train_mse"])
+
+
+async def test_labels_split_at_the_class_midpoint_of_the_training_targets(engine: Engine) -> None:
+    swarm = await engine.create_swarm()
+    # symmetric output activation but 0/1 targets: labels split at 0.5, not at 0
+    res = (
+        await engine.train(
+            swarm.id,
+            data=XOR,
+            layers=[4],
+            epochs=200,
+            seed=3,
+            output_activation="sigmoid_symmetric",
+        )
+    ).result
+    assert res is not None
+    net, _ = await engine._load_model(res["model_id"])
+    x = np.asarray(XOR["inputs"], dtype=float)
+    pred = await engine.predict(res["model_id"], XOR["inputs"])
+    assert pred["labels"] == (net.run(x)[:, 0] >= 0.5).astype(int).tolist()
+    ev = neural.evaluate(net, neural.TrainingData(XOR["inputs"], XOR["outputs"]))
+    wrong = sum(int(p != t[0]) for p, t in zip(pred["labels"], XOR["outputs"], strict=True))
+    assert ev.error_pct == pytest.approx(100.0 * wrong / 4)
