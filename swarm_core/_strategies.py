@@ -485,7 +485,11 @@ async def convergent(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any
         votes = np.stack([_metrics.class_indices(o, threshold) for o in outputs])
         counts = np.stack([np.bincount(votes[:, j], minlength=k) for j in range(votes.shape[1])])
         winner = counts.argmax(axis=1)  # ties go to the lower class index
-        combined = np.eye(k)[winner] if y_ho.shape[1] > 1 else winner[:, None].astype(np.float64)
+        # back to target values: one-hot rows, or the single output's class value (0/1 or -1/1)
+        low = -1.0 if threshold == 0.0 else 0.0
+        combined = (
+            np.eye(k)[winner] if y_ho.shape[1] > 1 else np.where(winner == 1, 1.0, low)[:, None]
+        )
         out["model_ids"] = [m["model_id"] for m in members]
         out["votes"] = counts.tolist()
     if classifier:

@@ -288,3 +288,19 @@ async def test_cancelling_an_orchestration_stops_every_child_training(engine: En
             await anyio.sleep(0.02)
     assert {k.status for k in await children(engine, info.id)} == {TaskStatus.CANCELLED}
     assert await engine.list_models(swarm_id) == []
+
+
+async def test_convergent_vote_on_a_single_symmetric_output(engine: Engine) -> None:
+    swarm_id, _ = await swarm_with(engine, "mesh", 3)
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-1, 1, (40, 2))
+    y = np.where(x[:, :1] + x[:, 1:] > 0, 1.0, -1.0)
+    task = {"kind": "train", "data": {"inputs": x.tolist(), "outputs": y.tolist()}, "layers": [3],
+            "epochs": 20, "seed": 2, "output_activation": "sigmoid_symmetric", "aggregate": "vote"}  # fmt: skip
+    res = await orchestrate(engine, swarm_id, "convergent", task)
+    order = np.random.default_rng(2).permutation(40)[:10]
+    outs = await _predict_all(engine, res["model_ids"], x[order])
+    labels = np.stack([(o[:, 0] >= 0.0).astype(int) for o in outs])
+    majority = (labels.sum(axis=0) >= 2).astype(int)
+    truth = (y[order, 0] >= 0).astype(int)
+    assert res["holdout_accuracy"] == pytest.approx(float(np.mean(majority == truth)))
