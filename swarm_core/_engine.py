@@ -48,6 +48,7 @@ class Engine(TaskOps, MemoryOps, ExportOps):
     def __init__(self, config: EngineConfig | None = None, **overrides: Any) -> None:
         super().__init__(make_config(config, **overrides))
         self._timeouts = []
+        self._inboxes = {}
         self._model_cache = OrderedDict()
         self._restored: dict[str, int] = {}
 
@@ -279,7 +280,10 @@ class Engine(TaskOps, MemoryOps, ExportOps):
     ) -> dict[str, Any]:
         cached = self._model_cache.get(model_id)
         swarm_id = cached[1]["swarm_id"] if cached else (await self.get_model(model_id)).swarm_id
-        info = await self._submit_and_wait(swarm_id, kind, payload)
+        run, batch = self._submit_now(self._swarm(swarm_id), kind.value, payload)
+        await batch.wait()
+        await run.done.wait()
+        info = run.info
         if info.status is not TaskStatus.COMPLETED:
             raise TaskFailedError(info.id, info.error or info.status.value)
         return dict(info.result or {})

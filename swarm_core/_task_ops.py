@@ -7,6 +7,7 @@ import heapq
 import json
 import math
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -60,6 +61,7 @@ WATCHDOG_TICK = 0.05
 
 class TaskOps(SwarmOps):
     _timeouts: list[tuple[float, int, TaskRun]]
+    _inboxes: dict[str, deque[TaskRun]]
 
     # -- submission ----------------------------------------------------------------------------
 
@@ -383,7 +385,24 @@ class TaskOps(SwarmOps):
             "task_assigned", info.swarm_id, info.id, {"agent_id": agent.id if agent else None}
         )
         assert self._tg is not None
-        self._tg.start_soon(self._run, run, agent)
+        if agent is None:
+            self._tg.start_soon(self._run, run, None)
+            return
+        # one worker coroutine per busy agent runs its tasks back to back (no spawn per task)
+        inbox = self._inboxes.get(agent.id)
+        if inbox is not None:
+            inbox.append(run)
+        else:
+            self._inboxes[agent.id] = deque([run])
+            self._tg.start_soon(self._agent_worker, agent)
+
+    async def _agent_worker(self, agent: AgentInfo) -> None:
+        inbox = self._inboxes[agent.id]
+        try:
+            while inbox:
+                await self._run(inbox.popleft(), agent)
+        finally:
+            del self._inboxes[agent.id]
 
     # -- execution -----------------------------------------------------------------------------
 
@@ -423,11 +442,10 @@ class TaskOps(SwarmOps):
             result, error = self._check_result(result)
             if error is not None:
                 status = TaskStatus.FAILED
-        batch = self._finish(run, status, result, error, agent=agent if owns_agent else None)
-        try:
-            await batch.wait()  # wait_task reports the final state only once it is committed
-        finally:
-            self._release(run)
+        # wait_task reports the final state only once it is committed
+        self._after_commit(
+            run, self._finish(run, status, result, error, agent=agent if owns_agent else None)
+        )
 
     def _stop_reason(self, run: TaskRun, detail: str = "") -> tuple[TaskStatus, str]:
         if run.interrupt_requested:
@@ -545,15 +563,7 @@ class TaskOps(SwarmOps):
         return batch
 
     def _after_commit(self, run: TaskRun, batch: Batch) -> None:
-        async def release() -> None:
-            with anyio.CancelScope(shield=True):
-                try:
-                    await batch.wait()
-                finally:
-                    self._release(run)
-
-        assert self._tg is not None
-        self._tg.start_soon(release)
+        batch.callbacks.append(lambda: self._release(run))
 
     def _release(self, run: TaskRun) -> None:
         run.done.set()

@@ -11,6 +11,7 @@ volume proportional to distinct rows, not to state changes.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,7 +32,7 @@ _EVENT_COLS = ("ts", "swarm_id", "kind", "subject_id", "data")  # (table, primar
 class Batch:
     """Operations that will commit together; `done` is set after commit (or failure)."""
 
-    __slots__ = ("done", "error", "events", "ops", "raw", "size")
+    __slots__ = ("callbacks", "done", "error", "events", "ops", "raw", "size")
 
     def __init__(self) -> None:
         self.ops: dict[RowKey, tuple[str, dict[str, Any] | None]] = {}
@@ -40,6 +41,8 @@ class Batch:
         self.done = anyio.Event()
         self.error: BaseException | None = None
         self.size = 0
+        # run on the event loop right after the commit (or failure); cheaper than a waiter task
+        self.callbacks: list[Callable[[], None]] = []
 
     async def wait(self) -> None:
         await self.done.wait()
@@ -155,6 +158,13 @@ class Writer:
                     batch.error = exc
                 finally:
                     batch.done.set()
+                    for cb in batch.callbacks:
+                        try:
+                            cb()
+                        except Exception:  # a callback must not stop the writer
+                            logging.getLogger("swarm_core").exception(
+                                "after-commit callback failed"
+                            )
             if self._pending.size:
                 self._wake.set()
             elif self._closed:
