@@ -90,6 +90,35 @@ def _fann_numbering(sizes: tuple[int, ...], shortcut: bool) -> tuple[list[int], 
     return fann_sizes, index, n_in
 
 
+def _fann_connections(net: Network):  # type: ignore[no-untyped-def]
+    """Per non-input layer: ``(layer, layout row, FANN source indices, flat weight offsets)``.
+
+    FANN stores each neuron's connections in its source order: sources in unit order with the
+    bias right after the inputs (shortcut) or after the previous layer (layered); neuron ``j``'s
+    weight from the k-th source is ``weights[offsets[k] + j]``.
+    """
+    sizes = net.layer_sizes
+    _, index, _ = _fann_numbering(sizes, net.is_shortcut)
+    for li, row in enumerate(net.layout):
+        _u0, n, lo, hi, w0 = (int(v) for v in row)
+        order = list(range(1, hi - lo + 1))
+        order.insert(sizes[0] if net.is_shortcut else hi - lo, 0)
+        # a layered network's neurons connect to the previous layer's own bias neuron, which
+        # FANN numbers right after that layer's last neuron
+        bias = int(index[0]) if net.is_shortcut or li == 0 else int(index[hi - 1]) + 1
+        sources = [bias if r == 0 else int(index[lo + r - 1]) for r in order]
+        yield li, row, sources, [w0 + r * n for r in order]
+
+
+def fann_weight_order(net: Network) -> np.ndarray:
+    """Flat indices into ``net.weights`` in the order libfann stores the connections."""
+    order: list[int] = []
+    for _li, row, _sources, flat in _fann_connections(net):
+        for j in range(int(row[1])):
+            order.extend(f + j for f in flat)
+    return np.array(order, dtype=np.int64)
+
+
 def save_fann(net: Network, path: str | Path) -> None:
     """Write ``net`` as a ``FANN_FLO_2.1`` file that libfann 2.2 loads."""
     too_new = sorted(
@@ -100,7 +129,7 @@ def save_fann(net: Network, path: str | Path) -> None:
             f"libfann 2.2 has no activation {', '.join(too_new)}; cannot save as .net"
         )
     sizes = net.layer_sizes
-    fann_sizes, index, _ = _fann_numbering(sizes, net.is_shortcut)
+    fann_sizes, _, _ = _fann_numbering(sizes, net.is_shortcut)
     out = ["FANN_FLO_2.1", f"num_layers={len(sizes)}"]
     for key, value in _HEADER_DEFAULTS:
         out.append(f"{key}={value.format(network_type=int(net.is_shortcut))}")
@@ -117,22 +146,14 @@ def save_fann(net: Network, path: str | Path) -> None:
     zero = _fmt(0.0)
     neurons = [f"(0, 0, {zero}) "] * (sizes[0] + 1)
     conns: list[str] = []
-    for li, (u0, n, lo, hi, _w0) in enumerate(net.layout):
-        block = net._block(li)
-        # FANN's per-neuron source order: sources in unit order with the bias placed right
-        # after the inputs (shortcut) or after the previous layer (layered)
-        order = list(range(1, hi - lo + 1))
-        pos = sizes[0] if net.is_shortcut else hi - lo
-        order.insert(pos, 0)
-        # a layered network's neurons connect to the previous layer's own bias neuron, which
-        # FANN numbers right after that layer's last neuron
-        bias = int(index[0]) if net.is_shortcut or li == 0 else int(index[hi - 1]) + 1
-        src_index = [bias if r == 0 else int(index[lo + r - 1]) for r in order]
-        for j in range(int(n)):
-            u = int(u0) + j
-            neurons.append(f"({len(order)}, {int(net.act_id[u])}, {_fmt(net.steepness[u])}) ")
+    for _li, row, sources, flat in _fann_connections(net):
+        u0, n = int(row[0]), int(row[1])
+        for j in range(n):
+            u = u0 + j
+            neurons.append(f"({len(sources)}, {int(net.act_id[u])}, {_fmt(net.steepness[u])}) ")
             conns.extend(
-                f"({s}, {_fmt(block[r, j])}) " for s, r in zip(src_index, order, strict=True)
+                f"({src}, {_fmt(net.weights[f + j])}) "
+                for src, f in zip(sources, flat, strict=True)
             )
         if not net.is_shortcut:
             neurons.append(f"(0, 0, {zero}) ")

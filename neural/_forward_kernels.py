@@ -82,7 +82,7 @@ def _load_block(U, XT, start, nb):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_layer=0):  # type: ignore[no-untyped-def]
+def _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_layer):  # type: ignore[no-untyped-def]
     """Fill the neuron rows of layers ``first_layer..`` of ``U``/``S`` for columns ``0..nb``
     (bias, inputs and earlier layers already set).
 
@@ -143,7 +143,7 @@ def _all_units(XT, weights, layout, act_id, steep, V, Z, first_col):  # type: ig
     for start in range(0, n, BLOCK):
         nb = min(BLOCK, n - start)
         _load_block(U, XT, start, nb)
-        _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff)
+        _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, n * 0)
         for u in range(first_col, n_units):
             for b in range(nb):
                 V[start + b, u - first_col] = U[u, b]

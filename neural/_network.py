@@ -68,7 +68,7 @@ if TYPE_CHECKING:
 SUPPORTED_DTYPES: Final[tuple[type[np.floating[Any]], ...]] = (np.float32, np.float64)
 MAX_LAYER_SIZE: Final[int] = 1_000_000
 MAX_WEIGHTS: Final[int] = 200_000_000
-INITS: Final[tuple[str, ...]] = ("uniform", "widrow_nguyen")
+INITS: Final[tuple[str, ...]] = ("uniform", "widrow_nguyen", "fann")
 
 
 def _check_dtype(dtype: Any) -> np.dtype[Any]:
@@ -175,7 +175,14 @@ class Network:
         seed: int | None = None,
         dtype: Any = np.float32,
     ) -> Network:
-        """Fully connected layered network (FANN's ``fann_create_standard``), FANN defaults."""
+        """Fully connected layered network (FANN's ``fann_create_standard``), FANN defaults.
+
+        ``init``: ``"uniform"`` draws weights uniformly from ``[-weight_range, weight_range]``
+        with numpy's generator seeded by ``seed``; ``"widrow_nguyen"`` scales hidden layers
+        Nguyen-Widrow style (inputs assumed in [-1, 1]); ``"fann"`` reproduces libfann exactly:
+        the weights a C program gets from ``srand(seed); fann_randomize_weights(ann,
+        -weight_range, weight_range)`` on glibc (float32 values, FANN's connection order).
+        """
         return cls._create(
             layers, False, hidden_activation, output_activation, hidden_steepness,
             output_steepness, init, weight_range, seed, dtype,
@@ -195,7 +202,10 @@ class Network:
         seed: int | None = None,
         dtype: Any = np.float32,
     ) -> Network:
-        """Shortcut network (FANN's ``fann_create_shortcut``): each layer sees all earlier ones."""
+        """Shortcut network (FANN's ``fann_create_shortcut``): each layer sees all earlier ones.
+
+        Same options as `standard`.
+        """
         return cls._create(
             layers, True, hidden_activation, output_activation, hidden_steepness,
             output_steepness, init, weight_range, seed, dtype,
@@ -251,7 +261,17 @@ class Network:
         net = cls(sizes, shortcut=shortcut, weights=w.astype(dt), act_id=act, steepness=steep)
         if init == "widrow_nguyen":
             net._widrow_nguyen(rng)
+        elif init == "fann":
+            net._fann_init(0 if seed is None else int(seed), weight_range)
         return net
+
+    def _fann_init(self, seed: int, weight_range: float) -> None:
+        """libfann's ``srand(seed); fann_randomize_weights(ann, -r, r)``, value for value."""
+        from ._fann_io import fann_weight_order
+        from ._fann_rand import fann_uniform
+
+        order = fann_weight_order(self)
+        self.weights[order] = fann_uniform(seed, order.size, -weight_range, weight_range)
 
     def _widrow_nguyen(self, rng: np.random.Generator) -> None:
         """Nguyen-Widrow init of every hidden layer (inputs assumed in [-1, 1]).

@@ -135,7 +135,21 @@ class _Trainer:
         self.stop_bit = cfg.stop_function == "bit"
         self.shuffle = cfg.seed is not None
 
+    def _buffers(self) -> None:
+        net = self.net
+        dt = net.dtype
+        layout = net._layout
+        self.nzoff = K._nz_offsets(layout)
+        self.U = np.zeros((net.n_units, K.BLOCK), dtype=dt)
+        self.S = np.zeros_like(self.U)
+        self.E = np.zeros_like(self.U)
+        self.S0 = np.zeros((K.BLOCK, int(layout[0, 1])), dtype=dt)
+        self.NZ = np.zeros(max(int(self.nzoff[-1]), 1), dtype=np.int64)
+        self.NC = np.zeros(layout.shape[0], dtype=np.int64)
+
     def run(self, k: int, mse: np.ndarray, bf: np.ndarray) -> int:
+        """Up to ``k`` epochs; fills ``mse``/``bf`` and returns the number done (stops early
+        when FANN's stop test passes), or ``-(done) - 1`` if an epoch's error was not finite."""
         net = self.net
         if self.algo == K.ALGO_INCREMENTAL:
             return int(
@@ -157,30 +171,25 @@ class _Trainer:
                     bf,
                 )
             )
-        return int(
-            K._train_batch_epochs(
-                self.XT,
-                self.TT,
-                self.csr_ptr,
-                self.csr_idx,
-                self.csr_val,
-                net.weights,
-                net._layout,
-                net.act_id,
-                net.steepness,
-                self.algo,
-                self.params,
-                self.err_tanh,
-                self.stop_bit,
-                self.G,
-                self.prev_steps,
-                self.prev_slopes,
-                self.state,
-                k,
-                mse,
-                bf,
-            )
-        )
+        if not hasattr(self, "U"):
+            self._buffers()
+        denom = self.TT.size
+        desired = self.cfg.desired_error
+        for e in range(k):
+            sse, fails = K._batch_epoch(
+                self.XT, self.TT, self.csr_ptr, self.csr_idx, self.csr_val, net.weights,
+                net._layout, net.act_id, net.steepness, self.algo, self.params, self.err_tanh,
+                self.G, self.prev_steps, self.prev_slopes, self.state,
+                self.U, self.S, self.E, self.S0, self.NZ, self.NC, self.nzoff,
+            )  # fmt: skip
+            mse[e] = sse / denom
+            bf[e] = fails
+            if not np.isfinite(mse[e]):
+                return -e - 1
+            # FANN's fann_desired_error_reached (bit stop compares with int(desired_error))
+            if (fails <= int(desired)) if self.stop_bit else (mse[e] <= self.params[K.P_DESIRED]):
+                return e + 1
+        return k
 
 
 def train(

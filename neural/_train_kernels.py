@@ -39,7 +39,14 @@ from ._forward_kernels import (
 )
 
 # algorithm codes shared with neural._train
-ALGO_INCREMENTAL, ALGO_BATCH, ALGO_RPROP, ALGO_QUICKPROP, ALGO_SARPROP = 0, 1, 2, 3, 4
+ALGO_NONE, ALGO_INCREMENTAL, ALGO_BATCH, ALGO_RPROP, ALGO_QUICKPROP, ALGO_SARPROP = (
+    -1,
+    0,
+    1,
+    2,
+    3,
+    4,
+)
 
 # params vector layout, filled by neural._train from TrainConfig. It has the network's dtype so
 # that, as in FANN (whose parameters are C floats), float32 networks update in float32.
@@ -301,74 +308,6 @@ def _load_block_sparse(U, nb, start, csr_ptr, csr_idx, csr_val, n_in):  # type: 
             U[1 + csr_idx[p], b] = csr_val[p]
 
 
-@jit
-def _batch_slopes(
-    XT,
-    TT,
-    csr_ptr,
-    csr_idx,
-    csr_val,
-    weights,
-    layout,
-    act_id,
-    steep,
-    err_tanh,
-    bit_limit,
-    G,
-    U,
-    S,
-    E,
-    S0,
-    NZ,
-    NC,
-    nzoff,
-):  # type: ignore[no-untyped-def]
-    """One pass over the data: slopes summed into ``G`` (not zeroed here); returns (sse, bit fails).
-
-    Inputs come dense and transposed (``XT``) or, when ``csr_ptr`` is non-empty, as CSR rows
-    (``csr_ptr``/``csr_idx``/``csr_val``): then layer 0 only touches each sample's non-zero
-    inputs, and the input rows of ``U`` are filled only if a later layer reads them (shortcut).
-    """
-    n = TT.shape[1]
-    n_units = act_id.shape[0]
-    out0 = n_units - TT.shape[0]
-    first_neuron = int(layout[0, L_UNIT])
-    n_in = first_neuron - 1
-    sparse = csr_ptr.shape[0] > 0
-    inputs_read_later = False
-    for li in range(1, layout.shape[0]):
-        inputs_read_later |= layout[li, L_SRC_LO] < first_neuron
-    sse = 0.0
-    bf = 0
-    for start in range(0, n, BLOCK):
-        nb = min(BLOCK, n - start)
-        if sparse:
-            for b in range(nb):
-                U[0, b] = 1.0
-            if inputs_read_later:
-                _load_block_sparse(U, nb, start, csr_ptr, csr_idx, csr_val, n_in)
-            _sparse_forward_first(
-                U, S, S0, nb, start, csr_ptr, csr_idx, csr_val, weights, layout, act_id, steep
-            )
-            _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, 1)
-        else:
-            _load_block(U, XT, start, nb)
-            _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, 0)
-        for u in range(first_neuron, out0):
-            erow = E[u]
-            for b in range(nb):
-                erow[b] = 0.0
-        s, f = _output_errors(U, S, E, TT, start, nb, out0, act_id, steep, err_tanh, bit_limit)
-        sse += s
-        bf += f
-        _backward_block(
-            U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_neuron, G, not sparse
-        )
-        if sparse:
-            _sparse_slopes_first(E, S0, nb, start, csr_ptr, csr_idx, csr_val, layout, G)
-    return sse, bf
-
-
 # ---------------------------------------------------------------------------- update rules
 
 
@@ -503,74 +442,97 @@ def _stop_reached(stop_bit, mse, bf, desired):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _train_batch_epochs(  # type: ignore[no-untyped-def]
+def _batch_epoch(  # type: ignore[no-untyped-def]
     XT, TT, csr_ptr, csr_idx, csr_val, weights, layout, act_id, steep, algo, params, err_tanh,
-    stop_bit, G, prev_steps, prev_slopes, state, n_epochs, mse_out, bf_out,
+    G, prev_steps, prev_slopes, state, U, S, E, S0, NZ, NC, nzoff,
 ):  # fmt: skip
-    """Run up to ``n_epochs`` full-batch epochs (RPROP, Quickprop, batch, SARPROP).
+    """One full-batch epoch: slopes of every sample summed into ``G``, then ``algo``'s update.
 
-    Writes each epoch's MSE / bit-fail (measured during that epoch's forward pass, before its
-    update) and returns the number of epochs done; it stops early when FANN's stop test passes
-    (after that epoch's update, as FANN does). Returns ``-(epochs done) - 1`` if an epoch's
-    error was not finite; that epoch's update is then skipped.
+    Returns FANN's (sum of squared errors, bit fails) of the epoch's forward pass (before the
+    update). ``algo = ALGO_NONE`` leaves the slopes in ``G`` and the weights untouched; a
+    non-finite error also skips the update (the caller reports it).
+
+    Inputs come dense and transposed (``XT``) or, when ``csr_ptr`` is non-empty, as CSR rows
+    (``csr_ptr``/``csr_idx``/``csr_val``): then layer 0 only touches each sample's non-zero
+    inputs, and the input rows of ``U`` are filled only if a later layer reads them (shortcut).
+    The Python caller loops over epochs (one call each): keeping that loop out of numba halves
+    the JIT compile time, and costs ~20 us per epoch.
     """
     n = TT.shape[1]
     n_units = act_id.shape[0]
-    nzoff = _nz_offsets(layout)
-    U = np.zeros((n_units, BLOCK), dtype=weights.dtype)
-    S = np.zeros((n_units, BLOCK), dtype=weights.dtype)
-    E = np.zeros((n_units, BLOCK), dtype=weights.dtype)
-    S0 = np.zeros((BLOCK, layout[0, L_SIZE]), dtype=weights.dtype)
-    NZ = np.empty(max(nzoff[-1], 1), dtype=np.int64)
-    NC = np.empty(layout.shape[0], dtype=np.int64)
+    out0 = n_units - TT.shape[0]
+    first_neuron = layout[0, L_UNIT]
+    n_in = first_neuron - 1
+    sparse = csr_ptr.shape[0] > 0
+    first_layer = layout[0, L_UNIT] * 0 + (1 if sparse else 0)
+    inputs_read_later = False
+    for li in range(1, layout.shape[0]):
+        inputs_read_later |= layout[li, L_SRC_LO] < first_neuron
     bit_limit = params[P_BIT_LIMIT]
-    desired = params[P_DESIRED]
-    denom = float(n * TT.shape[0])
-    for e in range(n_epochs):
-        sse, bf = _batch_slopes(
-            XT, TT, csr_ptr, csr_idx, csr_val, weights, layout, act_id, steep, err_tanh,
-            bit_limit, G, U, S, E, S0, NZ, NC, nzoff,
-        )  # fmt: skip
-        mse = sse / denom
-        mse_out[e] = mse
-        bf_out[e] = bf
-        if not math.isfinite(mse):
-            G[:] = 0.0
-            return -e - 1
-        if algo == ALGO_RPROP:
-            _irpropm_update(
-                weights,
-                G,
-                prev_steps,
-                prev_slopes,
-                params[P_INC],
-                params[P_DEC],
-                params[P_DMIN],
-                params[P_DMAX],
+    sse = 0.0
+    bf = 0
+    for start in range(0, n, BLOCK):
+        nb = min(BLOCK, n - start)
+        if sparse:
+            for b in range(nb):
+                U[0, b] = 1.0
+            if inputs_read_later:
+                _load_block_sparse(U, nb, start, csr_ptr, csr_idx, csr_val, n_in)
+            _sparse_forward_first(
+                U, S, S0, nb, start, csr_ptr, csr_idx, csr_val, weights, layout, act_id, steep
             )
-        elif algo == ALGO_QUICKPROP:
-            _quickprop_update(
-                weights,
-                G,
-                prev_steps,
-                prev_slopes,
-                params[P_EPSILON],
-                params[P_QP_DECAY],
-                params[P_QP_MU],
-                params[P_QP_SHRINK],
-            )
-        elif algo == ALGO_SARPROP:
-            _sarprop_update(weights, G, prev_steps, prev_slopes, params, mse, state)
         else:
-            _batch_update(weights, G, params[P_EPSILON])
-        if _stop_reached(stop_bit, mse, bf, desired):
-            return e + 1
-    return n_epochs
+            _load_block(U, XT, start, nb)
+        _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_layer)
+        for u in range(first_neuron, out0):
+            erow = E[u]
+            for b in range(nb):
+                erow[b] = 0.0
+        s, f = _output_errors(U, S, E, TT, start, nb, out0, act_id, steep, err_tanh, bit_limit)
+        sse += s
+        bf += f
+        _backward_block(
+            U, S, E, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_neuron, G, not sparse
+        )
+        if sparse:
+            _sparse_slopes_first(E, S0, nb, start, csr_ptr, csr_idx, csr_val, layout, G)
+    mse = sse / (n * TT.shape[0])
+    if not math.isfinite(mse) or algo == ALGO_NONE:
+        if algo != ALGO_NONE:
+            G[:] = 0.0
+        return sse, bf
+    if algo == ALGO_RPROP:
+        _irpropm_update(
+            weights,
+            G,
+            prev_steps,
+            prev_slopes,
+            params[P_INC],
+            params[P_DEC],
+            params[P_DMIN],
+            params[P_DMAX],
+        )
+    elif algo == ALGO_QUICKPROP:
+        _quickprop_update(
+            weights,
+            G,
+            prev_steps,
+            prev_slopes,
+            params[P_EPSILON],
+            params[P_QP_DECAY],
+            params[P_QP_MU],
+            params[P_QP_SHRINK],
+        )
+    elif algo == ALGO_SARPROP:
+        _sarprop_update(weights, G, prev_steps, prev_slopes, params, mse, state)
+    else:
+        _batch_update(weights, G, params[P_EPSILON])
+    return sse, bf
 
 
 @jit
 def _incremental_backward_update(
-    U, S, E, weights, layout, act_id, steep, first_neuron, lr, momentum, prev_deltas
+    U, S, E, weights, layout, act_id, steep, first_neuron, lr, momentum, prev_deltas, one
 ):  # type: ignore[no-untyped-def]
     """FANN's ``fann_backpropagate_MSE`` + ``fann_update_weights`` for one sample (column 0).
 
@@ -586,7 +548,7 @@ def _incremental_backward_update(
         hi = layout[li, L_SRC_HI]
         w0 = layout[li, L_W]
         if li < n_layers - 1:
-            _derive_rows(E, U, S, 1, u0, n, act_id, steep)
+            _derive_rows(E, U, S, one, u0, n, act_id, steep)
         if li > 0:
             for k in range(max(lo, first_neuron) - lo, hi - lo):
                 row = w0 + (k + 1) * n
@@ -626,6 +588,10 @@ def _train_incremental_epochs(  # type: ignore[no-untyped-def]
     NZ = np.empty(max(nzoff[-1], 1), dtype=np.int64)
     NC = np.empty(layout.shape[0], dtype=np.int64)
     order = np.arange(n)
+    # typed (non-literal) 0 and 1, so callees shared with the batch path are not compiled
+    # again for literal arguments
+    zero_i = n * 0
+    one = zero_i + 1
     lr = params[P_LR]
     momentum = params[P_MOMENTUM]
     bit_limit = params[P_BIT_LIMIT]
@@ -645,14 +611,27 @@ def _train_incremental_epochs(  # type: ignore[no-untyped-def]
                 U[1 + k, 0] = XT[k, idx]
             for j in range(n_out):
                 T1[j, 0] = TT[j, idx]
-            _forward_block(U, S, 1, weights, layout, act_id, steep, NZ, NC, nzoff)
+            _forward_block(U, S, one, weights, layout, act_id, steep, NZ, NC, nzoff, zero_i)
             for u in range(first_neuron, out0):
                 E[u, 0] = 0.0
-            s, f = _output_errors(U, S, E, T1, 0, 1, out0, act_id, steep, err_tanh, bit_limit)
+            s, f = _output_errors(
+                U, S, E, T1, zero_i, one, out0, act_id, steep, err_tanh, bit_limit
+            )
             sse += s
             bf += f
             _incremental_backward_update(
-                U, S, E, weights, layout, act_id, steep, first_neuron, lr, momentum, prev_deltas
+                U,
+                S,
+                E,
+                weights,
+                layout,
+                act_id,
+                steep,
+                first_neuron,
+                lr,
+                momentum,
+                prev_deltas,
+                one,
             )
         mse = sse / denom
         mse_out[e] = mse
@@ -680,7 +659,7 @@ def _error_stats(XT, TT, weights, layout, act_id, steep, bit_limit):  # type: ig
     for start in range(0, n, BLOCK):
         nb = min(BLOCK, n - start)
         _load_block(U, XT, start, nb)
-        _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff)
+        _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, n * 0)
         for j in range(TT.shape[0]):
             u = out0 + j
             half = _is_symmetric(act_id[u])

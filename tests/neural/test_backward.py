@@ -29,9 +29,12 @@ def kernel_slopes(
     NZ = np.zeros(max(int(nzoff[-1]), 1), dtype=np.int64)
     NC = np.zeros(len(layout), dtype=np.int64)
     G = np.zeros(net.n_connections, dtype=dt)
-    sse, bf = K._batch_slopes(
-        XT, TT, ptr, idx, val, net.weights, layout, net.act_id, net.steepness, err_tanh, 0.35,
-        G, U, S, E, S0, NZ, NC, nzoff,
+    params = np.zeros(K.N_PARAMS, dtype=dt)
+    params[K.P_BIT_LIMIT] = 0.35
+    state = np.zeros(K.N_STATE, dtype=np.int64)
+    sse, bf = K._batch_epoch(
+        XT, TT, ptr, idx, val, net.weights, layout, net.act_id, net.steepness, K.ALGO_NONE,
+        params, err_tanh, G, G.copy(), G.copy(), state, U, S, E, S0, NZ, NC, nzoff,
     )  # fmt: skip
     return G, sse, bf
 

@@ -140,3 +140,23 @@ def test_run_rejects_bad_inputs() -> None:
     with pytest.raises(NonFiniteError):
         net.run([0.0, np.nan, 1.0])
     assert net.run(np.zeros((0, 3))).shape == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "sizes", "shortcut", "seed"),
+    [("init_std_1", [3, 4, 2], False, 1), ("init_short_2", [5, 3, 2], True, 2)],
+)
+def test_fann_init_reproduces_libfann_weights(
+    data_dir, name: str, sizes: list[int], shortcut: bool, seed: int
+) -> None:  # type: ignore[no-untyped-def]
+    recorded = Network.load_fann(data_dir / "libfann" / f"{name}.net")
+    make = Network.shortcut if shortcut else Network.standard
+    net = make(sizes, init="fann", seed=seed)
+    assert np.array_equal(net.weights, recorded.weights)
+
+
+def test_glibc_rand_sequence() -> None:
+    from neural._fann_rand import glibc_rand
+
+    # the first values of glibc's rand() after srand(1), as every C program on glibc sees them
+    assert glibc_rand(1, 5).tolist() == [1804289383, 846930886, 1681692777, 1714636915, 1957747793]
