@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -23,6 +23,10 @@ from ._exceptions import ConfigError
 from ._network import Network
 from ._train import check_compatible, check_trainable
 from ._train_config import EpochReport, StopReason, TrainHistory
+
+# The neuron-value cache (samples x all possible units) and the candidate weights are allocated
+# up front for max_neurons units; refuse configurations whose workspace would exceed this.
+MAX_WORKSPACE_BYTES: Final[int] = 2 * 2**30
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,17 @@ def cascade_train(
             "network", "cascade_train needs a shortcut network (Network.shortcut([n_in, n_out]))"
         )
     check_trainable(net)
-
     out0 = net._output_start
+    columns = out0 + cfg.max_neurons
+    need = 4 * (data.n_samples * columns + 4 * columns * cfg.num_candidates)
+    if need > MAX_WORKSPACE_BYTES:
+        raise ConfigError(
+            "max_neurons",
+            f"{cfg.max_neurons} units x {data.n_samples} samples x {cfg.num_candidates} "
+            f"candidates need {need / 2**20:.0f} MiB of workspace, more than the limit "
+            f"{MAX_WORKSPACE_BYTES // 2**20} MiB (neural._cascade.MAX_WORKSPACE_BYTES)",
+        )
+
     sources, _ = net._activations(data.inputs)
     out_block = net.layer_weights(net.layout.shape[0] - 1)  # (1 + n_src, n_out)
     out_ids = net.act_id[out0:]

@@ -293,3 +293,12 @@ def test_no_subnormal_floats_reach_the_cache_or_weights(spiral: TrainingData) ->
     for name, arr in (("cache", grower.a), ("output weights", grower.wo)):
         sub = (arr != 0) & (np.abs(arr) < tiny)
         assert not np.any(sub), f"{name}: {np.count_nonzero(sub)} subnormal values"
+
+
+def test_workspace_limit_is_explicit() -> None:
+    x = np.zeros((60_000, 2), np.float32)
+    big = TrainingData(x, np.zeros((60_000, 1), np.float32))
+    with pytest.raises(ConfigError) as err:
+        cascade_train(Network.shortcut([2, 1]), big, CascadeConfig(max_neurons=10_000))
+    assert err.value.field == "max_neurons"
+    assert "MiB" in str(err.value)
