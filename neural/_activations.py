@@ -178,28 +178,14 @@ def activation_id(name: str, *, field: str = "activation") -> int:
 
 
 @jit
-def _lerp(v1: float, r1: float, v2: float, r2: float, z: float) -> float:
+def _lerp(v1, r1, v2, r2, z):  # type: ignore[no-untyped-def]
     return (r2 - r1) * (z - v1) / (v2 - v1) + r1
 
 
 @jit
-def _stepwise(
-    z: float,
-    v1: float,
-    v2: float,
-    v3: float,
-    v4: float,
-    v5: float,
-    v6: float,
-    r1: float,
-    r2: float,
-    r3: float,
-    r4: float,
-    r5: float,
-    r6: float,
-    lo: float,
-    hi: float,
-) -> float:
+def _stepwise(  # type: ignore[no-untyped-def]
+    z, v1, v2, v3, v4, v5, v6, r1, r2, r3, r4, r5, r6, lo, hi
+):  # fmt: skip
     """FANN's ``fann_stepwise`` written as selects (same segments and arithmetic) so that
     loops over a layer vectorise."""
     y = _lerp(v5, r5, v6, r6, z)
