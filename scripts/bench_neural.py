@@ -7,7 +7,8 @@ against libfann on the same configuration in the same run.
 
 Configuration is FANN's default everywhere (as `fann_bench.c`): in-HIDDEN-out networks with
 sigmoid_stepwise (steepness 0.5) hidden and output units, tanh error function, weights uniform in
-[-0.1, 0.1], seeds 1..repeats; targets in {-1, 1} (xor) switch to sigmoid_symmetric with
+[-0.1, 0.1] drawn exactly as libfann draws them (``init="fann"``: glibc ``srand(seed)``, seeds
+1..repeats like fann_bench, so both start from the same weights); targets in {-1, 1} (xor) switch to sigmoid_symmetric with
 steepness 1 (fann_bench ``-sym``). ``cascade`` grows a shortcut network from [in, out] with
 `CascadeConfig` (``--cascade-config default`` or ``fann``), up to ``--max-neurons`` units; with
 ``--stop auto`` two-spiral and parity stop when every output is within 0.4 of its target
@@ -119,17 +120,18 @@ def make_standard(sizes: list[int], sym: bool, seed: int) -> Network:
     if sym:
         return Network.standard(
             sizes, hidden_activation="sigmoid_symmetric", output_activation="sigmoid_symmetric",
-            hidden_steepness=1.0, output_steepness=1.0, seed=seed,
+            hidden_steepness=1.0, output_steepness=1.0, seed=seed, init="fann",
         )  # fmt: skip
-    return Network.standard(sizes, seed=seed)
+    return Network.standard(sizes, seed=seed, init="fann")
 
 
 def make_shortcut(n_in: int, n_out: int, sym: bool, seed: int) -> Network:
     if sym:
         return Network.shortcut(
-            [n_in, n_out], output_activation="sigmoid_symmetric", output_steepness=1.0, seed=seed
-        )
-    return Network.shortcut([n_in, n_out], seed=seed)
+            [n_in, n_out], output_activation="sigmoid_symmetric", output_steepness=1.0,
+            seed=seed, init="fann",
+        )  # fmt: skip
+    return Network.shortcut([n_in, n_out], seed=seed, init="fann")
 
 
 def cascade_config(args: argparse.Namespace, name: str, seed: int) -> CascadeConfig:
