@@ -1,8 +1,13 @@
 """`train`: run FANN's training algorithms on a `Network` in place.
 
-The Python loop only hands chunks of epochs to one compiled kernel call each
-(`neural._train_kernels`): ``report_every`` epochs per call when there is a callback, otherwise
-chunks sized to about `CHUNK_SECONDS` of work so that ``max_seconds`` stays responsive.
+Full-batch algorithms (RPROP, Quickprop, batch, SARPROP) cost one compiled call per epoch
+(`neural._train_kernels._batch_epoch`: forward, slopes and update over all samples); incremental
+training runs whole chunks of epochs in one call. Between calls the Python side records the
+epoch's MSE and bit fails, applies the stop tests and calls the callback every
+``report_every`` epochs; without a callback, ``max_seconds`` is checked after chunks of about
+`CHUNK_SECONDS`. Training holds the dataset once more in the kernels' layout (transposed
+float32/64, or CSR for mostly-zero inputs) plus a few per-block buffers.
+
 Optimiser state (RPROP steps, previous slopes) lives for one `train` call: a second call
 starts from FANN's initial state again, like a freshly created FANN network.
 """
