@@ -30,6 +30,8 @@ from ._train_config import EpochReport, StopReason, TrainConfig, TrainHistory
 Callback = Callable[[EpochReport], "bool | None"]
 
 CHUNK_SECONDS: Final[float] = 0.05
+# `_Trainer.run` statuses
+RUNNING, STOP, DEADLINE, NONFINITE = 0, 1, 2, 3
 # Inputs with fewer non-zeros than this fraction take the sparse (CSR) first-layer path: it
 # costs about twice as much per touched input as the dense path, so it wins below ~1/2.
 SPARSE_DENSITY: Final[float] = 0.5
@@ -152,12 +154,21 @@ class _Trainer:
         self.NZ = np.zeros(max(int(self.nzoff[-1]), 1), dtype=np.int64)
         self.NC = np.zeros(layout.shape[0], dtype=np.int64)
 
-    def run(self, k: int, mse: np.ndarray, bf: np.ndarray) -> int:
-        """Up to ``k`` epochs; fills ``mse``/``bf`` and returns the number done (stops early
-        when FANN's stop test passes), or ``-(done) - 1`` if an epoch's error was not finite."""
+    def stop_reached(self, mse: float, bit_fail: int) -> bool:
+        """FANN's ``fann_desired_error_reached``, with the kernels' float32/64 threshold."""
+        if self.stop_bit:
+            return bit_fail <= int(self.cfg.desired_error)
+        return bool(mse <= self.params[K.P_DESIRED])
+
+    def run(self, k: int, mse: np.ndarray, bf: np.ndarray, deadline: float) -> tuple[int, int]:
+        """Up to ``k`` epochs, filling ``mse``/``bf``; returns ``(epochs recorded, status)``.
+
+        Full-batch algorithms also stop after the epoch that passes the stop test or ends
+        past ``deadline`` (``time.perf_counter()``); incremental chunks run to the end.
+        """
         net = self.net
         if self.algo == K.ALGO_INCREMENTAL:
-            return int(
+            done = int(
                 K._train_incremental_epochs(
                     self.XT,
                     self.TT,
@@ -176,10 +187,12 @@ class _Trainer:
                     bf,
                 )
             )
+            if done < 0:
+                return -done, NONFINITE
+            return done, STOP if self.stop_reached(mse[done - 1], int(bf[done - 1])) else RUNNING
         if not hasattr(self, "U"):
             self._buffers()
         denom = self.TT.size
-        desired = self.cfg.desired_error
         for e in range(k):
             sse, fails = K._batch_epoch(
                 self.XT, self.TT, self.csr_ptr, self.csr_idx, self.csr_val, net.weights,
@@ -190,11 +203,12 @@ class _Trainer:
             mse[e] = sse / denom
             bf[e] = fails
             if not np.isfinite(mse[e]):
-                return -e - 1
-            # FANN's fann_desired_error_reached (bit stop compares with int(desired_error))
-            if (fails <= int(desired)) if self.stop_bit else (mse[e] <= self.params[K.P_DESIRED]):
-                return e + 1
-        return k
+                return e + 1, NONFINITE
+            if self.stop_reached(mse[e], fails):
+                return e + 1, STOP
+            if time.perf_counter() >= deadline:
+                return e + 1, DEADLINE
+        return k, RUNNING
 
 
 def train(
@@ -223,6 +237,7 @@ def train(
     mse_buf = np.zeros(buf_len, dtype=np.float64)
     bf_buf = np.zeros(buf_len, dtype=np.int64)
     t0 = time.perf_counter()
+    deadline = t0 + cfg.max_seconds if cfg.max_seconds is not None else float("inf")
     chunk = cfg.report_every if callback is not None else 1
     reason: StopReason = "max_epochs"
     while history.epochs < cfg.max_epochs:
@@ -231,53 +246,34 @@ def train(
             # reports land on multiples of report_every
             k = min(k, cfg.report_every - history.epochs % cfg.report_every)
         t_chunk = time.perf_counter()
-        done = trainer.run(k, mse_buf, bf_buf)
+        n_rec, status = trainer.run(k, mse_buf, bf_buf, deadline)
         now = time.perf_counter()
-        bad = done < 0
-        n_done = -done - 1 if bad else done
-        n_rec = n_done + 1 if bad else n_done
         history.mse.extend(float(v) for v in mse_buf[:n_rec])
         history.bit_fail.extend(int(v) for v in bf_buf[:n_rec])
-        history.epochs += n_done
         history.seconds = now - t0
-        if bad:
+        if status == NONFINITE:
             raise NonFiniteError(
-                f"training diverged: the error became non-finite in epoch {history.epochs + 1} "
-                f"({cfg.algorithm}, learning_rate={cfg.learning_rate}); the network keeps the "
-                "weights that produced it"
+                f"training diverged: the error became non-finite in epoch "
+                f"{history.epochs + n_rec} ({cfg.algorithm}, learning_rate={cfg.learning_rate}); "
+                "the network keeps the weights that produced it"
             )
-        stopped = n_done < k or (n_done > 0 and _reached(cfg, history))
-        if (
-            callback is not None
-            and n_done > 0
-            and (
-                history.epochs % cfg.report_every == 0
-                or stopped
-                or history.epochs >= cfg.max_epochs
-            )
-        ):
+        history.epochs += n_rec
+        timed_out = status == DEADLINE or now >= deadline
+        last = status == STOP or timed_out or history.epochs >= cfg.max_epochs
+        if callback is not None and (history.epochs % cfg.report_every == 0 or last):
             report = EpochReport(history.epochs, history.mse[-1], history.bit_fail[-1], now - t0)
             if callback(report) is False:
                 reason = "callback"
                 break
-        if stopped:
+        if status == STOP:
             reason = "bit_fail" if cfg.stop_function == "bit" else "desired_error"
             break
-        if cfg.max_seconds is not None and now - t0 >= cfg.max_seconds:
+        if timed_out:
             reason = "max_seconds"
             break
         if callback is None:
-            per_epoch = (now - t_chunk) / max(n_done, 1)
+            per_epoch = (now - t_chunk) / max(n_rec, 1)
             chunk = int(min(max(1.0, CHUNK_SECONDS / max(per_epoch, 1e-9)), buf_len))
-            if cfg.max_seconds is not None:
-                left = cfg.max_seconds - (now - t0)
-                chunk = max(1, min(chunk, int(left / max(per_epoch, 1e-9)) + 1))
     history.seconds = time.perf_counter() - t0
     history.stop_reason = reason
     return history
-
-
-def _reached(cfg: TrainConfig, history: TrainHistory) -> bool:
-    if cfg.stop_function == "bit":
-        return history.bit_fail[-1] <= cfg.desired_error
-    return history.mse[-1] <= cfg.desired_error

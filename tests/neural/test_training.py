@@ -219,9 +219,17 @@ def test_reports_land_on_multiples_and_the_last_epoch(data_dir: pathlib.Path) ->
 
 
 def test_max_seconds_stops(data_dir: pathlib.Path) -> None:
-    history = train(Network.standard([8, 16, 2], seed=1), read_fann_data(data_dir / "diabetes.train"),
-                    TrainConfig(max_epochs=10**8, max_seconds=0.2))  # fmt: skip
+    data = read_fann_data(data_dir / "diabetes.train")
+    history = train(
+        Network.standard([8, 16, 2], seed=1), data, TrainConfig(max_epochs=10**8, max_seconds=0.2)
+    )
     assert history.stop_reason == "max_seconds" and 0.2 <= history.seconds < 2.0
+    # batch algorithms check the clock every epoch, even when reports are rare
+    seen = []
+    history = train(Network.standard([8, 16, 2], seed=1), data,
+                    TrainConfig(max_epochs=10**8, max_seconds=0.2, report_every=10**8), callback=seen.append)  # fmt: skip
+    assert history.stop_reason == "max_seconds" and history.seconds < 2.0
+    assert [r.epoch for r in seen] == [history.epochs]  # the final report
 
 
 @pytest.mark.parametrize("algorithm", ["quickprop", "batch", "incremental", "sarprop"])
