@@ -24,7 +24,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from ruv_swarm_mcp._models import FINAL_TASK_STATES, dump, task_out
-from ruv_swarm_mcp._toolkit import engine_of, reply_dict, state_of, tool_errors
+from ruv_swarm_mcp._toolkit import (
+    cancel_unless_shutting_down,
+    engine_of,
+    reply_dict,
+    state_of,
+    tool_errors,
+)
 from ruv_swarm_mcp._tools_models import _train_out
 
 # npm's swarm strategies are about agent mix; these are the closest default task strategies.
@@ -383,8 +389,7 @@ async def neural_train(
     try:
         finished = await engine.wait_task(submitted.id)
     except anyio.get_cancelled_exc_class():
-        with anyio.CancelScope(shield=True), anyio.move_on_after(10):
-            await engine.cancel_task(submitted.id)
+        await cancel_unless_shutting_down(ctx, engine, submitted.id)
         raise
     out = _train_out(finished).model_dump(mode="json")
     if out["status"] != "completed":

@@ -73,6 +73,7 @@ class _DrainOnEOF:
             return await self._inner.receive()
         except anyio.EndOfStream:
             await self._drain()
+            self._state.shutting_down = True
             raise
 
     def __aiter__(self) -> _DrainOnEOF:
@@ -99,10 +100,11 @@ class _DrainOnEOF:
         await self.aclose()
 
 
-async def _cancel_on_signal(scope: anyio.CancelScope) -> None:
+async def _cancel_on_signal(scope: anyio.CancelScope, state: Any) -> None:
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async for signum in signals:
             log.info("received signal %d, shutting down", signum)
+            state.shutting_down = True
             scope.cancel()
             return
 
@@ -116,7 +118,7 @@ async def _serve_stdio(config: ServerConfig) -> None:
     server, state = build_app(config)
     low = server._lowlevel_server  # run() with our own read stream needs the low-level server
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_cancel_on_signal, tg.cancel_scope)
+        tg.start_soon(_cancel_on_signal, tg.cancel_scope, state)
         with claimed_stdout() as out_fd:
             async with stdio_server(
                 stdin=StdinLines(),  # type: ignore[arg-type]
@@ -152,7 +154,13 @@ async def _serve_http(config: ServerConfig) -> None:
     # that re-raise harmless so the engine below still closes before the process exits.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: None)
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            state.shutting_down = True
+            super().handle_exit(sig, frame)
+
     async with state.engine.running_scope():
         state.engine.warm_up()
-        await uvicorn.Server(uv_config).serve()
+        await _Server(uv_config).serve()
     print(f"ruv-swarm-mcp stopped serving {config.transport}", file=sys.stderr)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
+import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
@@ -15,6 +17,7 @@ from pydantic import BaseModel
 from ruv_swarm_mcp._exceptions import EngineUnavailableError
 from ruv_swarm_mcp._state import AppState
 
+log = logging.getLogger("ruv_swarm_mcp")
 P = ParamSpec("P")
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
@@ -30,6 +33,19 @@ def state_of(ctx: Context[Any, Any]) -> AppState:
 
 async def engine_of(ctx: Context[Any, Any]) -> Any:
     return await state_of(ctx).get_engine()
+
+
+async def cancel_unless_shutting_down(ctx: Context[Any, Any], engine: Any, task_id: str) -> None:
+    """The client cancelled a call that waits on ``task_id``: cancel the task as well (the engine
+    leaves it running unless asked). Shielded because the calling scope is already cancelled;
+    skipped when the server is stopping, so the engine records the task as interrupted."""
+    if state_of(ctx).shutting_down:
+        return
+    with anyio.CancelScope(shield=True), anyio.move_on_after(10):
+        try:
+            await engine.cancel_task(task_id)
+        except Exception:  # already final: nothing to stop
+            log.debug("cancel of %s after a client cancel failed", task_id, exc_info=True)
 
 
 def describe_engine_error(exc: BaseException) -> str:

@@ -24,7 +24,7 @@ from ruv_swarm_mcp._models import (
     dump,
 )
 from ruv_swarm_mcp._protocol import client_log
-from ruv_swarm_mcp._toolkit import engine_of, reply, tool_errors
+from ruv_swarm_mcp._toolkit import cancel_unless_shutting_down, engine_of, reply, tool_errors
 from ruv_swarm_mcp._tools_swarm import SwarmId
 
 MAX_INLINE_ROWS = 100_000
@@ -161,10 +161,7 @@ async def train(
     try:
         finished = await engine.wait_task(task_id)
     except anyio.get_cancelled_exc_class():
-        # The client cancelled the call: stop the training too (the engine leaves it running
-        # unless asked). Shielded because this scope is already cancelled.
-        with anyio.CancelScope(shield=True), anyio.move_on_after(10):
-            await engine.cancel_task(task_id)
+        await cancel_unless_shutting_down(ctx, engine, task_id)
         raise
     out = _train_out(finished)
     if out.status != "completed":

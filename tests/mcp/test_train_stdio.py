@@ -132,3 +132,65 @@ def test_cancelling_the_call_stops_the_training_within_an_epoch(tmp_path) -> Non
     assert task["status"] == "cancelled"
     assert task["progress"] < 1.0
     assert task["duration_ms"] < 60_000
+
+
+def test_sigterm_during_training_marks_the_task_interrupted(tmp_path) -> None:
+    import json
+    import signal
+    import subprocess
+
+    from tests.mcp.test_protocol_stdio import _initialize, _read_until, _rpc
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "ruv_swarm_mcp"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=server_env(tmp_path),
+        )
+
+    def call(id_: int, name: str, args: dict[str, Any], token: str | None = None) -> bytes:
+        params: dict[str, Any] = {"name": name, "arguments": args}
+        if token:
+            params["_meta"] = {"progressToken": token}
+        return _rpc(id_, "tools/call", params)
+
+    proc = start()
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(_initialize() + _rpc(None, "notifications/initialized"))
+        proc.stdin.write(call(2, "swarm_init", {}))
+        proc.stdin.flush()
+        _read_until(proc, {1, 2})
+        args = {"data": DATA, "layers": [16], "epochs": 100_000, "desired_error": 0.0}
+        proc.stdin.write(call(3, "train", args, token="t"))
+        proc.stdin.flush()
+        while True:  # wait until the training reports progress
+            message = json.loads(proc.stdout.readline())
+            if message.get("method") == "notifications/progress":
+                break
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+    proc = start()
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(_initialize() + _rpc(None, "notifications/initialized"))
+        proc.stdin.write(call(2, "events", {"kind": "task_submitted"}))
+        proc.stdin.flush()
+        by_id = {m["id"]: m for m in _read_until(proc, {1, 2}) if "id" in m}
+        task_id = by_id[2]["result"]["structuredContent"]["events"][0]["subject_id"]
+        proc.stdin.write(call(3, "task_status", {"task_id": task_id}))
+        proc.stdin.flush()
+        by_id = {m["id"]: m for m in _read_until(proc, {3}) if "id" in m}
+        task = by_id[3]["result"]["structuredContent"]
+        assert task["kind"] == "train" and task["status"] == "interrupted"
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
