@@ -66,7 +66,9 @@ class Server:
                 if q is not None:
                     q.put(msg)
 
-    def send(self, method: str, params: dict[str, Any] | None = None) -> queue.Queue[dict[str, Any]]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None
+    ) -> queue.Queue[dict[str, Any]]:
         with self._lock:
             self._next += 1
             mid = self._next
@@ -154,21 +156,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--spawns", type=int, default=1000)
     parser.add_argument("--burst", type=int, default=50)
+    parser.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        help="extra ruv-swarm-mcp argument (repeatable), e.g. --server-arg=--sync=NORMAL",
+    )
     args = parser.parse_args(argv)
     out: dict[str, Any] = {
+        "server_args": args.server_arg,
         "machine": {"cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
         "targets": TARGETS,
     }
     with tempfile.TemporaryDirectory(prefix="ruv-swarm-bench-") as tmp:
         starts = []
         for _ in range(args.coldstarts):
-            server = Server(tmp)
+            server = Server(tmp, args.server_arg)
             starts.append(server.initialize())
             server.close()
         out["coldstart_s"] = [round(s, 3) for s in starts]
         out["coldstart_median_s"] = round(statistics.median(starts), 3)
 
-        server = Server(tmp)
+        server = Server(tmp, args.server_arg)
         server.initialize()
         server.call("swarm_init", {"max_agents": 10_000})
         time.sleep(1.0)
@@ -187,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         out["spawn_1000_total_s"] = round(time.perf_counter() - t0, 3)
         out["spawns"] = args.spawns
         t0 = time.perf_counter()
-        queues = [server.send("tools/call", {"name": "spawn_agent", "arguments": {"type": "analyst"}}) for _ in range(args.burst)]
+        queues = [
+            server.send("tools/call", {"name": "spawn_agent", "arguments": {"type": "analyst"}})
+            for _ in range(args.burst)
+        ]
         replies = [q.get(timeout=120) for q in queues]
         burst_s = time.perf_counter() - t0
         ids = [r.get("result", {}).get("structuredContent", {}).get("id") for r in replies]
