@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from neural._cascade_grow import Grower
 from neural._data import TrainingData, read_fann_data
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-SOLVE_04 = {"stop_function": "bit", "bit_fail_limit": 0.4}
+SOLVE_04: dict[str, Any] = {"stop_function": "bit", "bit_fail_limit": 0.4}
 
 
 @pytest.fixture(scope="module")
@@ -241,9 +242,10 @@ def test_fann_settings_are_fanns() -> None:
         ("seed", True),
     ],
 )
-def test_config_validation_names_the_field(field: str, value: object) -> None:
+def test_config_validation_names_the_field(field: str, value: Any) -> None:
+    kwargs: dict[str, Any] = {field: value}
     with pytest.raises(ConfigError) as err:
-        CascadeConfig(**{field: value})
+        CascadeConfig(**kwargs)
     assert err.value.field == field
     assert field in str(err.value)
 
