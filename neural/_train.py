@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 import numpy as np
@@ -30,6 +31,8 @@ from ._train_config import EpochReport, StopReason, TrainConfig, TrainHistory
 Callback = Callable[[EpochReport], "bool | None"]
 
 CHUNK_SECONDS: Final[float] = 0.05
+# Threads only pay off when each has this many samples (per-epoch hand-off costs ~50 us).
+MIN_SAMPLES_PER_THREAD: Final[int] = 1024
 # `_Trainer.run` statuses
 RUNNING, STOP, DEADLINE, NONFINITE = 0, 1, 2, 3
 # Inputs with fewer non-zeros than this fraction take the sparse (CSR) first-layer path: it
@@ -142,17 +145,68 @@ class _Trainer:
         self.stop_bit = cfg.stop_function == "bit"
         self.shuffle = cfg.seed is not None
 
-    def _buffers(self) -> None:
+    def _workspace(self) -> tuple[np.ndarray, ...]:
+        """Per-thread block buffers ``(U, S, E, S0, NZ, NC)``."""
         net = self.net
         dt = net.dtype
         layout = net._layout
-        self.nzoff = K._nz_offsets(layout)
-        self.U = np.zeros((net.n_units, K.BLOCK), dtype=dt)
-        self.S = np.zeros_like(self.U)
-        self.E = np.zeros_like(self.U)
-        self.S0 = np.zeros((K.BLOCK, int(layout[0, 1])), dtype=dt)
-        self.NZ = np.zeros(max(int(self.nzoff[-1]), 1), dtype=np.int64)
-        self.NC = np.zeros(layout.shape[0], dtype=np.int64)
+        U = np.zeros((net.n_units, K.BLOCK), dtype=dt)
+        return (
+            U,
+            np.zeros_like(U),
+            np.zeros_like(U),
+            np.zeros((K.BLOCK, int(layout[0, 1])), dtype=dt),
+            np.zeros(max(int(self.nzoff[-1]), 1), dtype=np.int64),
+            np.zeros(layout.shape[0], dtype=np.int64),
+        )
+
+    def _prepare(self) -> None:
+        n = self.TT.shape[1]
+        self.nzoff = K._nz_offsets(self.net._layout)
+        threads = min(self.cfg.threads, max(1, n // MIN_SAMPLES_PER_THREAD))
+        # contiguous, block-aligned sample ranges
+        per = -(-n // threads)
+        per = -(-per // K.BLOCK) * K.BLOCK
+        self.ranges = [(lo, min(n, lo + per)) for lo in range(0, n, per)]
+        self.work = [self._workspace() for _ in self.ranges]
+        self.grads = [self.G] + [np.zeros_like(self.G) for _ in self.ranges[1:]]
+        self.pool = ThreadPoolExecutor(len(self.ranges) - 1) if len(self.ranges) > 1 else None
+
+    def close(self) -> None:
+        pool = getattr(self, "pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True)
+            self.pool = None
+
+    def _slopes(self, i: int, algo: int) -> tuple[float, int]:
+        net = self.net
+        lo, hi = self.ranges[i]
+        U, S, E, S0, NZ, NC = self.work[i]
+        sse, fails = K._batch_epoch(
+            self.XT, self.TT, self.csr_ptr, self.csr_idx, self.csr_val, net.weights,
+            net._layout, net.act_id, net.steepness, algo, self.params, self.err_tanh,
+            self.grads[i], self.prev_steps, self.prev_slopes, self.state,
+            U, S, E, S0, NZ, NC, self.nzoff, lo, hi,
+        )  # fmt: skip
+        return float(sse), int(fails)
+
+    def _epoch(self) -> tuple[float, int]:
+        """One full-batch epoch (samples split over threads if configured): (sse, bit fails)."""
+        if self.pool is None:
+            return self._slopes(0, self.algo)
+        pool = self.pool
+        futures = [pool.submit(self._slopes, i, K.ALGO_NONE) for i in range(1, len(self.ranges))]
+        sse, fails = self._slopes(0, K.ALGO_NONE)
+        for future, g in zip(futures, self.grads[1:], strict=True):
+            s, b = future.result()
+            sse += s
+            fails += b
+            self.G += g
+            g.fill(0.0)
+        net = self.net
+        K._update(self.algo, self.params, net.weights, self.G, self.prev_steps, self.prev_slopes,
+                  self.state, sse / self.TT.size)  # fmt: skip
+        return sse, fails
 
     def stop_reached(self, mse: float, bit_fail: int) -> bool:
         """FANN's ``fann_desired_error_reached``, with the kernels' float32/64 threshold."""
@@ -190,16 +244,11 @@ class _Trainer:
             if done < 0:
                 return -done, NONFINITE
             return done, STOP if self.stop_reached(mse[done - 1], int(bf[done - 1])) else RUNNING
-        if not hasattr(self, "U"):
-            self._buffers()
+        if not hasattr(self, "ranges"):
+            self._prepare()
         denom = self.TT.size
         for e in range(k):
-            sse, fails = K._batch_epoch(
-                self.XT, self.TT, self.csr_ptr, self.csr_idx, self.csr_val, net.weights,
-                net._layout, net.act_id, net.steepness, self.algo, self.params, self.err_tanh,
-                self.G, self.prev_steps, self.prev_slopes, self.state,
-                self.U, self.S, self.E, self.S0, self.NZ, self.NC, self.nzoff,
-            )  # fmt: skip
+            sse, fails = self._epoch()
             mse[e] = sse / denom
             bf[e] = fails
             if not np.isfinite(mse[e]):
@@ -232,6 +281,13 @@ def train(
     check_compatible(net, data)
     check_trainable(net)
     trainer = _Trainer(net, data, cfg)
+    try:
+        return _train_loop(trainer, cfg, callback)
+    finally:
+        trainer.close()
+
+
+def _train_loop(trainer: _Trainer, cfg: TrainConfig, callback: Callback | None) -> TrainHistory:
     history = TrainHistory(algorithm=cfg.algorithm, epochs=0)
     buf_len = cfg.report_every if callback is not None else min(cfg.max_epochs, MAX_CHUNK_EPOCHS)
     mse_buf = np.zeros(buf_len, dtype=np.float64)

@@ -24,6 +24,7 @@ STOP_REASONS: Final[tuple[str, ...]] = (
     "max_neurons",  # cascade_train: grew max_neurons hidden units without reaching the goal
 )
 MAX_EPOCHS_LIMIT: Final[int] = 1_000_000_000
+MAX_THREADS: Final[int] = 64
 
 Algorithm = Literal["rprop", "quickprop", "batch", "incremental", "sarprop"]
 StopReason = Literal[
@@ -66,6 +67,12 @@ class TrainConfig:
     ``desired_error`` is an MSE for ``stop_function="mse"`` and a bit-fail count for ``"bit"``
     (FANN's ``fann_desired_error_reached``). ``seed`` drives the sample order of incremental
     training (``None``: file order, like FANN) and SARPROP's noise.
+
+    ``threads > 1`` splits each full-batch epoch's samples over that many threads (numba
+    kernels without the GIL, per-thread slope buffers summed before the update); it is used
+    only when every thread gets at least `MIN_SAMPLES_PER_THREAD` samples, changes results
+    only by float rounding, and is off by default because callers such as the swarm engine
+    already train several networks in parallel.
     """
 
     algorithm: Algorithm = "rprop"
@@ -90,6 +97,7 @@ class TrainConfig:
     report_every: int = 1
     max_seconds: float | None = None
     seed: int | None = None
+    threads: int = 1
 
     def __post_init__(self) -> None:
         _choice("algorithm", self.algorithm, ALGORITHMS)
@@ -133,6 +141,7 @@ class TrainConfig:
             _in_range("max_seconds", self.max_seconds, 0.0, 1e9, lo_open=True)
         if self.seed is not None:
             _int_in_range("seed", self.seed, 0, 2**63 - 1)
+        _int_in_range("threads", self.threads, 1, MAX_THREADS)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

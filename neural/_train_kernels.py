@@ -444,9 +444,10 @@ def _stop_reached(stop_bit, mse, bf, desired):  # type: ignore[no-untyped-def]
 @jit
 def _batch_epoch(  # type: ignore[no-untyped-def]
     XT, TT, csr_ptr, csr_idx, csr_val, weights, layout, act_id, steep, algo, params, err_tanh,
-    G, prev_steps, prev_slopes, state, U, S, E, S0, NZ, NC, nzoff,
+    G, prev_steps, prev_slopes, state, U, S, E, S0, NZ, NC, nzoff, s_lo, s_hi,
 ):  # fmt: skip
-    """One full-batch epoch: slopes of every sample summed into ``G``, then ``algo``'s update.
+    """One full-batch epoch: slopes of samples ``s_lo..s_hi`` summed into ``G``, then
+    ``algo``'s update (`_update`).
 
     Returns FANN's (sum of squared errors, bit fails) of the epoch's forward pass (before the
     update). ``algo = ALGO_NONE`` leaves the slopes in ``G`` and the weights untouched; a
@@ -458,7 +459,6 @@ def _batch_epoch(  # type: ignore[no-untyped-def]
     The Python caller loops over epochs (one call each): keeping that loop out of numba halves
     the JIT compile time, and costs ~20 us per epoch.
     """
-    n = TT.shape[1]
     n_units = act_id.shape[0]
     out0 = n_units - TT.shape[0]
     first_neuron = layout[0, L_UNIT]
@@ -471,8 +471,8 @@ def _batch_epoch(  # type: ignore[no-untyped-def]
     bit_limit = params[P_BIT_LIMIT]
     sse = 0.0
     bf = 0
-    for start in range(0, n, BLOCK):
-        nb = min(BLOCK, n - start)
+    for start in range(s_lo, s_hi, BLOCK):
+        nb = min(BLOCK, s_hi - start)
         if sparse:
             for b in range(nb):
                 U[0, b] = 1.0
@@ -496,38 +496,42 @@ def _batch_epoch(  # type: ignore[no-untyped-def]
         )
         if sparse:
             _sparse_slopes_first(E, S0, nb, start, csr_ptr, csr_idx, csr_val, layout, G)
-    mse = sse / (n * TT.shape[0])
-    if not math.isfinite(mse) or algo == ALGO_NONE:
-        if algo != ALGO_NONE:
-            G[:] = 0.0
-        return sse, bf
-    if algo == ALGO_RPROP:
-        _irpropm_update(
+    if algo != ALGO_NONE:
+        _update(
+            algo,
+            params,
             weights,
             G,
             prev_steps,
             prev_slopes,
-            params[P_INC],
-            params[P_DEC],
-            params[P_DMIN],
-            params[P_DMAX],
+            state,
+            sse / ((s_hi - s_lo) * TT.shape[0]),
         )
+    return sse, bf
+
+
+@jit
+def _update(algo, params, weights, G, prev_steps, prev_slopes, state, mse):  # type: ignore[no-untyped-def]
+    """Apply ``algo``'s weight update from the summed slopes ``G`` (which it zeroes).
+
+    ``mse`` is the epoch's error (SARPROP uses it); if it is not finite the update is skipped.
+    """
+    if not math.isfinite(mse):
+        G[:] = 0.0
+    elif algo == ALGO_RPROP:
+        _irpropm_update(
+            weights, G, prev_steps, prev_slopes,
+            params[P_INC], params[P_DEC], params[P_DMIN], params[P_DMAX],
+        )  # fmt: skip
     elif algo == ALGO_QUICKPROP:
         _quickprop_update(
-            weights,
-            G,
-            prev_steps,
-            prev_slopes,
-            params[P_EPSILON],
-            params[P_QP_DECAY],
-            params[P_QP_MU],
-            params[P_QP_SHRINK],
-        )
+            weights, G, prev_steps, prev_slopes,
+            params[P_EPSILON], params[P_QP_DECAY], params[P_QP_MU], params[P_QP_SHRINK],
+        )  # fmt: skip
     elif algo == ALGO_SARPROP:
         _sarprop_update(weights, G, prev_steps, prev_slopes, params, mse, state)
     else:
         _batch_update(weights, G, params[P_EPSILON])
-    return sse, bf
 
 
 @jit

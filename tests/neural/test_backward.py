@@ -34,7 +34,7 @@ def kernel_slopes(
     state = np.zeros(K.N_STATE, dtype=np.int64)
     sse, bf = K._batch_epoch(
         XT, TT, ptr, idx, val, net.weights, layout, net.act_id, net.steepness, K.ALGO_NONE,
-        params, err_tanh, G, G.copy(), G.copy(), state, U, S, E, S0, NZ, NC, nzoff,
+        params, err_tanh, G, G.copy(), G.copy(), state, U, S, E, S0, NZ, NC, nzoff, 0, X.shape[0],
     )  # fmt: skip
     return G, sse, bf
 

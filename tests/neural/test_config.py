@@ -36,6 +36,8 @@ BAD = [
     ("max_seconds", 0.0),
     ("seed", -1),
     ("seed", "1"),
+    ("threads", 0),
+    ("threads", 65),
 ]
 
 

@@ -290,3 +290,17 @@ def test_concurrent_training_matches_sequential(data_dir: pathlib.Path) -> None:
         t.join()
     for n, w in zip(nets, expected, strict=True):
         assert np.array_equal(n.weights, w)
+
+
+def test_threads_split_samples_with_the_same_result() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(3000, 6))
+    data = TrainingData(X, (X[:, :2] * X[:, 2:4] > 0).astype(float))
+    runs = []
+    for threads in (1, 2):
+        net = Network.standard([6, 12, 2], init="fann", seed=1)
+        h = train(net, data, TrainConfig(max_epochs=15, threads=threads))
+        runs.append((h, net))
+    np.testing.assert_allclose(runs[1][0].mse, runs[0][0].mse, rtol=1e-4)
+    assert runs[1][0].bit_fail == runs[0][0].bit_fail
+    np.testing.assert_allclose(runs[1][1].weights, runs[0][1].weights, atol=1e-3)
