@@ -24,8 +24,9 @@ float64 allowed). Non-input layer ``l`` (0-based, ``0 .. L-1``) owns a row-major
     block[1 + k, j]  = weight from unit (src_lo + k) to neuron j,   k = 0 .. n_src-1
 
 i.e. rows are *sources*, columns are the layer's neurons (the transpose of FANN's per-neuron
-order, so that kernels vectorise over the neurons of a layer). The sources of a layer are the
-contiguous unit range ``[src_lo, src_hi)``:
+order: one source's weights to a whole layer are contiguous, which the sparse first-layer
+kernels and the cascade code read as rows). The sources of a layer are the contiguous unit
+range ``[src_lo, src_hi)``:
 
 * standard (layered) network: the previous layer only (inputs for the first layer);
 * shortcut network (FANN's ``create_shortcut``): every input and every neuron of every earlier
