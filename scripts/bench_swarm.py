@@ -191,6 +191,8 @@ def training_data(n: int = 2000, d: int = 16, seed: int = 0) -> dict[str, Any]:
 async def bench_loop_lag(db: Path, seconds: float) -> dict[str, Any]:
     async with Engine.open(config(db)) as eng:
         swarm = await eng.create_swarm("lag-bench")
+        for _ in range(2):  # one agent per training run, so both really run at once
+            await eng.spawn_agent(swarm.id, "neural-processor")
         data = training_data()
         tasks = [
             await eng.submit_task(

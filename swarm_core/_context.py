@@ -90,7 +90,7 @@ class Context:
         return live
 
     def check_cancelled(self) -> None:
-        if self._run.cancel_event.is_set():
+        if self._run.cancel_flag:
             raise TaskCancelledError(f"task {self._run.id} was cancelled")
 
     async def report_progress(self, fraction: float, message: str | None = None) -> None:
@@ -164,7 +164,7 @@ class Context:
                 assert self._agent is not None
                 await eng._run_inline(child, self._agent)
             else:
-                await child.done.wait()
+                await child.wait_done()
         except BaseException:
             if not child.status.is_final:
                 with anyio.CancelScope(shield=True):

@@ -156,7 +156,7 @@ class Engine(TaskOps, MemoryOps, ExportOps):
                 self._request_cancel(run, interrupt=True)
             with anyio.move_on_after(self.config.cancel_wait_seconds):
                 while self._tasks:
-                    await next(iter(self._tasks.values())).done.wait()
+                    await next(iter(self._tasks.values())).wait_done()
             if self._writer_ is not None:
                 await self._writer_.flush()
                 self._writer_.close()
@@ -282,7 +282,7 @@ class Engine(TaskOps, MemoryOps, ExportOps):
         swarm_id = cached[1]["swarm_id"] if cached else (await self.get_model(model_id)).swarm_id
         run, batch = self._submit_now(self._swarm(swarm_id), kind.value, payload)
         await batch.wait()
-        await run.done.wait()
+        await run.wait_done()
         info = run.info
         if info.status is not TaskStatus.COMPLETED:
             raise TaskFailedError(info.id, info.error or info.status.value)

@@ -7,6 +7,7 @@ import heapq
 import json
 import math
 import time
+import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -60,7 +61,7 @@ WATCHDOG_TICK = 0.05
 
 
 class TaskOps(SwarmOps):
-    _timeouts: list[tuple[float, int, TaskRun]]
+    _timeouts: list[tuple[float, int, weakref.ref[TaskRun]]]
     _inboxes: dict[str, deque[TaskRun]]
 
     # -- submission ----------------------------------------------------------------------------
@@ -414,7 +415,7 @@ class TaskOps(SwarmOps):
         run.t0 = time.perf_counter()
         if info.timeout_seconds is not None:
             run.deadline = anyio.current_time() + info.timeout_seconds
-            heapq.heappush(self._timeouts, (run.deadline, run.seq, run))
+            heapq.heappush(self._timeouts, (run.deadline, run.seq, weakref.ref(run)))
         self._writer.row("task", UPDATE, conv.task_state(info))
         self._emit(
             "task_running", info.swarm_id, info.id, {"agent_id": agent.id if agent else None}
@@ -424,7 +425,7 @@ class TaskOps(SwarmOps):
         try:
             with anyio.CancelScope(deadline=run.deadline or math.inf) as scope:
                 run.scope = scope
-                if run.cancel_event.is_set():
+                if run.cancel_flag:
                     scope.cancel()
                 result = await self._execute(run, agent)
             if scope.cancelled_caught:
@@ -566,21 +567,37 @@ class TaskOps(SwarmOps):
         batch.callbacks.append(lambda: self._release(run))
 
     def _release(self, run: TaskRun) -> None:
-        run.done.set()
+        run.mark_done()
         if self._tasks.get(run.id) is run:
             del self._tasks[run.id]
+
+    def _compact_timeouts(self) -> None:
+        """Drop entries of finished tasks (weak refs keep the runs themselves collectable, but
+        with hour-long timeouts the entries would pile up)."""
+        if len(self._timeouts) > 1024 and len(self._timeouts) > 4 * len(self._tasks):
+            alive = []
+            for entry in self._timeouts:
+                run = entry[2]()
+                if run is not None and not run.status.is_final:
+                    alive.append(entry)
+            heapq.heapify(alive)
+            self._timeouts = alive
 
     async def _watchdog(self) -> None:
         """Timeouts for CPU work: set the cancel_event of running tasks past their deadline
         (their cancel scope handles async waits; threads only notice the event)."""
         while True:
             await anyio.sleep(WATCHDOG_TICK)
+            self._compact_timeouts()
             now = anyio.current_time()
             while self._timeouts and self._timeouts[0][0] <= now:
-                _deadline, _seq, run = heapq.heappop(self._timeouts)
+                _deadline, _seq, ref = heapq.heappop(self._timeouts)
+                run = ref()
+                if run is None:
+                    continue
                 if not run.status.is_final and run.deadline is not None and run.deadline <= now:
                     run.timed_out = True
-                    run.cancel_event.set()
+                    run.signal_cancel()
                     if run.scope is not None:
                         run.scope.cancel()
 
@@ -602,10 +619,10 @@ class TaskOps(SwarmOps):
         run = self._tasks.get(task_id)
         if run is not None:
             if timeout is None:
-                await run.done.wait()
+                await run.wait_done()
             else:
                 with anyio.move_on_after(timeout):
-                    await run.done.wait()
+                    await run.wait_done()
             return run.info.model_copy()
         return await self.get_task(task_id)
 
@@ -654,7 +671,7 @@ class TaskOps(SwarmOps):
             raise InvalidStateError(f"task {task_id}", current.value, TaskStatus.CANCELLED.value)
         self._request_cancel(run)
         with anyio.move_on_after(self.config.cancel_wait_seconds):
-            await run.done.wait()
+            await run.wait_done()
         return run.info.model_copy()
 
     def _request_cancel(self, run: TaskRun, *, interrupt: bool = False) -> None:
@@ -664,7 +681,7 @@ class TaskOps(SwarmOps):
             run.interrupt_requested = True
         else:
             run.cancel_requested = True
-        run.cancel_event.set()
+        run.signal_cancel()
         for child_id in list(run.children):
             child = self._tasks.get(child_id)
             if child is not None:
@@ -764,7 +781,7 @@ class TaskOps(SwarmOps):
             )
         run.external_outcome = (result, error)
         run.external.set()
-        await run.done.wait()
+        await run.wait_done()
         return run.info.model_copy()
 
     def _on_agent_terminated(self, agent: AgentInfo, running_task: str | None) -> None:

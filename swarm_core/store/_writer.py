@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -26,6 +27,9 @@ from swarm_core.store._tables import TABLES
 INSERT, UPDATE, DELETE, REPLACE = "insert", "update", "delete", "replace"
 
 RowKey = tuple[str, tuple[Any, ...]]
+_MAX_PARAMS = 900  # well under every SQLite's bound-parameter limit
+_MAX_ROWS_PER_STATEMENT = 200
+_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
 _EVENT_COLS = ("ts", "swarm_id", "kind", "subject_id", "data")  # (table, primary key values)
 
 
@@ -83,7 +87,7 @@ class Writer:
             name: frozenset(c.name for c in t.columns if isinstance(c.type, JSON))
             for name, t in TABLES.items()
         }
-        self._sql: dict[tuple[str, str, tuple[str, ...]], str] = {}
+        self._sql: dict[tuple[str, str, tuple[str, ...], int], str] = {}
         self.commits = 0
         self.rows = 0
         self.commit_seconds = 0.0
@@ -226,33 +230,64 @@ class Writer:
     def _raw(
         self, cur: Any, table: str, op: str, cols: tuple[str, ...], rows: list[dict[str, Any]]
     ) -> None:
-        sk = (table, op, cols)
-        sql = self._sql.get(sk)
+        """Write one group with multi-row statements: each statement is a single sqlite3_step,
+        so the GIL is released and re-taken once per chunk instead of once per row (under load
+        a per-row hand-off makes the writer wait for the event loop thread at every row)."""
         keys = self._keys[table]
         if op == INSERT:
             names = cols
         elif op == DELETE:
             names = tuple(keys)
         else:
-            names = tuple(c for c in cols if c not in keys) + tuple(keys)
+            names = tuple(keys) + tuple(c for c in cols if c not in keys)
             if len(names) == len(keys):
                 return
-        if sql is None:
-            if op == INSERT:
-                sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-            elif op == DELETE:
-                sql = f"DELETE FROM {table} WHERE {' AND '.join(f'{k} = ?' for k in keys)}"
-            else:
-                sets = ", ".join(f"{c} = ?" for c in names[: len(names) - len(keys)])
-                sql = f"UPDATE {table} SET {sets} WHERE {' AND '.join(f'{k} = ?' for k in keys)}"
-            self._sql[sk] = sql
         json_cols = self._json[table]
         dumps = json.dumps
-        params = [
-            tuple(dumps(r[c]) if c in json_cols and r[c] is not None else r[c] for c in names)
-            for r in rows
-        ]
-        cur.executemany(sql, params)
+        flat: list[Any] = []
+        for r in rows:
+            for c in names:
+                v = r[c]
+                flat.append(dumps(v) if v is not None and c in json_cols else v)
+        width = len(names)
+        if op == UPDATE and not _UPDATE_FROM:  # SQLite < 3.33 has no UPDATE ... FROM
+            one = self._statement(table, op, names, len(keys), 1)
+            nk = len(keys)
+            rows_p = [flat[i : i + width] for i in range(0, len(flat), width)]
+            cur.executemany(one, [r[nk:] + r[:nk] for r in rows_p])
+            return
+        chunk = max(1, min(_MAX_ROWS_PER_STATEMENT, _MAX_PARAMS // width))
+        for start in range(0, len(rows), chunk):
+            n = min(chunk, len(rows) - start)
+            cur.execute(
+                self._statement(table, op, names, len(keys), n),
+                flat[start * width : (start + n) * width],
+            )
+
+    def _statement(self, table: str, op: str, names: tuple[str, ...], nkeys: int, n: int) -> str:
+        sk = (table, op, names, n)
+        sql = self._sql.get(sk)
+        if sql is not None:
+            return sql
+        row = "(" + ", ".join("?" * len(names)) + ")"
+        values = ", ".join([row] * n)
+        if op == INSERT:
+            sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES {values}"
+        elif op == DELETE:
+            target = names[0] if nkeys == 1 else "(" + ", ".join(names) + ")"
+            sql = f"DELETE FROM {table} WHERE {target} IN (VALUES {values})"
+        elif _UPDATE_FROM:
+            sets = ", ".join(f"{c} = v.column{i + 1}" for i, c in enumerate(names) if i >= nkeys)
+            match = " AND ".join(
+                f"{table}.{k} = v.column{i + 1}" for i, k in enumerate(names[:nkeys])
+            )
+            sql = f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v WHERE {match}"
+        else:  # one row per statement, parameters ordered SET columns then keys
+            sets = ", ".join(f"{c} = ?" for c in names[nkeys:])
+            match = " AND ".join(f"{k} = ?" for k in names[:nkeys])
+            sql = f"UPDATE {table} SET {sets} WHERE {match}"
+        self._sql[sk] = sql
+        return sql
 
 
 def _key_match(t: Table, keys: list[str]) -> list[Any]:
