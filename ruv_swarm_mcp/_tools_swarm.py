@@ -21,7 +21,7 @@ from ruv_swarm_mcp._models import (
     TopologyName,
     dump,
 )
-from ruv_swarm_mcp._toolkit import engine_of, reply, reply_as, state_of, tool_errors
+from ruv_swarm_mcp._toolkit import dump_many, engine_of, reply, reply_as, state_of, tool_errors
 from ruv_swarm_mcp._version import __version__
 
 SwarmId = Annotated[
@@ -140,7 +140,7 @@ async def query_agents(
         offset=offset,
     )
     data = {
-        "agents": [a.model_dump(mode="json") for a in agents],
+        "agents": dump_many(agents),
         "count": len(agents),
         "offset": offset,
         "limit": limit,
