@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ._activations import CLIP_HI, CLIP_LO, CLIP_SYM, F0, F1, F2, _derive, _is_symmetric
+from ._activations import CLIP_HI, CLIP_LO, CLIP_SYM, F0, F1, F2, FHALF, _derive, _is_symmetric
 from ._config import jit
 from ._forward_kernels import (
     BLOCK,
@@ -105,27 +105,50 @@ def _tanh_error(d):  # type: ignore[no-untyped-def]
 
 @jit
 def _output_errors(U, S, E, TT, start, nb, out0, act_id, steep, err_tanh, bit_limit):  # type: ignore[no-untyped-def]
-    """Output deltas into ``E``; returns (sum of squared errors, bit fails) of the block."""
+    """Output deltas into ``E``; returns (sum of squared errors, bit fails) of the block.
+
+    Three passes per output so the error/MSE pass and FANN's common derivatives vectorise;
+    only the tanh error function's logarithm stays scalar.
+    """
     sse = 0.0
     bf = 0
     for j in range(TT.shape[0]):
         u = out0 + j
         a = act_id[u]
         s = steep[u]
-        half = _is_symmetric(a)
         trow = TT[j]
-        for b in range(nb):
-            y = U[u, b]
-            d = trow[start + b] - y
-            if half:
-                d = d / 2.0
-            sse += float(d) * float(d)
-            if abs(d) >= bit_limit:
-                bf += 1
-            if err_tanh:
-                d = _tanh_error(d)
-            e = _derive(a, s, y, S[u, b]) * d
-            E[u, b] = e if abs(e) >= TINY else 0.0
+        urow = U[u]
+        erow = E[u]
+        if _is_symmetric(a):
+            for b in range(nb):
+                d = (trow[start + b] - urow[b]) * FHALF
+                sse += float(d) * float(d)
+                bf += abs(d) >= bit_limit
+                erow[b] = d
+        else:
+            for b in range(nb):
+                d = trow[start + b] - urow[b]
+                sse += float(d) * float(d)
+                bf += abs(d) >= bit_limit
+                erow[b] = d
+        if err_tanh:
+            for b in range(nb):
+                erow[b] = _tanh_error(erow[b])
+        if a == 3 or a == 4:
+            for b in range(nb):
+                y = min(max(urow[b], CLIP_LO), CLIP_HI)
+                e = erow[b] * (F2 * s * y * (F1 - y))
+                erow[b] = e if abs(e) >= TINY32 else F0
+        elif a == 5 or a == 6:
+            for b in range(nb):
+                y = min(max(urow[b], -CLIP_SYM), CLIP_SYM)
+                e = erow[b] * (s * (F1 - y * y))
+                erow[b] = e if abs(e) >= TINY32 else F0
+        else:
+            srow = S[u]
+            for b in range(nb):
+                e = _derive(a, s, urow[b], srow[b]) * erow[b]
+                erow[b] = e if abs(e) >= TINY else 0.0
     return sse, bf
 
 
