@@ -12,7 +12,6 @@ import anyio
 
 from swarm_core._config import EngineConfig
 from swarm_core._exceptions import (
-    EngineClosedError,
     TaskCancelledError,
     TaskFailedError,
     ValidationError,
@@ -198,7 +197,4 @@ class Context:
             raise ValidationError(
                 "kind", "event kind must be a non-empty string of at most 64 characters"
             )
-        try:
-            self._engine._emit(kind, self._run.info.swarm_id, self._run.id, data)
-        except EngineClosedError:
-            raise
+        self._engine._emit(kind, self._run.info.swarm_id, self._run.id, data)

@@ -148,7 +148,11 @@ class ExportOps(ModelOps, KnowledgeOps):
             aseq = self._next_seq("agent")
             w.row("agent", INSERT, conv.agent_row(a, aseq))
             for c in a.capabilities:
-                w.row("agent_capability", INSERT, {"agent_id": a.id, "capability": c})
+                w.row(
+                    "agent_capability",
+                    INSERT,
+                    {"agent_id": a.id, "capability": c, "swarm_id": a.swarm_id, "seq": aseq},
+                )
             if a.status is not AgentStatus.TERMINATED:
                 self._add_live_agent(a, aseq)
         for t in tasks:

@@ -25,6 +25,7 @@ class CpuPool:
         self.limiter = anyio.CapacityLimiter(workers)
         self._lock = threading.Lock()
         self._busy_seconds = 0.0
+        self._in_flight: dict[int, float] = {}
         self._started = time.perf_counter()
         self.calls = 0
 
@@ -35,23 +36,34 @@ class CpuPool:
 
     def _timed(self, fn: Callable[..., _T], args: tuple[Any, ...]) -> _T:
         t0 = time.perf_counter()
+        me = threading.get_ident()
+        with self._lock:
+            self._in_flight[me] = t0
         try:
             return fn(*args)
         finally:
             dt = time.perf_counter() - t0
             with self._lock:
+                del self._in_flight[me]
                 self._busy_seconds += dt
                 self.calls += 1
 
+    def busy_seconds(self) -> float:
+        """Worker time spent in calls so far, including calls still running."""
+        now = time.perf_counter()
+        with self._lock:
+            return self._busy_seconds + sum(now - t0 for t0 in self._in_flight.values())
+
     def stats(self) -> dict[str, Any]:
         elapsed = max(1e-9, time.perf_counter() - self._started)
+        busy = self.busy_seconds()
         return {
             "workers": self.workers,
             "in_use": self.limiter.borrowed_tokens,
             "waiting": self.limiter.statistics().tasks_waiting,
             "calls": self.calls,
-            "busy_seconds": round(self._busy_seconds, 6),
-            "utilisation": round(self._busy_seconds / (elapsed * self.workers), 6),
+            "busy_seconds": round(busy, 6),
+            "utilisation": round(busy / (elapsed * self.workers), 6),
         }
 
 

@@ -257,7 +257,11 @@ class SwarmOps(EngineCore):
         w = self._writer
         w.row("agent", INSERT, conv.agent_row(info, seq))
         for c in caps:
-            w.row("agent_capability", INSERT, {"agent_id": aid, "capability": c})
+            w.row(
+                "agent_capability",
+                INSERT,
+                {"agent_id": aid, "capability": c, "swarm_id": swarm.id, "seq": seq},
+            )
         batch = self._emit(
             "agent_spawned",
             swarm.id,
@@ -311,32 +315,69 @@ class SwarmOps(EngineCore):
         self._check_limit_offset(limit, offset)
         if swarm_id is not None:
             self._swarm(swarm_id)
-        a = TABLES["agent"]
-        q = select(a)
-        if swarm_id is not None:
-            q = q.where(a.c.swarm_id == swarm_id)
+        where: list[str] = []
+        params: list[Any] = []
+        # with a capability filter the walk is over the capability index (already in join
+        # order); other filters then look at the agent row
+        t = "a." if capability is not None else ""
+        if capability is not None:
+            where.append("c.capability = ?")
+            params.append(str(capability))
+            if swarm_id is not None:
+                where.append("c.swarm_id = ?")
+                params.append(swarm_id)
+        elif swarm_id is not None:
+            where.append("swarm_id = ?")
+            params.append(swarm_id)
         if type is not None:
             atype, role = parse_agent_type(type)
-            q = (
-                q.where(a.c.role == role)
-                if role != atype.value
-                else q.where(a.c.type == atype.value)
-            )
+            if role != atype.value:
+                where.append(f"{t}role = ?")
+                params.append(role)
+            else:
+                where.append(f"{t}type = ?")
+                params.append(atype.value)
         if status is not None:
-            q = q.where(a.c.status == parse_agent_status(status).value)
-        if capability is not None:
-            cap = TABLES["agent_capability"]
-            q = q.where(
-                a.c.id.in_(select(cap.c.agent_id).where(cap.c.capability == str(capability)))
-            )
+            where.append(f"{t}status = ?")
+            params.append(parse_agent_status(status).value)
         if name is not None:
-            q = q.where(a.c.name.contains(str(name), autoescape=True))
-        q = q.order_by(a.c.seq).limit(limit).offset(offset)
-        rows = self._store.read(lambda c: c.execute(q).all())
+            where.append(f"instr({t}name, ?) > 0")
+            params.append(str(name))
+        if capability is not None:
+            needs_agent = type is not None or status is not None or name is not None
+            sql = "SELECT c.agent_id FROM agent_capability c"
+            if needs_agent:
+                sql += " JOIN agent a ON a.id = c.agent_id"
+            order = "c.seq"
+        else:
+            sql = "SELECT id FROM agent"
+            order = "seq"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
+        if self._store.is_sqlite:
+            ids = [r[0] for r in self._store.fast_rows(sql, [*params, limit, offset])]
+        else:
+            from sqlalchemy import text
+
+            binds = {f"p{i}": v for i, v in enumerate([*params, limit, offset])}
+            numbered = sql
+            for i in range(len(binds)):
+                numbered = numbered.replace("?", f":p{i}", 1)
+            ids = self._store.read(lambda c: [r[0] for r in c.execute(text(numbered), binds)])
+        missing = [i for i in ids if i not in self._agents]
+        stored: dict[str, AgentInfo] = {}
+        if missing:
+            a = TABLES["agent"]
+            rows = self._store.read(lambda c: c.execute(select(a).where(a.c.id.in_(missing))).all())
+            stored = {r.id: conv.agent_from(r) for r in rows}
         out = []
-        for r in rows:
-            live = self._agents.get(r.id)
-            out.append(live.model_copy() if live is not None else conv.agent_from(r))
+        for i in ids:
+            live = self._agents.get(i)
+            if live is not None:
+                out.append(live.model_copy())
+            elif i in stored:
+                out.append(stored[i])
         return out
 
     async def terminate_agent(self, agent_id: str) -> AgentInfo:

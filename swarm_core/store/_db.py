@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event, text
@@ -53,6 +54,9 @@ class Store:
         # one connection for :memory: -> serialise everything; file DBs: pool + WAL
         self._lock: threading.RLock | None = threading.RLock() if self.is_memory else None
         self.fts = False
+        self._local = threading.local()
+        self._raw_lock = threading.Lock()
+        self._raw_cons: list[sqlite3.Connection] = []
 
     def _on_connect(self, dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
@@ -109,6 +113,22 @@ class Store:
         with self._locked(), self.engine.connect() as conn:
             return fn(conn)
 
+    def fast_rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """A hot read as plain tuples (SQLite only): a dedicated connection per thread, no ORM
+        or pool round trip. Used for the agent query that must stay well under 5 ms."""
+        if self._lock is not None:  # :memory: has one connection; go through it
+            with self._lock, self.engine.connect() as conn:
+                return list(conn.exec_driver_sql(sql, tuple(params)).fetchall())
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.engine.url.database or "", check_same_thread=False)
+            con.execute("PRAGMA busy_timeout=30000")
+            con.execute("PRAGMA query_only=ON")
+            self._local.con = con
+            with self._raw_lock:
+                self._raw_cons.append(con)
+        return con.execute(sql, params).fetchall()
+
     def write(self, fn: Callable[[Connection], _T]) -> _T:
         """Run `fn` in one transaction and commit it (used by the single writer path)."""
         with self._locked(), self.engine.begin() as conn:
@@ -135,4 +155,9 @@ class Store:
         return total
 
     def close(self) -> None:
+        with self._raw_lock:
+            for con in self._raw_cons:
+                with contextlib.suppress(Exception):
+                    con.close()
+            self._raw_cons.clear()
         self.engine.dispose()

@@ -61,11 +61,19 @@ class AgentRow(SQLModel, table=True):
 
 
 class AgentCapabilityRow(SQLModel, table=True):
+    """One row per (agent, capability); swarm and join order are copied here so a capability
+    filter walks one index in order instead of sorting every agent that has the capability."""
+
     __tablename__ = "agent_capability"
-    __table_args__ = (Index("ix_capability_agent", "capability", "agent_id"),)
+    __table_args__ = (
+        Index("ix_capability_swarm_seq", "capability", "swarm_id", "seq"),
+        Index("ix_capability_seq", "capability", "seq"),
+    )
 
     agent_id: str = Field(primary_key=True)
     capability: str = Field(primary_key=True)
+    swarm_id: str
+    seq: int
 
 
 class TaskRow(SQLModel, table=True):
