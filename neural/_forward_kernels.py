@@ -60,13 +60,15 @@ def _activate_rows(U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-d
                 srow[b] = z
                 urow[b] = _sigmoid_stepwise(z)
         else:
-            a = act_id[u]
+            # act_id[u] is re-read inside the loop on purpose: a hoisted, loop-invariant id
+            # lets LLVM unswitch the loop into one copy per activation, which costs seconds
+            # of JIT time for a path that only non-default activations take
             for b in range(nb):
                 z = srow[b] * s
                 # FANN's clip; written as compares so that a NaN sum stays NaN (as in FANN)
                 z = lim if z > lim else (-lim if z < -lim else z)
                 srow[b] = z
-                urow[b] = _activate(a, z)
+                urow[b] = _activate(act_id[u], z)
 
 
 @jit

@@ -86,10 +86,10 @@ def _derive_rows(E, U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-
                 e = erow[b] * (s * (F1 - y * y))
                 erow[b] = e if abs(e) >= TINY32 else F0
         else:
-            a = act_id[u]
             srow = S[u]
+            # act_id[u] re-read in the loop so LLVM does not unswitch it (see _activate_rows)
             for b in range(nb):
-                e = erow[b] * _derive(a, s, urow[b], srow[b])
+                e = erow[b] * _derive(act_id[u], steep[u], urow[b], srow[b])
                 erow[b] = e if abs(e) >= TINY else 0.0
 
 
@@ -147,7 +147,7 @@ def _output_errors(U, S, E, TT, start, nb, out0, act_id, steep, err_tanh, bit_li
         else:
             srow = S[u]
             for b in range(nb):
-                e = _derive(a, s, urow[b], srow[b]) * erow[b]
+                e = _derive(act_id[u], steep[u], urow[b], srow[b]) * erow[b]
                 erow[b] = e if abs(e) >= TINY else 0.0
     return sse, bf
 
