@@ -59,6 +59,7 @@ def agent_row(a: AgentInfo, seq: int) -> dict[str, Any]:
         "tasks_completed": a.tasks_completed,
         "tasks_failed": a.tasks_failed,
         "current_task_id": a.current_task_id,
+        "limits": dict(a.limits),
     }
 
 
@@ -89,6 +90,7 @@ def agent_from(r: Any) -> AgentInfo:
         tasks_completed=r.tasks_completed,
         tasks_failed=r.tasks_failed,
         current_task_id=r.current_task_id,
+        limits=dict(r.limits or {"max_concurrent_tasks": 1}),
     )
 
 

@@ -220,6 +220,7 @@ class SwarmOps(EngineCore):
         cognitive_pattern: str | None = None,
         *,
         auto: bool = False,
+        max_task_seconds: float | None = None,
     ) -> tuple[AgentInfo, Any]:
         """Validate, reserve the slot and queue the writes; no await, so limits hold under
         concurrency (the event loop runs one of these at a time)."""
@@ -236,6 +237,19 @@ class SwarmOps(EngineCore):
                 swarm.max_agents,
                 f"swarm {swarm.id} already has {len(live)} agents; its max_agents is {swarm.max_agents}",
             )
+        limits: dict[str, Any] = {"max_concurrent_tasks": 1}
+        if max_task_seconds is not None:
+            cap = self.config.max_task_timeout
+            if (
+                isinstance(max_task_seconds, bool)
+                or not isinstance(max_task_seconds, int | float)
+                or not 0 < max_task_seconds <= cap
+            ):
+                raise ValidationError(
+                    "max_task_seconds",
+                    f"max_task_seconds must be a number in (0, {cap}] (max_task_timeout), got {max_task_seconds!r}",
+                )
+            limits["max_task_seconds"] = float(max_task_seconds)
         aid = new_id("agent")
         seq = self._next_seq("agent")
         info = AgentInfo.model_construct(
@@ -252,6 +266,7 @@ class SwarmOps(EngineCore):
             tasks_completed=0,
             tasks_failed=0,
             current_task_id=None,
+            limits=limits,
         )
         self._add_live_agent(info, seq)
         w = self._writer
@@ -278,10 +293,19 @@ class SwarmOps(EngineCore):
         name: str | None = None,
         capabilities: Iterable[str] | None = (),
         cognitive_pattern: str | None = None,
+        *,
+        max_task_seconds: float | None = None,
     ) -> AgentInfo:
+        """Add an agent to a swarm (LimitExceededError at its max_agents). Each agent runs one
+        task at a time; `max_task_seconds` additionally caps how long any of its tasks may run."""
         self._check_open()
         info, batch = self._spawn_now(
-            self._swarm(swarm_id), type, name, capabilities, cognitive_pattern
+            self._swarm(swarm_id),
+            type,
+            name,
+            capabilities,
+            cognitive_pattern,
+            max_task_seconds=max_task_seconds,
         )
         self._on_agent_available(info)
         await batch.wait()

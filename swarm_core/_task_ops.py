@@ -413,8 +413,10 @@ class TaskOps(SwarmOps):
         info.status = TaskStatus.RUNNING
         info.started_at = time.time()
         run.t0 = time.perf_counter()
-        if info.timeout_seconds is not None:
-            run.deadline = anyio.current_time() + info.timeout_seconds
+        limit = self._time_limit(run, agent)
+        if limit is not None:
+            run.deadline = anyio.current_time() + limit[0]
+            run.limit_name = limit[1]
             heapq.heappush(self._timeouts, (run.deadline, run.seq, weakref.ref(run)))
         self._writer.row("task", UPDATE, conv.task_state(info))
         self._emit(
@@ -448,6 +450,18 @@ class TaskOps(SwarmOps):
             run, self._finish(run, status, result, error, agent=agent if owns_agent else None)
         )
 
+    @staticmethod
+    def _time_limit(run: TaskRun, agent: AgentInfo | None) -> tuple[float, str] | None:
+        """The tighter of the task's timeout and its agent's max_task_seconds, with its name."""
+        limits: list[tuple[float, str]] = []
+        if run.info.timeout_seconds is not None:
+            t = run.info.timeout_seconds
+            limits.append((t, f"its timeout of {t} s"))
+        agent_cap = agent.limits.get("max_task_seconds") if agent is not None else None
+        if agent_cap is not None:
+            limits.append((float(agent_cap), f"agent {agent.id} max_task_seconds={agent_cap}"))  # type: ignore[union-attr]
+        return min(limits) if limits else None
+
     def _stop_reason(self, run: TaskRun, detail: str = "") -> tuple[TaskStatus, str]:
         if run.interrupt_requested:
             return TaskStatus.INTERRUPTED, "interrupted: the engine shut down while the task ran"
@@ -455,10 +469,7 @@ class TaskOps(SwarmOps):
             return TaskStatus.CANCELLED, "cancelled by request"
         if run.timed_out or (run.deadline is not None and anyio.current_time() >= run.deadline):
             run.timed_out = True
-            return (
-                TaskStatus.FAILED,
-                f"TaskTimeoutError: task exceeded its timeout of {run.info.timeout_seconds} s",
-            )
+            return TaskStatus.FAILED, f"TaskTimeoutError: task exceeded {run.limit_name}"
         return TaskStatus.CANCELLED, detail or "cancelled"
 
     def _check_result(self, result: Any) -> tuple[dict[str, Any] | None, str | None]:

@@ -191,6 +191,8 @@ class AgentInfo(_Record):
     tasks_completed: int = 0
     tasks_failed: int = 0
     current_task_id: str | None = None
+    # enforced per agent: one task at a time; optional max_task_seconds caps every task's run
+    limits: dict[str, Any] = Field(default_factory=lambda: {"max_concurrent_tasks": 1})
 
 
 class TaskInfo(_Record):

@@ -58,6 +58,7 @@ class AgentRow(SQLModel, table=True):
     tasks_completed: int = 0
     tasks_failed: int = 0
     current_task_id: str | None = None
+    limits: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class AgentCapabilityRow(SQLModel, table=True):

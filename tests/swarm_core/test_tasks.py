@@ -295,3 +295,15 @@ async def test_child_failure_surfaces_to_the_parent(engine: Engine) -> None:
     await engine.spawn_agent(s.id, "researcher")
     info = await engine.orchestrate(s.id, "do it", strategy="sequential")
     assert info.result == {"child_error": "RuntimeError: nope"}
+
+
+async def test_agent_max_task_seconds_caps_its_tasks(engine: Engine) -> None:
+    s = await engine.create_swarm()
+    a = await engine.spawn_agent(s.id, "researcher", max_task_seconds=0.15)
+    assert a.limits == {"max_concurrent_tasks": 1, "max_task_seconds": 0.15}
+    info = await engine.submit_task(s.id, "search", {"seconds": 5}, timeout_seconds=60)
+    done = await engine.wait_task(info.id, timeout=5)
+    assert done.status is TaskStatus.FAILED
+    assert f"agent {a.id} max_task_seconds=0.15" in (done.error or "")
+    with pytest.raises(ValidationError, match="max_task_seconds"):
+        await engine.spawn_agent(s.id, "researcher", max_task_seconds=0)
