@@ -31,18 +31,25 @@ _NOT_FINAL = (TaskStatus.PENDING.value, TaskStatus.ASSIGNED.value, TaskStatus.RU
 class Engine(TaskOps, MemoryOps, ExportOps):
     """A swarm engine over one database.
 
-    Durability promise: when a call that changes state (create/spawn/terminate/submit/cancel/
-    retry/complete, memory_store/delete, knowledge_add, import, a model save, ...) returns, every
-    row it wrote is committed to the database. Writes from concurrent calls are group-committed:
-    one transaction and one WAL sync serve many calls, but no call returns before its own commit.
-    With SQLite (WAL mode) and `synchronous="FULL"` (the default) a returned call survives a
-    process crash *and* an OS crash or power loss; with `synchronous="NORMAL"` it survives a
-    process crash (SIGKILL) but the last commits may be lost if the OS dies. Internal progress
-    of a running task (assigned/running/progress) is committed shortly after it happens; a task's
-    final state is committed before `wait_task` reports it. Reads see live state.
+    Durability promise: when a call that changes state returns (create_swarm, spawn_agent,
+    terminate_agent, submit_task, cancel_task, retry_task, complete_external_task, memory_store,
+    memory_delete, knowledge_add, import_swarm, import_model, a model save), every row it wrote —
+    and its event — is committed. Concurrent calls are group-committed: one transaction and one
+    WAL sync serve many calls, and no call returns before the commit that holds its rows.
+
+    - SQLite file (default; WAL mode) with `synchronous="FULL"` (default): a returned call
+      survives a process crash (SIGKILL) and an OS crash or power loss.
+    - `synchronous="NORMAL"`: survives a process crash; the last commits may be lost if the OS
+      or machine dies (WAL is synced at checkpoints only). Faster for one-at-a-time writers.
+    - ":memory:": nothing survives the process. Other SQLAlchemy URLs: the database's commit.
+
+    A running task's own transitions (assigned, running, progress) are committed shortly after
+    they happen (next group commit); its final state is committed before wait_task/cancel_task
+    report it. Reads serve live state (a running task's progress may be ahead of the disk).
 
     On start every swarm, agent, task, model, memory entry and document comes back; tasks that
-    were pending or running when the process died are marked `interrupted` (retry_task re-runs them).
+    were pending or running when the process died are marked `interrupted` (retry_task re-runs
+    them) and busy agents become idle.
     """
 
     def __init__(self, config: EngineConfig | None = None, **overrides: Any) -> None:
