@@ -668,33 +668,3 @@ def _train_incremental_epochs(  # type: ignore[no-untyped-def]
         if _stop_reached(stop_bit, mse, bf, desired):
             return e + 1
     return n_epochs
-
-
-@jit
-def _error_stats(XT, TT, weights, layout, act_id, steep, bit_limit):  # type: ignore[no-untyped-def]
-    """FANN's ``fann_test_data``: (sum of squared errors, bit fails) without training."""
-    n = XT.shape[1]
-    n_units = act_id.shape[0]
-    out0 = n_units - TT.shape[0]
-    nzoff = _nz_offsets(layout)
-    U = np.empty((n_units, BLOCK), dtype=weights.dtype)
-    S = np.zeros((n_units, BLOCK), dtype=weights.dtype)
-    NZ = np.empty(max(nzoff[-1], 1), dtype=np.int64)
-    NC = np.empty(layout.shape[0], dtype=np.int64)
-    sse = 0.0
-    bf = 0
-    for start in range(0, n, BLOCK):
-        nb = min(BLOCK, n - start)
-        _load_block(U, XT, start, nb)
-        _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, n * 0)
-        for j in range(TT.shape[0]):
-            u = out0 + j
-            half = _is_symmetric(act_id[u])
-            for b in range(nb):
-                d = TT[j, start + b] - U[u, b]
-                if half:
-                    d = d / 2.0
-                sse += float(d) * float(d)
-                if abs(d) >= bit_limit:
-                    bf += 1
-    return sse, bf
