@@ -85,7 +85,12 @@ class Engine(TaskOps, MemoryOps, ExportOps):
         if self._tg is not None:
             raise EngineClosedError("the engine is already started")
         store = Store(self.config.database_url(), synchronous=self.config.synchronous)
-        await anyio.to_thread.run_sync(store.create)
+        try:
+            store.lock_owner()
+            await anyio.to_thread.run_sync(store.create)
+        except BaseException:
+            store.close()
+            raise
         state = await anyio.to_thread.run_sync(self._read_state, store)
         self._store_ = store
         self._writer_ = Writer(store, max_batch_ops=self.config.max_batch_ops)

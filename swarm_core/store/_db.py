@@ -13,6 +13,11 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no cross-process guard
+    fcntl = None  # type: ignore[assignment]
+
 from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.pool import StaticPool
@@ -54,6 +59,7 @@ class Store:
         # one connection for :memory: -> serialise everything; file DBs: pool + WAL
         self._lock: threading.RLock | None = threading.RLock() if self.is_memory else None
         self.fts = False
+        self._lock_fd: int | None = None
         self._local = threading.local()
         self._raw_lock = threading.Lock()
         self._raw_cons: list[sqlite3.Connection] = []
@@ -134,6 +140,27 @@ class Store:
         with self._locked(), self.engine.begin() as conn:
             return fn(conn)
 
+    def lock_owner(self) -> None:
+        """Take the database for this process (advisory `flock` on `<db>.lock`): the engine keeps
+        live state in memory, so two engines writing one file would diverge. The OS drops the
+        lock when the process dies, so a crash never leaves it stale."""
+        if not self.is_sqlite or self.is_memory or fcntl is None:
+            return
+        path = f"{self.engine.url.database}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "another process"
+            os.close(fd)
+            raise StoreError(
+                f"database {self.engine.url.database} is in use by another engine (pid {holder}); "
+                "use a different db path"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        self._lock_fd = fd
+
     def integrity_check(self) -> str:
         if not self.is_sqlite:
             return "ok"
@@ -155,6 +182,10 @@ class Store:
         return total
 
     def close(self) -> None:
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
         with self._raw_lock:
             for con in self._raw_cons:
                 with contextlib.suppress(Exception):

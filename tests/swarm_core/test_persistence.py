@@ -159,3 +159,15 @@ async def test_synchronous_mode_is_applied(db_path: Path) -> None:
         assert mode == 2  # FULL
     with pytest.raises(ValueError):
         EngineConfig(synchronous="OFF")  # type: ignore[arg-type]
+
+
+async def test_one_engine_per_database_file(db_path: Path) -> None:
+    from swarm_core import StoreError
+
+    async with Engine.open(EngineConfig(db=str(db_path))) as eng:
+        await eng.create_swarm()
+        with pytest.raises(StoreError, match="in use by another engine"):
+            async with Engine.open(EngineConfig(db=str(db_path))):
+                pass
+    async with Engine.open(EngineConfig(db=str(db_path))) as again:  # released on close
+        assert len(await again.list_swarms()) == 1
