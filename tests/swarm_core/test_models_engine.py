@@ -109,6 +109,7 @@ async def test_cancel_reaches_real_training_within_an_epoch(eng: Engine) -> None
     assert done.status is TaskStatus.CANCELLED
     # an epoch here is a few ms; allow scheduling slack on a busy machine, far below the run length
     assert stop_seconds < 0.5
+    assert eng._pool.stats()["in_use"] == 0  # the training thread has returned
     epoch = int((done.progress_message or "epoch 0").split()[1].rstrip(":"))
     assert 0 < epoch < 100_000
 
@@ -123,7 +124,7 @@ async def test_timeout_stops_real_training(eng: Engine) -> None:
     )
     done = await eng.wait_task(info.id, timeout=10)
     assert done.status is TaskStatus.FAILED and "TaskTimeoutError" in (done.error or "")
-    assert 500 <= done.duration_ms < 2000  # type: ignore[operator]
+    assert 500 <= done.duration_ms < 3000  # type: ignore[operator]
 
 
 async def test_dataset_limits_are_enforced() -> None:
