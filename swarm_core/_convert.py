@@ -129,6 +129,16 @@ def task_state(t: TaskInfo) -> dict[str, Any]:
     }
 
 
+def task_assigned(t: TaskInfo) -> dict[str, Any]:
+    """The columns that change when a task is given to an agent."""
+    return {
+        "id": t.id,
+        "status": t.status.value,
+        "agent_id": t.agent_ids[0] if t.agent_ids else None,
+        "agent_ids": list(t.agent_ids),
+    }
+
+
 def task_from(r: Any) -> TaskInfo:
     return TaskInfo.model_construct(
         id=r.id,

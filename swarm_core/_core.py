@@ -19,7 +19,7 @@ from swarm_core._tasks import RoutingQueues, TaskRun
 from swarm_core._types import AgentInfo, AgentStatus, AgentType, SwarmInfo, TaskKind
 from swarm_core._work import Handler, StrategyFn
 from swarm_core.store._db import Store
-from swarm_core.store._writer import Batch, Writer
+from swarm_core.store._writer import Batch, RawJson, Writer
 
 log = logging.getLogger("swarm_core")
 
@@ -223,15 +223,20 @@ class EngineCore:
         if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
             raise ValidationError("offset", f"offset must be an integer >= 0, got {offset!r}")
 
-    def _json_size(self, field: str, value: Any, limit: int, limit_name: str) -> int:
+    def _json_text(self, field: str, value: Any, limit: int, limit_name: str) -> RawJson:
+        """The value as JSON text, checked against a size limit (reused for the write)."""
         from swarm_core._exceptions import LimitExceededError
 
         try:
-            n = len(json.dumps(value, allow_nan=False, separators=(",", ":")))
+            text = json.dumps(value, allow_nan=False, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             raise ValidationError(field, f"{field} must be JSON-serialisable: {exc}") from None
+        n = len(text)
         if n > limit:
             raise LimitExceededError(
                 limit_name, n, f"{field} is {n} bytes as JSON; the limit is {limit_name}={limit}"
             )
-        return n
+        return RawJson(text)
+
+    def _json_size(self, field: str, value: Any, limit: int, limit_name: str) -> int:
+        return len(self._json_text(field, value, limit, limit_name))

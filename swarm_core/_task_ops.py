@@ -43,7 +43,7 @@ from swarm_core._types import (
     parse_task_status,
 )
 from swarm_core.store._tables import TABLES
-from swarm_core.store._writer import INSERT, UPDATE, Batch
+from swarm_core.store._writer import INSERT, UPDATE, Batch, RawJson
 
 # the agent type spawned automatically when a swarm has nobody able to take a kind of task
 DEFAULT_TYPE_FOR_KIND: dict[TaskKind, AgentType] = {
@@ -120,7 +120,9 @@ class TaskOps(SwarmOps):
                 "payload", f"payload must be a JSON object, got {type(payload).__name__}"
             )
         payload = dict(payload)
-        self._json_size("payload", payload, self.config.max_payload_bytes, "max_payload_bytes")
+        payload_json = self._json_text(
+            "payload", payload, self.config.max_payload_bytes, "max_payload_bytes"
+        )
         if (
             not isinstance(priority, int)
             or isinstance(priority, bool)
@@ -176,7 +178,9 @@ class TaskOps(SwarmOps):
         if k is not TaskKind.ORCHESTRATE and ids:
             run.bound_agent = ids[0]
         self._tasks[tid] = run
-        self._writer.row("task", INSERT, conv.task_row(info, seq))
+        row = conv.task_row(info, seq)
+        row["payload"] = payload_json
+        self._writer.row("task", INSERT, row)
         batch = self._emit(
             "task_submitted",
             swarm.id,
@@ -365,7 +369,7 @@ class TaskOps(SwarmOps):
         check_transition(info.id, info.status, TaskStatus.ASSIGNED)
         info.status = TaskStatus.ASSIGNED
         info.agent_ids = [agent.id]
-        self._writer.row("task", UPDATE, conv.task_state(info))
+        self._writer.row("task", UPDATE, conv.task_assigned(info))
         self._emit("task_assigned", info.swarm_id, info.id, {"agent_id": agent.id, "inline": True})
         await self._run(run, agent, owns_agent=False)
 
@@ -381,7 +385,7 @@ class TaskOps(SwarmOps):
             agent.status = AgentStatus.BUSY
             agent.current_task_id = info.id
             self._writer.row("agent", UPDATE, conv.agent_state(agent))
-        self._writer.row("task", UPDATE, conv.task_state(info))
+        self._writer.row("task", UPDATE, conv.task_assigned(info))
         self._emit(
             "task_assigned", info.swarm_id, info.id, {"agent_id": agent.id if agent else None}
         )
@@ -418,7 +422,11 @@ class TaskOps(SwarmOps):
             run.deadline = anyio.current_time() + limit[0]
             run.limit_name = limit[1]
             heapq.heappush(self._timeouts, (run.deadline, run.seq, weakref.ref(run)))
-        self._writer.row("task", UPDATE, conv.task_state(info))
+        self._writer.row(
+            "task",
+            UPDATE,
+            {"id": info.id, "status": info.status.value, "started_at": info.started_at},
+        )
         self._emit(
             "task_running", info.swarm_id, info.id, {"agent_id": agent.id if agent else None}
         )
@@ -442,7 +450,7 @@ class TaskOps(SwarmOps):
         except Exception as exc:
             status, error = TaskStatus.FAILED, f"{type(exc).__name__}: {exc}"
         if status is TaskStatus.COMPLETED:
-            result, error = self._check_result(result)
+            result, error = self._check_result(run, result)
             if error is not None:
                 status = TaskStatus.FAILED
         # wait_task reports the final state only once it is committed
@@ -472,13 +480,13 @@ class TaskOps(SwarmOps):
             return TaskStatus.FAILED, f"TaskTimeoutError: task exceeded {run.limit_name}"
         return TaskStatus.CANCELLED, detail or "cancelled"
 
-    def _check_result(self, result: Any) -> tuple[dict[str, Any] | None, str | None]:
+    def _check_result(self, run: TaskRun, result: Any) -> tuple[dict[str, Any] | None, str | None]:
         if result is None:
             result = {}
         if not isinstance(result, dict):
             return None, f"handler returned {type(result).__name__}, expected a JSON object"
         try:
-            json.dumps(result, allow_nan=False)
+            run.result_json = RawJson(json.dumps(result, allow_nan=False, separators=(",", ":")))
         except (TypeError, ValueError) as exc:
             return None, f"handler result is not JSON-serialisable: {exc}"
         return result, None
@@ -537,7 +545,11 @@ class TaskOps(SwarmOps):
         info.error = error
         if status is TaskStatus.COMPLETED:
             info.progress = 1.0
-        self._writer.row("task", UPDATE, conv.task_state(info))
+        state = conv.task_state(info)
+        if run.result_json is not None and result is not None:
+            state["result"] = run.result_json
+        run.result_json = None
+        self._writer.row("task", UPDATE, state)
         batch = self._emit(
             f"task_{status.value}",
             info.swarm_id,

@@ -45,7 +45,10 @@ class TaskRun:
     deps_left: set[str] = field(default_factory=set)
     children: set[str] = field(default_factory=set)
     deadline: float | None = None  # anyio clock
-    limit_name: str = ""  # which limit set the deadline (named in the timeout error)
+    limit_name: str = ""
+    result_json: str | None = (
+        None  # the result as checked JSON text, handed to the writer  # which limit set the deadline (named in the timeout error)
+    )
     cancel_requested: bool = False
     interrupt_requested: bool = False
     timed_out: bool = False

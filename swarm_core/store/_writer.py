@@ -33,6 +33,13 @@ _UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
 _EVENT_COLS = ("ts", "swarm_id", "kind", "subject_id", "data")  # (table, primary key values)
 
 
+class RawJson(str):
+    """JSON text already produced (and size-checked) by the caller: written as is, not dumped
+    a second time."""
+
+    __slots__ = ()
+
+
 class Batch:
     """Operations that will commit together; `done` is set after commit (or failure)."""
 
@@ -203,7 +210,8 @@ class Writer:
                 for fn in batch.raw:
                     fn(conn)
                 return
-            for (table, op, cols), rows in ordered:
+            for (table, op, cols), raw_rows in ordered:
+                rows = [_decode_raw(r) for r in raw_rows]
                 t = TABLES[table]
                 if op == INSERT:
                     conn.execute(t.insert(), rows)
@@ -243,12 +251,17 @@ class Writer:
             if len(names) == len(keys):
                 return
         json_cols = self._json[table]
-        dumps = json.dumps
+        jpos = [i for i, c in enumerate(names) if c in json_cols]
         flat: list[Any] = []
-        for r in rows:
-            for c in names:
-                v = r[c]
-                flat.append(dumps(v) if v is not None and c in json_cols else v)
+        if jpos:
+            for r in rows:
+                vals = list(map(r.__getitem__, names))
+                for i in jpos:
+                    vals[i] = _json_text(vals[i])
+                flat.extend(vals)
+        else:
+            for r in rows:
+                flat.extend(map(r.__getitem__, names))
         width = len(names)
         if op == UPDATE and not _UPDATE_FROM:  # SQLite < 3.33 has no UPDATE ... FROM
             one = self._statement(table, op, names, len(keys), 1)
@@ -288,6 +301,21 @@ class Writer:
             sql = f"UPDATE {table} SET {sets} WHERE {match}"
         self._sql[sk] = sql
         return sql
+
+
+def _json_text(v: Any) -> Any:
+    if v is None or type(v) is RawJson:
+        return v
+    if not v and isinstance(v, list | dict):  # the common empty agent_ids / depends_on / data
+        return "[]" if isinstance(v, list) else "{}"
+    return json.dumps(v)
+
+
+def _decode_raw(row: dict[str, Any]) -> dict[str, Any]:
+    """For the generic SQLAlchemy path: its JSON type wants Python values."""
+    if any(type(v) is RawJson for v in row.values()):
+        return {k: json.loads(v) if type(v) is RawJson else v for k, v in row.items()}
+    return row
 
 
 def _key_match(t: Table, keys: list[str]) -> list[Any]:
