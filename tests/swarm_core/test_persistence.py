@@ -171,3 +171,27 @@ async def test_one_engine_per_database_file(db_path: Path) -> None:
                 pass
     async with Engine.open(EngineConfig(db=str(db_path))) as again:  # released on close
         assert len(await again.list_swarms()) == 1
+
+
+async def test_generic_sqlalchemy_path_works(db_path: Path) -> None:
+    """Other databases go through SQLAlchemy Core instead of the SQLite fast paths; run the same
+    calls with the fast paths switched off."""
+    async with Engine.open(EngineConfig(db=str(db_path))) as eng:
+        register_test_handlers(eng)
+        eng._store.is_sqlite = False
+        s = await eng.create_swarm()
+        a = await eng.spawn_agent(s.id, "researcher", name="alpha", capabilities=["web"])
+        await eng.spawn_agent(s.id, "analyst")
+        assert [x.id for x in await eng.query_agents(s.id, capability="web", name="alp")] == [a.id]
+        assert [x.id for x in await eng.query_agents(s.id, type="researcher", status="idle")] == [
+            a.id
+        ]
+        t = await eng.submit_task(s.id, "search", {"seconds": 0})
+        done = await eng.wait_task(t.id)
+        assert done.status is TaskStatus.COMPLETED and done.result == {"slept": 0}
+        await eng.memory_store("g", "k", {"v": [1]})
+        await eng.memory_store("g", "k", {"v": [2]})
+        assert (await eng.memory_get("g", "k")).value == {"v": [2]}
+        assert await eng.memory_delete("g", "k") is True
+        stored = raw(db_path, "SELECT result, payload FROM task WHERE id = ?", t.id)
+        assert stored == [('{"slept": 0}', '{"seconds": 0}')]
