@@ -84,15 +84,15 @@ async def test_failing_handler_records_the_error(engine: Engine) -> None:
 async def test_priority_orders_the_queue(engine: Engine) -> None:
     s = await engine.create_swarm()
     await engine.spawn_agent(s.id, "researcher")
-    blocker = await engine.submit_task(s.id, "search", {"seconds": 0.15})
+    blocker = await engine.submit_task(s.id, "search", {"seconds": 60})
     ids = {}
     for prio in (0, 5, 1, 5):
         t = await engine.submit_task(s.id, "search", {"seconds": 0.001}, priority=prio)
         ids.setdefault(prio, []).append(t.id)
+    await engine.cancel_task(blocker.id)  # frees the only agent: the queue drains in order
     for group in ids.values():
         for tid in group:
             await engine.wait_task(tid)
-    await engine.wait_task(blocker.id)
     infos = [await engine.get_task(t) for g in ids.values() for t in g]
     order = [t.id for t in sorted(infos, key=lambda t: t.started_at or 0)]
     assert order == [*ids[5], ids[1][0], ids[0][0]]  # higher first, FIFO within a priority
@@ -151,11 +151,12 @@ async def test_cancel_reaches_a_running_cpu_loop_within_one_epoch(engine: Engine
 async def test_cancel_pending_and_invalid_transitions(engine: Engine) -> None:
     s = await engine.create_swarm()
     await engine.spawn_agent(s.id, "researcher")
-    blocker = await engine.submit_task(s.id, "search", {"seconds": 0.2})
+    blocker = await engine.submit_task(s.id, "search", {"seconds": 60})
     queued = await engine.submit_task(s.id, "search", {"seconds": 0.001})
     c = await engine.cancel_task(queued.id)
     assert c.status is TaskStatus.CANCELLED and c.started_at is None
-    done = await engine.wait_task(blocker.id)
+    assert (await engine.cancel_task(blocker.id)).status is TaskStatus.CANCELLED
+    done = await engine.wait_task((await engine.submit_task(s.id, "search", {"seconds": 0})).id)
     with pytest.raises(InvalidStateError, match="from completed to cancelled"):
         await engine.cancel_task(done.id)
     with pytest.raises(InvalidStateError, match="from completed to pending"):
@@ -202,14 +203,15 @@ async def test_queue_full_is_a_clear_error() -> None:
         register_test_handlers(eng)
         s = await eng.create_swarm()
         await eng.spawn_agent(s.id, "researcher")
-        running = await eng.submit_task(s.id, "search", {"seconds": 0.3})
+        running = await eng.submit_task(s.id, "search", {"seconds": 60})
         await anyio.sleep(0.02)
         for _ in range(3):
             await eng.submit_task(s.id, "search", {"seconds": 0})
         with pytest.raises(QueueFullError, match="max_queued_tasks=3") as e:
             await eng.submit_task(s.id, "search", {"seconds": 0})
         assert e.value.limit == "max_queued_tasks"
-        await eng.wait_task(running.id)
+        await eng.cancel_task(running.id)
+        await eng.submit_task(s.id, "search", {"seconds": 0})  # room again once the queue moves
 
 
 async def test_wait_timeout_returns_current_state_and_does_not_cancel(engine: Engine) -> None:
