@@ -33,10 +33,10 @@ async def test_store_get_list_delete(engine: Engine) -> None:
 
 
 async def test_ttl_entries_vanish_and_are_purged(engine: Engine) -> None:
-    await engine.memory_store("cache", "short", 1, ttl_seconds=0.15)
+    await engine.memory_store("cache", "short", 1, ttl_seconds=0.4)
     await engine.memory_store("cache", "long", 2, ttl_seconds=60)
     assert (await engine.memory_get("cache", "short")).value == 1
-    await anyio.sleep(0.2)
+    await anyio.sleep(0.45)
     with pytest.raises(NotFoundError):
         await engine.memory_get("cache", "short")
     assert [m.key for m in await engine.memory_list("cache")] == ["long"]
