@@ -242,14 +242,15 @@ class Grower:
         k = 2.0 * (0.7 * n_hidden) ** (1.0 / self.n_in)
         k = min(max(k, 0.5), 8.0)
         rng = self.rng
+        # only the live columns are drawn, so results do not depend on max_neurons
+        wc = np.zeros((self.m_max, nc))
         if cfg.candidate_init == "fann":
-            wc = rng.uniform(0.0, k, size=(self.m_max, nc))
+            wc[:m] = rng.uniform(0.0, k, size=(m, nc))
             wc[0] = rng.uniform(-k, k, size=nc)  # bias column
             vc = rng.uniform(0.0, k, size=(self.n_out, nc))
         else:
-            wc = rng.uniform(-k, k, size=(self.m_max, nc))
+            wc[:m] = rng.uniform(-k, k, size=(m, nc))
             vc = rng.uniform(-k, k, size=(self.n_out, nc))
-        wc[m:] = 0.0
         wc = np.ascontiguousarray(wc.astype(F32).ravel())
         vc = np.ascontiguousarray(vc.astype(F32).ravel())
         step0 = _init_step(cfg.candidate_algorithm, cfg)
