@@ -301,7 +301,9 @@ class Grower:
             self.total_epochs += 1
             best_score = float(scores[best])
             self._emit("candidate", i, self.last_mse, self.last_bit, best_score)
-            if best_score / err_sq > cfg.candidate_limit:
+            # FANN stops when score / SSE exceeds the limit; the covariance score is normalised
+            ratio = best_score / err_sq if score_mode == K.SCORE_CASCADE2 else best_score
+            if ratio > cfg.candidate_limit:
                 break
             if best_score > target or best_score < backslide:
                 target = best_score * (1.0 + cfg.candidate_change_fraction)

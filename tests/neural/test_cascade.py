@@ -305,3 +305,17 @@ def test_workspace_limit_is_explicit() -> None:
         cascade_train(Network.shortcut([2, 1]), big, CascadeConfig(max_neurons=10_000))
     assert err.value.field == "max_neurons"
     assert "MiB" in str(err.value)
+
+
+def test_candidate_limit_ends_the_candidate_phase(spiral: TrainingData) -> None:
+    """FANN's rule: stop once the best score (relative to the error) exceeds the limit."""
+    phases: list[tuple[int, int]] = []
+
+    def cb(rep: CascadeEpochReport) -> None:
+        if rep.phase == "candidate":
+            phases.append((rep.hidden_units, rep.phase_epoch))
+
+    cfg = CascadeConfig(max_neurons=2, candidate_limit=1e-9, seed=12)
+    hist = cascade_train(Network.shortcut([2, 1], seed=12), spiral, cfg, callback=cb)
+    assert hist.hidden_added == 2
+    assert phases == [(0, 0), (1, 0)]  # one epoch per candidate phase
