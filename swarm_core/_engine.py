@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from swarm_core import _convert as conv
 from swarm_core._config import EngineConfig, make_config
+from swarm_core._events import EventOps
 from swarm_core._exceptions import EngineClosedError, TaskFailedError, ValidationError
 from swarm_core._export import ExportOps
 from swarm_core._memory import MemoryOps
@@ -28,7 +29,7 @@ from swarm_core.store._writer import UPDATE, Writer
 _NOT_FINAL = (TaskStatus.PENDING.value, TaskStatus.ASSIGNED.value, TaskStatus.RUNNING.value)
 
 
-class Engine(TaskOps, MemoryOps, ExportOps):
+class Engine(TaskOps, MemoryOps, EventOps, ExportOps):
     """A swarm engine over one database.
 
     Durability promise: when a call that changes state returns (create_swarm, spawn_agent,
