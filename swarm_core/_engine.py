@@ -19,7 +19,7 @@ from swarm_core._exceptions import EngineClosedError, TaskFailedError, Validatio
 from swarm_core._export import ExportOps
 from swarm_core._memory import MemoryOps
 from swarm_core._runtime import peak_rss_bytes, rss_bytes
-from swarm_core._task_ops import TaskOps
+from swarm_core._task_control import TaskControlOps
 from swarm_core._tasks import ProgressCallback
 from swarm_core._types import AgentStatus, TaskInfo, TaskKind, TaskStatus
 from swarm_core.store._db import Store
@@ -29,7 +29,7 @@ from swarm_core.store._writer import UPDATE, Writer
 _NOT_FINAL = (TaskStatus.PENDING.value, TaskStatus.ASSIGNED.value, TaskStatus.RUNNING.value)
 
 
-class Engine(TaskOps, MemoryOps, EventOps, ExportOps):
+class Engine(TaskControlOps, MemoryOps, EventOps, ExportOps):
     """A swarm engine over one database.
 
     Durability promise: when a call that changes state returns (create_swarm, spawn_agent,
