@@ -63,6 +63,7 @@ class Store:
         self._local = threading.local()
         self._raw_lock = threading.Lock()
         self._raw_cons: list[sqlite3.Connection] = []
+        self._writer_con: sqlite3.Connection | None = None
 
     def _on_connect(self, dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
@@ -140,6 +141,37 @@ class Store:
         with self._locked(), self.engine.begin() as conn:
             return fn(conn)
 
+    @property
+    def has_raw_writer(self) -> bool:
+        """Whether :meth:`write_raw` is available (file SQLite only)."""
+        return self.is_sqlite and not self.is_memory
+
+    def write_raw(self, fn: Callable[[sqlite3.Cursor], None]) -> None:
+        """Run `fn` on a cursor of one dedicated sqlite3 connection inside one transaction and
+        commit it. For the single writer thread only: skipping the pool checkout and SQLAlchemy's
+        transaction bookkeeping takes about a third off a small commit."""
+        con = self._writer_con
+        if con is None:
+            con = sqlite3.connect(
+                self.engine.url.database or "", isolation_level=None, check_same_thread=False
+            )
+            con.execute(f"PRAGMA synchronous={self.synchronous}")
+            con.execute("PRAGMA busy_timeout=30000")
+            con.execute("PRAGMA temp_store=MEMORY")
+            con.execute("PRAGMA cache_size=-32768")
+            self._writer_con = con
+        cur = con.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                fn(cur)
+            except BaseException:
+                con.rollback()
+                raise
+            cur.execute("COMMIT")
+        finally:
+            cur.close()
+
     def lock_owner(self) -> None:
         """Take the database for this process (advisory `flock` on `<db>.lock`): the engine keeps
         live state in memory, so two engines writing one file would diverge. The OS drops the
@@ -191,4 +223,8 @@ class Store:
                 with contextlib.suppress(Exception):
                     con.close()
             self._raw_cons.clear()
+        if self._writer_con is not None:
+            with contextlib.suppress(Exception):
+                self._writer_con.close()
+            self._writer_con = None
         self.engine.dispose()

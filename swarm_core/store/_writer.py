@@ -185,31 +185,43 @@ class Writer:
         self._closed = True
         self._wake.set()
 
+    def _ordered(
+        self, batch: Batch
+    ) -> list[tuple[tuple[str, str, tuple[str, ...]], list[dict[str, Any]]]]:
+        groups: dict[tuple[str, str, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for (table, _key), (op, vals) in batch.ops.items():
+            assert vals is not None
+            if op == REPLACE:
+                keyvals = {k: vals[k] for k in self._keys[table]}
+                groups.setdefault((table, DELETE, tuple(keyvals)), []).append(keyvals)
+                op = INSERT
+            groups.setdefault((table, op, tuple(sorted(vals))), []).append(vals)
+        order = {DELETE: 0, INSERT: 1, UPDATE: 2}
+        return sorted(groups.items(), key=lambda g: order[g[0][1]])
+
+    def _write_sqlite(self, cur: Any, batch: Batch) -> None:
+        # hot path: statements built once, rows flattened straight into the DBAPI cursor
+        for (table, op, cols), rows in self._ordered(batch):
+            self._raw(cur, table, op, cols, rows)
+        if batch.events:
+            self._raw(cur, "event", INSERT, _EVENT_COLS, batch.events)
+
     def _commit(self, batch: Batch) -> None:
+        if not batch.raw and self._store.has_raw_writer:
+            self._store.write_raw(lambda cur: self._write_sqlite(cur, batch))
+            return
+
         def work(conn: Connection) -> None:
-            groups: dict[tuple[str, str, tuple[str, ...]], list[dict[str, Any]]] = {}
-            for (table, _key), (op, vals) in batch.ops.items():
-                assert vals is not None
-                if op == REPLACE:
-                    keyvals = {k: vals[k] for k in self._keys[table]}
-                    groups.setdefault((table, DELETE, tuple(keyvals)), []).append(keyvals)
-                    op = INSERT
-                groups.setdefault((table, op, tuple(sorted(vals))), []).append(vals)
-            order = {DELETE: 0, INSERT: 1, UPDATE: 2}
-            ordered = sorted(groups.items(), key=lambda g: order[g[0][1]])
             if self._store.is_sqlite:
-                # hot path: the DBAPI cursor of this same transaction, statements built once
                 cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
                 try:
-                    for (table, op, cols), rows in ordered:
-                        self._raw(cur, table, op, cols, rows)
-                    if batch.events:
-                        self._raw(cur, "event", INSERT, _EVENT_COLS, batch.events)
+                    self._write_sqlite(cur, batch)
                 finally:
                     cur.close()
                 for fn in batch.raw:
                     fn(conn)
                 return
+            ordered = self._ordered(batch)
             for (table, op, cols), raw_rows in ordered:
                 rows = [_decode_raw(r) for r in raw_rows]
                 t = TABLES[table]
