@@ -177,6 +177,8 @@ def install(server: MCPServer[Any], state: AppState) -> None:
     low.add_request_handler("resources/unsubscribe", t.UnsubscribeRequestParams, _unsubscribe)
 
     async def track(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if state.pending_registration is not None and ctx.method != "initialize":
+            state.ensure_registered()
         if ctx.request_id is None:
             return await call_next(ctx)
         state.in_flight += 1

@@ -1,4 +1,4 @@
-"""Resources (JSON views of the engine's state, a learning-curve PNG) and id completions."""
+"""Resources: JSON views of the engine's state and a learning-curve PNG per model."""
 
 from __future__ import annotations
 
@@ -6,32 +6,17 @@ import json
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
-from mcp_types import Completion, CompletionArgument, ResourceTemplateReference
 
 from ruv_swarm_mcp._models import dump
 from ruv_swarm_mcp._png import learning_curve_png
 from ruv_swarm_mcp._state import AppState
-from ruv_swarm_mcp._toolkit import describe_engine_error
+from ruv_swarm_mcp._toolkit import resource_call as _call
 
 JSON = "application/json"
-MAX_COMPLETIONS = 100
 
 
 def _json(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"))
-
-
-async def _call(state: AppState, method: str, *args: Any, **kwargs: Any) -> Any:
-    engine = await state.get_engine()
-    try:
-        return await getattr(engine, method)(*args, **kwargs)
-    except KeyError as exc:
-        raise ResourceNotFoundError(describe_engine_error(exc)) from exc
-    except Exception as exc:
-        if any(c.__module__.startswith("swarm_core") for c in type(exc).__mro__):
-            raise ResourceError(describe_engine_error(exc)) from exc
-        raise
 
 
 def register(server: MCPServer[Any], state: AppState) -> None:
@@ -71,21 +56,3 @@ def register(server: MCPServer[Any], state: AppState) -> None:
         info = dump(await _call(state, "get_model", model_id))
         history = info.get("history") or {}
         return learning_curve_png([history.get("mse") or []])
-
-    @server.completion()
-    async def complete(ref: Any, argument: CompletionArgument, context: Any) -> Completion | None:
-        if not isinstance(ref, ResourceTemplateReference):
-            return None
-        prefix = argument.value or ""
-        if argument.name == "agent_id":
-            rows = await _call(state, "query_agents", limit=1000)
-        elif argument.name == "task_id":
-            rows = await _call(state, "list_tasks", limit=1000)
-        elif argument.name == "model_id":
-            rows = await _call(state, "list_models")
-        else:
-            return None
-        ids = [r.id for r in rows if r.id.startswith(prefix)]
-        return Completion(
-            values=ids[:MAX_COMPLETIONS], total=len(ids), has_more=len(ids) > MAX_COMPLETIONS
-        )

@@ -115,7 +115,7 @@ async def _serve_stdio(config: ServerConfig) -> None:
     from ruv_swarm_mcp._server import build_app
     from ruv_swarm_mcp._stdio import StdinLines, StdoutWriter, claimed_stdout
 
-    server, state = build_app(config)
+    server, state = build_app(config, defer_registration=True)
     low = server._lowlevel_server  # run() with our own read stream needs the low-level server
     async with anyio.create_task_group() as tg:
         tg.start_soon(_cancel_on_signal, tg.cancel_scope, state)

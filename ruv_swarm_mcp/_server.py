@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from mcp.server.mcpserver import MCPServer
 
-from ruv_swarm_mcp import _protocol
+from ruv_swarm_mcp import _completions, _protocol
 from ruv_swarm_mcp._config import ServerConfig
 from ruv_swarm_mcp._engine import EngineHolder
 from ruv_swarm_mcp._state import AppState
@@ -24,9 +24,16 @@ INSTRUCTIONS = (
 
 
 def build_app(
-    config: ServerConfig | None = None, engine: EngineHolder | None = None
+    config: ServerConfig | None = None,
+    engine: EngineHolder | None = None,
+    *,
+    defer_registration: bool = False,
 ) -> tuple[MCPServer[AppState], AppState]:
-    """The server and its shared state; HTTP serving passes an engine holder it keeps open."""
+    """The server and its shared state; HTTP serving passes an engine holder it keeps open.
+
+    With ``defer_registration`` the tools, resources and prompts are registered when the first
+    message other than ``initialize`` arrives (stdio: building ~25 tool schemas takes about a
+    quarter of a second, and the handshake answer does not depend on them)."""
     cfg = config or ServerConfig()
     holder = engine or EngineHolder(cfg)
     state = AppState(config=cfg, engine=holder)
@@ -51,12 +58,19 @@ def build_app(
     holder.add_change_listener(fan_out.on_change)
     holder.add_background(fan_out.pump)
     _protocol.install(server, state)
+    _completions.register(server, state)
 
-    from ruv_swarm_mcp import _prompts, _resources, _tools
+    def register() -> None:
+        from ruv_swarm_mcp import _prompts, _resources, _tools
 
-    _tools.register(server, cfg)
-    _resources.register(server, state)
-    _prompts.register(server)
+        _tools.register(server, cfg)
+        _resources.register(server, state)
+        _prompts.register(server)
+
+    if defer_registration:
+        state.pending_registration = register
+    else:
+        register()
     return server, state
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,13 @@ class AppState:
     # leaves its task to the engine's close, which records it as `interrupted`, whereas a call
     # the client cancels also cancels its task.
     shutting_down: bool = False
+    # Tool/resource/prompt registration left for after the handshake (see build_app).
+    pending_registration: Callable[[], None] | None = None
+
+    def ensure_registered(self) -> None:
+        register, self.pending_registration = self.pending_registration, None
+        if register is not None:
+            register()
 
     async def get_engine(self) -> Any:
         return await self.engine.get()

@@ -10,7 +10,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 import anyio
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, TypeAdapter
 
@@ -64,6 +64,20 @@ def describe_engine_error(exc: BaseException) -> str:
 
 def _is_engine_error(exc: BaseException) -> bool:
     return any(cls.__module__.startswith("swarm_core") for cls in type(exc).__mro__)
+
+
+async def resource_call(state: AppState, method: str, *args: Any, **kwargs: Any) -> Any:
+    """``engine.<method>(...)`` for resource reads and completions: an unknown id becomes
+    ResourceNotFoundError, any other engine error a ResourceError naming the field."""
+    engine = await state.get_engine()
+    try:
+        return await getattr(engine, method)(*args, **kwargs)
+    except KeyError as exc:
+        raise ResourceNotFoundError(describe_engine_error(exc)) from exc
+    except Exception as exc:
+        if _is_engine_error(exc):
+            raise ResourceError(describe_engine_error(exc)) from exc
+        raise
 
 
 def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
