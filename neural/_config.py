@@ -16,6 +16,7 @@ Kernels are compiled lazily on first call; importing `neural` compiles nothing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
@@ -37,3 +38,17 @@ JIT_OPTIONS: Final[dict[str, Any]] = {
 def jit(func: F) -> F:
     """Compile ``func`` lazily with the package-wide `JIT_OPTIONS`."""
     return numba.njit(**JIT_OPTIONS)(func)  # type: ignore[no-any-return]
+
+
+def ensure_compiled(kernel: Any, *args: Any) -> float:
+    """Compile ``kernel`` for the types of ``args`` now (or load it from the cache).
+
+    Returns the seconds this took, 0.0 when that specialisation was already loaded. Callers
+    do this before they start a timer, so a measured training time never includes JIT work.
+    """
+    sig = tuple(numba.typeof(a) for a in args)
+    if sig in kernel.overloads:
+        return 0.0
+    t0 = time.perf_counter()
+    kernel.compile(sig)
+    return time.perf_counter() - t0

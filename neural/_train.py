@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _train_kernels as K
 from ._activations import ACTIVATIONS, UNTRAINABLE
+from ._config import ensure_compiled
 from ._data import TrainingData
 from ._exceptions import ConfigError, NonFiniteError, ShapeError
 from ._network import Network
@@ -178,16 +179,45 @@ class _Trainer:
             pool.shutdown(wait=True)
             self.pool = None
 
-    def _slopes(self, i: int, algo: int) -> tuple[float, int]:
+    def _batch_args(self, i: int, algo: int) -> tuple[Any, ...]:
         net = self.net
         lo, hi = self.ranges[i]
         U, S, E, S0, NZ, NC = self.work[i]
-        sse, fails = K._batch_epoch(
+        return (
             self.XT, self.TT, self.csr_ptr, self.csr_idx, self.csr_val, net.weights,
             net._layout, net.act_id, net.steepness, algo, self.params, self.err_tanh,
             self.grads[i], self.prev_steps, self.prev_slopes, self.state,
             U, S, E, S0, NZ, NC, self.nzoff, lo, hi,
         )  # fmt: skip
+
+    def _update_args(self, mse: float) -> tuple[Any, ...]:
+        net = self.net
+        return (self.algo, self.params, net.weights, self.G, self.prev_steps, self.prev_slopes,
+                self.state, mse)  # fmt: skip
+
+    def _incremental_args(self, k: int, mse: np.ndarray, bf: np.ndarray) -> tuple[Any, ...]:
+        net = self.net
+        return (
+            self.XT, self.TT, net.weights, net._layout, net.act_id, net.steepness, self.params,
+            self.err_tanh, self.stop_bit, self.shuffle, self.G, self.state, k, mse, bf,
+        )  # fmt: skip
+
+    def warm(self) -> float:
+        """Compile (or load) every kernel this run will call; returns the seconds spent."""
+        if self.algo == K.ALGO_INCREMENTAL:
+            mse, bf = np.zeros(1, dtype=np.float64), np.zeros(1, dtype=np.int64)
+            return ensure_compiled(K._train_incremental_epochs, *self._incremental_args(1, mse, bf))
+        seconds = ensure_compiled(K._nz_offsets, self.net._layout)
+        if not hasattr(self, "ranges"):
+            self._prepare()
+        seconds += ensure_compiled(K._batch_epoch, *self._batch_args(0, self.algo))
+        if self.pool is not None:
+            seconds += ensure_compiled(K._batch_epoch, *self._batch_args(0, K.ALGO_NONE))
+            seconds += ensure_compiled(K._update, *self._update_args(0.0))
+        return seconds
+
+    def _slopes(self, i: int, algo: int) -> tuple[float, int]:
+        sse, fails = K._batch_epoch(*self._batch_args(i, algo))
         return float(sse), int(fails)
 
     def _epoch(self) -> tuple[float, int]:
@@ -203,9 +233,7 @@ class _Trainer:
             fails += b
             self.G += g
             g.fill(0.0)
-        net = self.net
-        K._update(self.algo, self.params, net.weights, self.G, self.prev_steps, self.prev_slopes,
-                  self.state, sse / self.TT.size)  # fmt: skip
+        K._update(*self._update_args(sse / self.TT.size))
         return sse, fails
 
     def stop_reached(self, mse: float, bit_fail: int) -> bool:
@@ -220,27 +248,8 @@ class _Trainer:
         Full-batch algorithms also stop after the epoch that passes the stop test or ends
         past ``deadline`` (``time.perf_counter()``); incremental chunks run to the end.
         """
-        net = self.net
         if self.algo == K.ALGO_INCREMENTAL:
-            done = int(
-                K._train_incremental_epochs(
-                    self.XT,
-                    self.TT,
-                    net.weights,
-                    net._layout,
-                    net.act_id,
-                    net.steepness,
-                    self.params,
-                    self.err_tanh,
-                    self.stop_bit,
-                    self.shuffle,
-                    self.G,
-                    self.state,
-                    k,
-                    mse,
-                    bf,
-                )
-            )
+            done = int(K._train_incremental_epochs(*self._incremental_args(k, mse, bf)))
             if done < 0:
                 return -done, NONFINITE
             return done, STOP if self.stop_reached(mse[done - 1], int(bf[done - 1])) else RUNNING
@@ -282,7 +291,10 @@ def train(
     check_trainable(net)
     trainer = _Trainer(net, data, cfg)
     try:
-        return _train_loop(trainer, cfg, callback)
+        compile_seconds = trainer.warm()
+        history = _train_loop(trainer, cfg, callback)
+        history.compile_seconds = compile_seconds
+        return history
     finally:
         trainer.close()
 

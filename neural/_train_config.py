@@ -172,6 +172,8 @@ class TrainHistory:
     seconds: float = 0.0
     stop_reason: StopReason = "max_epochs"
     hidden_added: int = 0
+    # JIT compilation (or cache loading) done before the timed loop; not part of ``seconds``
+    compile_seconds: float = 0.0
 
     @property
     def final_mse(self) -> float | None:
@@ -186,4 +188,5 @@ class TrainHistory:
             "seconds": self.seconds,
             "stop_reason": self.stop_reason,
             "hidden_added": self.hidden_added,
+            "compile_seconds": self.compile_seconds,
         }
