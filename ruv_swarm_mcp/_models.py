@@ -147,6 +147,12 @@ class TrainOut(_Out):
         description="measured per-epoch history: epoch, mse, bit_fail (thinned to 2000 points)",
     )
     duration_ms: float | None = None
+    loop_seconds: float | None = Field(
+        default=None, description="seconds spent in the training loop itself"
+    )
+    compile_seconds: float | None = Field(
+        default=None, description="seconds of JIT compilation before the loop (first use only)"
+    )
     error: str | None = None
 
 

@@ -74,6 +74,8 @@ def _train_out(task: Any) -> TrainOut:
         stop_reason=result.get("stop_reason"),
         history=result.get("history") or {},
         duration_ms=info.get("duration_ms"),
+        loop_seconds=result.get("loop_seconds"),
+        compile_seconds=result.get("compile_seconds"),
         error=info.get("error"),
     )
 

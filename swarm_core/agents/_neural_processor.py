@@ -238,6 +238,9 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         "train_bit_fail": int(train_eval.bit_fail),
         "epochs_run": int(trained.epochs),
         "train_seconds": round(train_seconds, 6),
+        # the training loop alone, and the JIT work done before it (first use in a process)
+        "loop_seconds": round(float(trained.seconds), 6),
+        "compile_seconds": round(float(trained.compile_seconds), 6),
         "n_train": len(train_data),
         "n_validation": 0 if valid_data is None else len(valid_data),
         "stop_reason": str(trained.stop_reason),
