@@ -170,8 +170,39 @@ class ChangeFanOut:
                         log.debug("could not notify a subscriber of %s", uri, exc_info=True)
 
 
+def tool_result_wire(result: t.CallToolResult) -> dict[str, Any]:
+    """A tool result as its wire dict without walking ``structuredContent`` again.
+
+    Tools build structuredContent from JSON-mode dumps, and the SDK's outbound step validates
+    and dumps the whole result against the protocol surface anyway; dumping it here as well
+    (what returning the model costs) was a third pass over every record of a large list."""
+    data = result.model_dump(
+        by_alias=True, mode="json", exclude_none=True, exclude={"structured_content"}
+    )
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        out[key] = value
+        if key == "content":
+            out["structuredContent"] = result.structured_content
+    return out
+
+
+def _shallow_tool_results(low: Any) -> None:
+    entry = low._request_handlers["tools/call"]
+    inner = entry.handler
+
+    async def call_tool(ctx: ServerRequestContext[Any, Any], params: Any) -> Any:
+        result = await inner(ctx, params)
+        if type(result) is t.CallToolResult and result.structured_content is not None:
+            return tool_result_wire(result)
+        return result
+
+    low.add_request_handler("tools/call", entry.params_type, call_tool)
+
+
 def install(server: MCPServer[Any], state: AppState) -> None:
     low = server._lowlevel_server  # the low-level registry has no public accessor in mcp 2.3
+    _shallow_tool_results(low)
     low.add_request_handler("logging/setLevel", t.SetLevelRequestParams, _set_level)
     low.add_request_handler("resources/subscribe", t.SubscribeRequestParams, _subscribe)
     low.add_request_handler("resources/unsubscribe", t.UnsubscribeRequestParams, _unsubscribe)

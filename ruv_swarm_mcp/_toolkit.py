@@ -12,7 +12,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp_types import CallToolResult, TextContent
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from ruv_swarm_mcp._exceptions import EngineUnavailableError
 from ruv_swarm_mcp._state import AppState
@@ -25,7 +25,6 @@ M = TypeVar("M", bound=BaseModel)
 # Keeps a tool's text content readable in a chat window; the full data is in structuredContent.
 MAX_TEXT_JSON_CHARS = 4000
 MAX_TEXT_LIST_ITEMS = 10
-_LIST_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
 
 
 def state_of(ctx: Context[Any, Any]) -> AppState:
@@ -110,18 +109,6 @@ def _text_view(data: dict[str, Any]) -> dict[str, Any]:
         else:
             view[key] = value
     return view
-
-
-def dump_many(records: list[Any]) -> list[dict[str, Any]]:
-    """JSON data of many engine records in one pydantic-core call (one adapter per class)."""
-    if not records:
-        return []
-    cls = type(records[0])
-    adapter = _LIST_ADAPTERS.get(cls)
-    if adapter is None:
-        adapter = _LIST_ADAPTERS[cls] = TypeAdapter(list[cls])  # type: ignore[valid-type]
-    dumped: list[dict[str, Any]] = adapter.dump_python(records, mode="json")
-    return dumped
 
 
 def _result(data: dict[str, Any], summary: str) -> CallToolResult:

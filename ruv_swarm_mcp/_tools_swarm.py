@@ -21,7 +21,7 @@ from ruv_swarm_mcp._models import (
     TopologyName,
     dump,
 )
-from ruv_swarm_mcp._toolkit import dump_many, engine_of, reply, reply_as, state_of, tool_errors
+from ruv_swarm_mcp._toolkit import engine_of, reply, reply_as, state_of, tool_errors
 from ruv_swarm_mcp._version import __version__
 
 SwarmId = Annotated[
@@ -130,7 +130,7 @@ async def query_agents(
 ) -> AgentList:
     """List agents, filtered by type, status, capability or name, one page at a time."""
     engine = await engine_of(ctx)
-    agents = await engine.query_agents(
+    agents = await engine.query_agents_json(
         swarm_id=swarm_id,
         type=type,
         status=status,
@@ -140,7 +140,7 @@ async def query_agents(
         offset=offset,
     )
     data = {
-        "agents": dump_many(agents),
+        "agents": agents,
         "count": len(agents),
         "offset": offset,
         "limit": limit,

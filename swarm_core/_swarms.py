@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import func, select
 
 from swarm_core import _convert as conv
@@ -31,6 +32,8 @@ from swarm_core._types import (
 )
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import INSERT, UPDATE
+
+_AGENT_LIST: TypeAdapter[list[AgentInfo]] = TypeAdapter(list[AgentInfo])
 
 MAX_CAPABILITIES = 64
 MAX_CAPABILITY_LENGTH = 100
@@ -336,6 +339,37 @@ class SwarmOps(EngineCore):
     ) -> list[AgentInfo]:
         """Agents in join order, filtered (all filters combine). `type` may be a role alias
         (e.g. "coder" matches agents spawned with that role); `name` matches a substring."""
+        page = self._agents_page(swarm_id, type, status, capability, name, limit, offset)
+        return [a.model_copy() if a.id in self._agents else a for a in page]
+
+    async def query_agents_json(
+        self,
+        swarm_id: str | None = None,
+        type: str | None = None,
+        status: str | None = None,
+        capability: str | None = None,
+        name: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """:meth:`query_agents` as JSON-ready dicts (``model_dump(mode="json")`` of each agent),
+        dumped straight from the live records in one pydantic-core call instead of copying
+        each one first: the hot read behind the MCP `query_agents` tool."""
+        page = self._agents_page(swarm_id, type, status, capability, name, limit, offset)
+        return _AGENT_LIST.dump_python(page, mode="json")  # type: ignore[no-any-return]
+
+    def _agents_page(
+        self,
+        swarm_id: str | None,
+        type: str | None,
+        status: str | None,
+        capability: str | None,
+        name: str | None,
+        limit: int,
+        offset: int,
+    ) -> list[AgentInfo]:
+        """The matching agents: live ones are the engine's own records (callers copy or dump
+        them before any await), terminated ones come from the store."""
         self._check_limit_offset(limit, offset)
         if swarm_id is not None:
             self._swarm(swarm_id)
@@ -399,7 +433,7 @@ class SwarmOps(EngineCore):
         for i in ids:
             live = self._agents.get(i)
             if live is not None:
-                out.append(live.model_copy())
+                out.append(live)
             elif i in stored:
                 out.append(stored[i])
         return out
