@@ -66,17 +66,18 @@ class CascadeConfig:
       seed: seed of the candidate-weight generator (None: fresh entropy).
 
     Defaults that differ from FANN (`CascadeConfig.fann()` gives FANN's exact settings), both
-    from Fahlman & Lebiere's cascor and kept because they measured clearly better (medians over
-    seeds with libfann's initial weights, scripts/bench_neural.py; FANN itself in brackets):
-      candidate_score="covariance" (FANN "cascade2"): Fahlman's score grows far smaller nets:
-        two-spiral is solved with 12-14 hidden units where FANN's Cascade2 score needs 19-21
-        [FANN 18-19], in about half the epochs.  Cascade2's extra, trained output weights for
-        the new unit, buy nothing: the output phase that follows trains them anyway (they start
-        at 0 here; weight_multiplier only applies to "cascade2").
+    from Fahlman & Lebiere's cascor and kept because they measured better (scripts/bench_neural.py,
+    libfann's initial weights, medians over seeds on a shared 2-core machine; libfann in brackets):
+      candidate_score="covariance" (FANN "cascade2"): Fahlman's score grows far smaller nets.
+        Two-spiral (all points within 0.4): 13 hidden units (12-14, 10 seeds, 1640 epochs)
+        against 20 (15-27, 3607 epochs) with the Cascade2 score, all else equal [libfann 18,
+        3012 epochs].  Cascade2's extra, trained output weights for the new unit buy nothing:
+        the output phase that follows trains them anyway (they start at 0 here;
+        weight_multiplier only applies to "cascade2").
       output_algorithm="quickprop" (FANN "rprop"): Fahlman's output training.  Thyroid (30
-        units) reaches test MSE ~0.012 instead of ~0.021 with RPROP outputs [FANN 0.0185];
-        building ~0.0082 vs ~0.0086 [0.0088]; two-spiral unchanged (median 13 units).
-        The price: parity8 needs a median of 2 units (1-4 over 10 seeds) instead of 1 (1-2).
+        units) reaches test MSE 0.0136 (0.010-0.015, 3 seeds) instead of ~0.021 with RPROP
+        outputs [libfann 0.0185]; building 0.0088 (5 seeds) as with RPROP [0.0086-0.0088].
+        The price: parity8 needs a median of 2 units (1-4, 10 seeds) instead of 1 (1-2).
       Candidates are still trained with RPROP: Quickprop candidates with the covariance score
       needed 28 units on two-spiral.
     """
