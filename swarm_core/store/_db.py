@@ -163,12 +163,14 @@ class Store:
         cur = con.cursor()
         try:
             cur.execute("BEGIN IMMEDIATE")
-            try:
-                fn(cur)
-            except BaseException:
-                con.rollback()
-                raise
+            fn(cur)
             cur.execute("COMMIT")
+        except BaseException:
+            # a failed statement or COMMIT (busy, disk full) must not leave the transaction
+            # open, or every later batch would fail on BEGIN
+            if con.in_transaction:
+                con.rollback()
+            raise
         finally:
             cur.close()
 

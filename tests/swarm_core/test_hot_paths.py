@@ -43,3 +43,25 @@ async def test_query_agents_returns_copies_not_live_records(tmp_path: Path) -> N
         (got,) = await engine.query_agents()
         got.name = "changed by the caller"
         assert (await engine.get_agent(agent.id)).name == agent.name
+
+
+async def test_a_failed_raw_commit_rolls_back_and_the_writer_goes_on(tmp_path: Path) -> None:
+    from swarm_core.store._db import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'swarm.db'}")
+    store.create()
+    try:
+
+        def bad(cur: object) -> None:
+            cur.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")  # type: ignore[attr-defined]
+            cur.execute("INSERT INTO meta (key, value) VALUES ('k', 'again')")  # type: ignore[attr-defined]
+
+        with pytest.raises(Exception, match="UNIQUE"):
+            store.write_raw(bad)
+        store.write_raw(
+            lambda cur: cur.execute("INSERT INTO meta (key, value) VALUES ('k2', 'v2')")
+        )
+        rows = store.fast_rows("SELECT key FROM meta WHERE key IN ('k', 'k2') ORDER BY key", [])
+        assert rows == [("k2",)]
+    finally:
+        store.close()
