@@ -143,8 +143,9 @@ class Store:
 
     @property
     def has_raw_writer(self) -> bool:
-        """Whether :meth:`write_raw` is available (file SQLite only)."""
-        return self.is_sqlite and not self.is_memory
+        """Whether :meth:`write_raw` is available: a plain SQLite file (URI options such as
+        ``?uri=true`` stay with SQLAlchemy, which knows how to pass them on)."""
+        return self.is_sqlite and not self.is_memory and not self.engine.url.query
 
     def write_raw(self, fn: Callable[[sqlite3.Cursor], None]) -> None:
         """Run `fn` on a cursor of one dedicated sqlite3 connection inside one transaction and
