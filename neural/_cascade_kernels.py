@@ -102,7 +102,7 @@ _SWS_R = (
 )
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def _stepwise(x: float, v: tuple, r: tuple, lo: float, hi: float) -> float:  # type: ignore[type-arg]
     if x < v[0]:
         return lo
@@ -114,7 +114,7 @@ def _stepwise(x: float, v: tuple, r: tuple, lo: float, hi: float) -> float:  # t
     return hi
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def activate(code: int, z: float) -> float:
     """FANN activation of the neuron sum ``z`` (already scaled and clipped, `scaled_sum`)."""
     if code == SIGMOID:
@@ -156,7 +156,7 @@ def activate(code: int, z: float) -> float:
     return y
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def derivative(code: int, steep: float, y: float, z: float) -> float:
     """d activation / d net (exact; the sigmoid family clips ``y`` like FANN)."""
     if code in (SIGMOID, SIGMOID_STEPWISE):
@@ -215,7 +215,7 @@ _PIO2_HI = 1.5707963267341256
 _PIO2_LO = 6.077100506506192e-11
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def fast_exp(x: float) -> float:
     """exp(x) for x clamped to [-80, 80] (relative error < 1e-8; results below 1e-20 -> 0)."""
     x = min(max(x, -80.0), 80.0)
@@ -237,7 +237,7 @@ def fast_exp(x: float) -> float:
     return y if y > _TINY else 0.0
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def fast_sincos(x: float) -> tuple[float, float]:
     """(sin x, cos x) for |x| <= ~1e4 (absolute error < 1e-8)."""
     kf = math.floor(x * _TWO_OVER_PI + 0.5)
@@ -270,11 +270,15 @@ def fast_sincos(x: float) -> tuple[float, float]:
     return s_out, c_out
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def _flush(v: float) -> float:
     return v if abs(v) >= _TINY else 0.0
 
 
+# The only numba-level inline: pool_values runs once per sample on a few small arrays, and
+# inlined LLVM sees they are fresh and distinct, so its loops vectorise without alias checks.
+# Its helpers above are plain functions (LLVM inlines them anyway): numba's own inlining
+# copies and re-types the callee IR at every call site and cost ~1.5 s of cold JIT time.
 @njit(inline="always", **JIT_OPTIONS)
 def pool_values(
     s: np.ndarray,
@@ -355,7 +359,7 @@ def pool_values(
                 der[c] = derivative(code, st, y, z)
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def is_symmetric(code: int) -> bool:
     return code in (
         SIGMOID_SYMMETRIC,
@@ -369,7 +373,7 @@ def is_symmetric(code: int) -> bool:
     )
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def scaled_sum(net: float, steep: float) -> float:
     """FANN's neuron sum: ``z = steepness * net`` clipped to +-150 / steepness."""
     lim = 150.0 / steep
