@@ -177,9 +177,12 @@ def test_full_session_stdout_is_only_json_rpc(tmp_path) -> None:
         )
         proc.stdin.flush()
         _read_until(proc, {1, 2, 3, 4})
+        # requests are served concurrently, so what reads the agent waits for its spawn
+        proc.stdin.write(call(5, "spawn_agent", {"type": "neural-processor"}))
+        proc.stdin.flush()
+        messages = _read_until(proc, {5})
         proc.stdin.write(
-            call(5, "spawn_agent", {"type": "neural-processor"})
-            + call(
+            call(
                 6,
                 "train",
                 {"data": DATA, "layers": [4], "epochs": 2000, "desired_error": 0.0},
@@ -198,7 +201,7 @@ def test_full_session_stdout_is_only_json_rpc(tmp_path) -> None:
             )
         )
         proc.stdin.flush()
-        messages = _read_until(proc, {5, 6, 7, 8, 9, 10})
+        messages += _read_until(proc, {6, 7, 8, 9, 10})
         proc.stdin.close()
         assert proc.wait(timeout=30) == 0
         rest = proc.stdout.read().splitlines()
