@@ -344,13 +344,19 @@ def _resolve_prev(work: dict[str, Any], previous: dict[str, Any], index: int) ->
 # -- parallel -------------------------------------------------------------------------------
 
 
-async def parallel(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
-    task = normalize_task(ctx, payload.get("task"))
-    kind = task["kind"]
+def _single_kind(task: Mapping[str, Any]) -> str:
+    """The task's kind, refusing a stage list (only the sequential strategy runs those)."""
+    kind: str = task["kind"]
     if kind == "stages":
         raise ValidationError(
             "task.stages", "stages are a sequential pipeline; use strategy sequential"
         )
+    return kind
+
+
+async def parallel(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
+    task = normalize_task(ctx, payload.get("task"))
+    kind = _single_kind(task)
     agents = participants(ctx, kind, _max_agents(payload))
     graph = graph_over(ctx, agents)
     work = work_payload(task)
@@ -383,11 +389,7 @@ def _dispatcher(
 
 async def divergent(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     task = normalize_task(ctx, payload.get("task"))
-    kind = task["kind"]
-    if kind == "stages":
-        raise ValidationError(
-            "task.stages", "stages are a sequential pipeline; use strategy sequential"
-        )
+    kind = _single_kind(task)
     agents = participants(ctx, kind, _max_agents(payload))
     variants = _train_variants(task, len(agents))
     graph = graph_over(ctx, agents)

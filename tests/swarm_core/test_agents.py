@@ -15,6 +15,7 @@ from swarm_core import EngineConfig, TaskStatus
 from swarm_core._engine import Engine
 from swarm_core._types import AgentType, TaskKind
 from swarm_core.agents import HANDLERS
+from tests.swarm_core._datasets import blobs
 
 pytestmark = pytest.mark.anyio
 
@@ -22,14 +23,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def blobs(n_per_class: int = 16, seed: int = 3) -> dict[str, list[list[float]]]:
-    rng = np.random.default_rng(seed)
-    centres = np.array([[-0.6, -0.6], [0.6, -0.6], [0.0, 0.7]])
-    x = np.concatenate([c + 0.35 * rng.standard_normal((n_per_class, 2)) for c in centres])
-    y = np.repeat(np.eye(3), n_per_class, axis=0)
-    return {"inputs": x.tolist(), "outputs": y.tolist()}
 
 
 DATA = blobs()

@@ -15,6 +15,7 @@ import pytest
 from swarm_core import EngineConfig, TaskStatus
 from swarm_core._engine import Engine
 from swarm_core._topology import build_topology
+from tests.swarm_core._datasets import blobs
 
 pytestmark = pytest.mark.anyio
 
@@ -24,15 +25,6 @@ EPOCHS = 15
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def blobs(n_per_class: int = 16, seed: int = 3) -> dict[str, list[list[float]]]:
-    """Three Gaussian blobs in 2-D, one-hot targets."""
-    rng = np.random.default_rng(seed)
-    centres = np.array([[-0.6, -0.6], [0.6, -0.6], [0.0, 0.7]])
-    x = np.concatenate([c + 0.35 * rng.standard_normal((n_per_class, 2)) for c in centres])
-    y = np.repeat(np.eye(3), n_per_class, axis=0)
-    return {"inputs": x.tolist(), "outputs": y.tolist()}
 
 
 DATA = blobs()
