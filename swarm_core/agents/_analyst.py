@@ -22,6 +22,7 @@ from swarm_core._exceptions import ValidationError
 from swarm_core._work import WorkContext
 from swarm_core.agents import _metrics
 from swarm_core.agents._payload import need_float
+from swarm_core.agents._scaling import network_space
 
 MAX_MODELS_PER_EVALUATION = 100
 
@@ -48,7 +49,9 @@ async def evaluate(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
                 f"the data has {x.shape[1]} / {y.shape[1]}",
             )
         outputs = await ctx.run_cpu(net.predict, x)
-        ev = await ctx.run_cpu(partial(neural.evaluate, net, data, bit_fail_limit=limit))
+        ev = await ctx.run_cpu(
+            partial(neural.evaluate, net, network_space(net, data), bit_fail_limit=limit)
+        )
         reports.append(model_report(model_id, net, meta, ev, outputs, y))
     if len(reports) == 1 and "model_ids" not in payload:
         result.update(reports[0])
@@ -76,7 +79,10 @@ def model_report(
     }
     if report["is_classifier"]:
         # the midpoint of the class values, as neural's evaluate (and training) decide
-        cls = _metrics.classification_report(out, targets, 0.0 if targets.min() < 0 else 0.5)
+        threshold = meta.get("class_threshold")
+        if threshold is None:
+            threshold = 0.0 if targets.min() < 0 else 0.5
+        cls = _metrics.classification_report(out, targets, float(threshold))
         report["classification"] = cls
         report["error_pct"] = cls["error_pct"]
         report["confusion_matrix"] = cls["confusion_matrix"]

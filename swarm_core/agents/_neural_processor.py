@@ -13,6 +13,8 @@ train payload (all optional except data):
     split_seed       seed of the validation split only (default: seed), so differently seeded
                      runs can share one split and compare validation errors
     init_model_id    continue training from this model's weights (fine-tuning)
+    max_seconds      wall-clock budget of the training loop (the engine's max_train_seconds)
+    scale            auto | none | inputs | outputs | both   (auto: see swarm_core.agents._scaling)
     name             model name
 Progress is reported while training runs (the latest epoch, polled from the event loop so the
 training thread never waits on it); cancellation is checked at every epoch.
@@ -43,6 +45,7 @@ from swarm_core.agents._payload import (
     need_float,
     need_int,
 )
+from swarm_core.agents._scaling import SCALE_MODES, choose_scaler, network_space
 
 ALGORITHMS = ("rprop", "quickprop", "batch", "incremental", "sarprop", "cascade")
 DEFAULT_HIDDEN_ACTIVATION = "sigmoid_symmetric"
@@ -138,11 +141,15 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     )
     init_model_id = get_opt_str(payload, "init_model_id", max_len=200)
     name = get_opt_str(payload, "name", max_len=cfg.max_name_length)
+    scale_mode = get_choice(payload, "scale", "auto", SCALE_MODES)
 
     data = await ctx.load_data(payload["data"])
     if validation_split > 0:
-        train_data, valid_data = data.split(1.0 - validation_split, seed=split_seed)
-        if len(valid_data) == 0 or len(train_data) == 0:
+        try:
+            train_data, valid_data = data.split(1.0 - validation_split, seed=split_seed)
+        except neural.ConfigError:
+            train_data = valid_data = None
+        if valid_data is None or len(valid_data) == 0 or train_data is None or not len(train_data):
             raise ValidationError(
                 "validation_split",
                 f"validation_split {validation_split} leaves an empty part of {len(data)} samples",
@@ -164,6 +171,12 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError(
                 "init_model_id", "cascade can only continue a cascade (shortcut) model"
             )
+        if scale_mode != "auto":
+            raise ValidationError(
+                "scale",
+                "scale cannot be set with init_model_id: fine-tuning keeps the base's units",
+            )
+        scaling: dict[str, Any] = {"mode": "inherited", "scaled": net.scaler is not None}
     elif algorithm == "cascade":
         net = neural.Network.shortcut(
             [n_in, n_out], hidden_activation=hidden_act, output_activation=output_act, seed=seed
@@ -180,6 +193,10 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             "layers",
             f"network would have {net.n_connections} weights; the limit is {cfg.max_network_weights}",
         )
+    if init_model_id is None:
+        # fitted on the training part only: the validation part stays unseen
+        net.scaler, scaling = choose_scaler(train_data, scale_mode, output_act)
+    net_train = network_space(net, train_data)
 
     progress = _Progress()
     cancel = ctx.cancel_event
@@ -198,7 +215,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             cascade_config = neural.CascadeConfig(
                 max_neurons=epochs, desired_error=desired_error, seed=seed, max_seconds=max_seconds
             )
-            return neural.cascade_train(net, train_data, cascade_config, callback=on_epoch)
+            return neural.cascade_train(net, net_train, cascade_config, callback=on_epoch)
         kwargs: dict[str, Any] = {}
         if learning_rate is not None:
             kwargs["learning_rate"] = learning_rate
@@ -210,7 +227,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             max_seconds=max_seconds,
             **kwargs,
         )
-        return neural.train(net, train_data, config, callback=on_epoch)
+        return neural.train(net, net_train, config, callback=on_epoch)
 
     async def poll_progress() -> None:
         last = -1
@@ -228,14 +245,18 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
                     msg = f"epoch {epoch}: mse {mse:.6g}"
                 await ctx.report_progress(frac, msg)
 
+    is_classifier = _metrics.looks_like_classification(np.asarray(data.outputs))
+    threshold = _class_threshold(data) if is_classifier else None
+
     t_start = time.perf_counter()
     trained = await with_background(lambda: ctx.run_cpu(work), poll_progress)
     train_seconds = time.perf_counter() - t_start
 
-    train_eval = neural.evaluate(net, train_data)
+    train_fit = await ctx.run_cpu(fit_report, net, train_data, threshold)
     metrics: dict[str, Any] = {
-        "train_mse": float(train_eval.mse),
-        "train_bit_fail": int(train_eval.bit_fail),
+        "train_mse": train_fit["mse"],
+        "train_bit_fail": train_fit["bit_fail"],
+        "train_target_rmse": train_fit["target_rmse"],
         "epochs_run": int(trained.epochs),
         "train_seconds": round(train_seconds, 6),
         # the training loop alone, and the JIT work done before it (first use in a process)
@@ -244,18 +265,20 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         "n_train": len(train_data),
         "n_validation": 0 if valid_data is None else len(valid_data),
         "stop_reason": str(trained.stop_reason),
+        "scaling": scaling,
     }
     if algorithm == "cascade":
         metrics["hidden_added"] = int(trained.hidden_added)
+    valid_fit = None
     if valid_data is not None:
-        ve = neural.evaluate(net, valid_data)
-        metrics["validation_mse"] = float(ve.mse)
-        metrics["validation_bit_fail"] = int(ve.bit_fail)
-    is_classifier = _metrics.looks_like_classification(np.asarray(data.outputs))
-    if is_classifier and train_eval.error_pct is not None:
-        metrics["train_error_pct"] = float(train_eval.error_pct)
-        if valid_data is not None and ve.error_pct is not None:
-            metrics["validation_error_pct"] = float(ve.error_pct)
+        valid_fit = await ctx.run_cpu(fit_report, net, valid_data, threshold)
+        metrics["validation_mse"] = valid_fit["mse"]
+        metrics["validation_bit_fail"] = valid_fit["bit_fail"]
+        metrics["validation_target_rmse"] = valid_fit["target_rmse"]
+    if is_classifier:
+        metrics["train_error_pct"] = train_fit["error_pct"]
+        if valid_fit is not None:
+            metrics["validation_error_pct"] = valid_fit["error_pct"]
     history = _history(list(trained.mse), list(trained.bit_fail), int(trained.epochs))
     desc = net.describe()
     model_id = await ctx.save_model(
@@ -270,7 +293,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             "is_classifier": is_classifier,
             "parent_model_id": init_model_id,
             # labels at predict time split at the midpoint of the class values trained on
-            "class_threshold": _class_threshold(data) if is_classifier else None,
+            "class_threshold": threshold,
             "seed": seed,
         },
     )
@@ -284,9 +307,28 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         "init_model_id": init_model_id,
         "is_classifier": is_classifier,
         **metrics,
-        "final_mse": float(trained.mse[-1]) if trained.mse else float(train_eval.mse),
+        "final_mse": float(trained.mse[-1]) if trained.mse else train_fit["mse"],
         "history": history,
     }
+
+
+def fit_report(net: Any, data: Any, threshold: float | None) -> dict[str, Any]:
+    """How well ``net`` fits ``data`` (original units): MSE and bit-fail in the network's units
+    (FANN's convention, what training minimises), RMSE in the targets' own units, and for a
+    classifier (``threshold`` given) the share of misclassified samples."""
+    ev = neural.evaluate(net, network_space(net, data))
+    outputs = np.asarray(net.predict(data.inputs), dtype=np.float64)
+    targets = np.asarray(data.outputs, dtype=np.float64)
+    report: dict[str, Any] = {
+        "mse": float(ev.mse),
+        "bit_fail": int(ev.bit_fail),
+        "target_rmse": float(np.sqrt(np.mean((outputs - targets) ** 2))),
+    }
+    if threshold is not None:
+        cls = _metrics.classification_report(outputs, targets, threshold)
+        report["error_pct"] = float(cls["error_pct"])
+        report["confusion_matrix"] = cls["confusion_matrix"]
+    return report
 
 
 async def predict(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
@@ -339,14 +381,10 @@ async def evaluate(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             f"model {model_id} takes {net.n_inputs} inputs / {net.n_outputs} outputs, "
             f"the data has {data.n_inputs} / {data.n_outputs}",
         )
-    ev = await ctx.run_cpu(neural.evaluate, net, data)
-    out: dict[str, Any] = {
-        "model_id": model_id,
-        "n_samples": len(data),
-        "mse": float(ev.mse),
-        "bit_fail": int(ev.bit_fail),
-    }
-    if meta.get("is_classifier") and ev.error_pct is not None:
-        out["error_pct"] = float(ev.error_pct)
-        out["confusion_matrix"] = np.asarray(ev.confusion).tolist()
-    return out
+    threshold = None
+    if meta.get("is_classifier"):
+        threshold = meta.get("class_threshold")
+        if threshold is None:
+            threshold = _class_threshold(data)
+    fit = await ctx.run_cpu(fit_report, net, data, threshold)
+    return {"model_id": model_id, "n_samples": len(data), **fit}
