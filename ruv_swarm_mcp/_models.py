@@ -268,3 +268,28 @@ def task_out(task: Any) -> TaskOut:
     data = dump(task)
     data.pop("payload", None)
     return TaskOut(**data, done=data["status"] in FINAL_TASK_STATES)
+
+
+class SwarmList(_Out):
+    swarms: list[SwarmOut]
+    count: int
+
+
+class ModelDetailOut(ModelOut):
+    history: dict[str, Any] = Field(
+        default_factory=dict, description="measured per-epoch MSE / bit-fail (thinned)"
+    )
+
+
+class ModelList(_Out):
+    models: list[ModelOut]
+    count: int = Field(description="number of models in this page")
+    offset: int
+    limit: int
+
+
+class TaskList(_Out):
+    tasks: list[TaskOut]
+    count: int = Field(description="number of tasks in this page")
+    offset: int
+    limit: int
