@@ -24,6 +24,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.shared.subscriptions import ResourceUpdated
 
+from ruv_swarm_mcp import _arg_errors
 from ruv_swarm_mcp._state import AppState
 
 log = logging.getLogger("ruv_swarm_mcp")
@@ -187,7 +188,7 @@ def tool_result_wire(result: t.CallToolResult) -> dict[str, Any]:
     return out
 
 
-def _shallow_tool_results(low: Any) -> None:
+def _shallow_tool_results(low: Any, server: MCPServer[Any]) -> None:
     entry = low._request_handlers["tools/call"]
     inner = entry.handler
 
@@ -195,6 +196,9 @@ def _shallow_tool_results(low: Any) -> None:
         result = await inner(ctx, params)
         if type(result) is t.CallToolResult and result.structured_content is not None:
             return tool_result_wire(result)
+        if type(result) is t.CallToolResult and result.is_error:
+            # Error path only: bad arguments / unknown tool get text an LLM can act on.
+            return _arg_errors.explain(server, params.name, params.arguments, result)
         return result
 
     low.add_request_handler("tools/call", entry.params_type, call_tool)
@@ -202,7 +206,7 @@ def _shallow_tool_results(low: Any) -> None:
 
 def install(server: MCPServer[Any], state: AppState) -> None:
     low = server._lowlevel_server  # the low-level registry has no public accessor in mcp 2.3
-    _shallow_tool_results(low)
+    _shallow_tool_results(low, server)
     low.add_request_handler("logging/setLevel", t.SetLevelRequestParams, _set_level)
     low.add_request_handler("resources/subscribe", t.SubscribeRequestParams, _subscribe)
     low.add_request_handler("resources/unsubscribe", t.UnsubscribeRequestParams, _unsubscribe)

@@ -1,0 +1,272 @@
+"""Readable text for a tool call whose arguments failed validation.
+
+The SDK answers bad arguments with pydantic's own report: internal model names
+(``spawn_agentArguments``), union member tags (``constrained-str``), documentation URLs and a
+layout written for programmers. :func:`describe` turns the same ``ValidationError`` into one
+line an LLM can act on: the tool, each offending argument as a dotted path (``data.inputs[3]``),
+the constraint it broke and the value it got (truncated). Unknown argument names are reported
+with the closest accepted name. Only the error path calls this module.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mcp_types import CallToolResult, TextContent
+from pydantic import ValidationError
+
+MAX_PROBLEMS = 8
+MAX_VALUE_CHARS = 80
+
+# pydantic tags union members with their type in `loc`; plain names like these are never one of
+# our argument names (those start with a lower-case letter; models with a capital or "_").
+_BUILTIN_TAGS = frozenset({"str", "int", "float", "bool", "bytes", "none", "list", "dict"})
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_TYPE_WORDS = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "a boolean",
+    "bool_parsing": "a boolean",
+    "list_type": "an array",
+    "tuple_type": "an array",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "none_required": "null",
+}
+
+
+def _is_tag(segment: Any, current: Any) -> bool:
+    if not isinstance(segment, str):
+        return False
+    if isinstance(current, Mapping) and segment in current:
+        return False
+    if not _IDENTIFIER.match(segment):
+        return True  # "constrained-str", "list[float]", "function-after[...]"
+    return segment in _BUILTIN_TAGS or segment[:1].isupper() or segment[:1] == "_"
+
+
+def _walk(loc: Sequence[Any], arguments: Any) -> tuple[str, str | None]:
+    """(argument path as the caller wrote it, the union member tag if the error is inside one)."""
+    path = ""
+    tag: str | None = None
+    current = arguments
+    for segment in loc:
+        if _is_tag(segment, current):
+            tag = f"{path}|{segment}"
+            continue
+        if isinstance(segment, int):
+            path += f"[{segment}]"
+            current = (
+                current[segment]
+                if isinstance(current, list) and -len(current) <= segment < len(current)
+                else None
+            )
+        else:
+            path += f".{segment}" if path else str(segment)
+            current = current.get(segment) if isinstance(current, Mapping) else None
+    return path or "(arguments)", tag
+
+
+def show_value(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
+    """``value`` as short JSON-like text; long strings and containers are cut, with their size."""
+    if isinstance(value, str):
+        if len(value) > limit:
+            return json.dumps(value[: limit // 2]) + f"... ({len(value)} characters)"
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        if len(value) > 8:
+            head = ", ".join(show_value(v, limit // 4) for v in value[:3])
+            return f"[{head}, ...] ({len(value)} items)"
+        text = "[" + ", ".join(show_value(v, limit // 2) for v in value) + "]"
+    elif isinstance(value, Mapping):
+        items = list(value.items())
+        parts = [f"{json.dumps(str(k))}: {show_value(v, limit // 2)}" for k, v in items[:6]]
+        text = "{" + ", ".join(parts) + (", ..." if len(items) > 6 else "") + "}"
+    else:
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            text = repr(value)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return text
+
+
+def _size(value: Any) -> str:
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    if isinstance(value, list | tuple | Mapping):
+        return f"{len(value)} items"
+    return show_value(value)
+
+
+def _constraint(err: Mapping[str, Any]) -> str:
+    """What the value should have been, starting "must"."""
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    if kind in _TYPE_WORDS:
+        return f"must be {_TYPE_WORDS[kind]}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '?')}"
+    if kind == "greater_than_equal":
+        return f"must be >= {ctx.get('ge')}"
+    if kind == "greater_than":
+        return f"must be > {ctx.get('gt')}"
+    if kind == "less_than_equal":
+        return f"must be <= {ctx.get('le')}"
+    if kind == "less_than":
+        return f"must be < {ctx.get('lt')}"
+    if kind == "string_too_short":
+        return f"must be at least {ctx.get('min_length')} character(s) long"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters long"
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} items"
+    if kind == "string_pattern_mismatch":
+        return f"must match the pattern {ctx.get('pattern')}"
+    if kind == "finite_number":
+        return "must be a finite number"
+    if kind == "missing":
+        return "required but missing"
+    message = str(err.get("msg", "is invalid"))
+    for head in ("Input should", "String should", "List should", "Dictionary should"):
+        if message.startswith(head):
+            return "must" + message[len(head) :]
+    return message[:1].lower() + message[1:]
+
+
+def _got(err: Mapping[str, Any]) -> str:
+    kind = str(err.get("type", ""))
+    if kind == "missing":
+        return ""
+    value = err.get("input")
+    sized = kind in ("string_too_long", "too_long", "too_short", "string_too_short")
+    if sized and isinstance(value, list | tuple | Mapping):
+        return f" (got {_size(value)})"
+    if sized and isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        return f" (got {_size(value)})"
+    return f" (got {show_value(value)})"
+
+
+def _is_type_mismatch(err: Mapping[str, Any]) -> bool:
+    return str(err.get("type", "")) in _TYPE_WORDS
+
+
+def _unknown(name: str, accepted: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, accepted, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{name}: unknown argument{hint}"
+
+
+def describe(
+    tool: str,
+    exc: ValidationError,
+    arguments: Mapping[str, Any] | None = None,
+    accepted: Sequence[str] = (),
+) -> str:
+    """One message naming every offending argument of a ``tool`` call, for the caller to fix.
+
+    ``arguments`` (what the caller sent) lets the paths follow its structure; ``accepted`` (the
+    tool's argument names) turns an unknown name into a "did you mean" hint and a list."""
+    errors = exc.errors(include_url=False)
+    # Union members: keep a member's errors only if they get past "wrong type" when another
+    # member does, so `data` given as an object reports the object's problems, not "not a str".
+    walked = [(*_walk(err["loc"], arguments), err) for err in errors]
+    unions: dict[str, dict[str, list[Mapping[str, Any]]]] = {}
+    for _, tag, err in walked:
+        if tag is not None:
+            prefix, member = tag.split("|", 1)
+            unions.setdefault(prefix, {}).setdefault(member, []).append(err)
+    problems: list[str] = []
+    unknown = False
+    done: set[str] = set()
+    for path, tag, err in walked:
+        if tag is None:
+            if err.get("type") == "extra_forbidden":
+                unknown = True
+                problems.append(_unknown(path, accepted))
+            else:
+                problems.append(f"{path}: {_constraint(err)}{_got(err)}")
+            continue
+        prefix = tag.split("|", 1)[0]
+        if prefix in done:
+            continue
+        done.add(prefix)
+        problems += _union_problems(prefix, unions[prefix], arguments)
+    if len(problems) > MAX_PROBLEMS:
+        problems = [*problems[:MAX_PROBLEMS], f"... and {len(problems) - MAX_PROBLEMS} more"]
+    text = f"invalid arguments for {tool}: " + "; ".join(problems)
+    if unknown:
+        names = ", ".join(accepted) if accepted else "none (this tool takes no arguments)"
+        text += f". Accepted arguments: {names}"
+    return text
+
+
+def _union_problems(
+    prefix: str, members: Mapping[str, list[Mapping[str, Any]]], arguments: Any
+) -> list[str]:
+    root = prefix or "(arguments)"
+
+    def wrong_type(err: Mapping[str, Any]) -> bool:  # the member's own type did not fit
+        return _is_type_mismatch(err) and _walk(err["loc"], arguments)[0] == root
+
+    specific = [e for errs in members.values() if not all(map(wrong_type, errs)) for e in errs]
+    if specific:
+        return [f"{_walk(e['loc'], arguments)[0]}: {_constraint(e)}{_got(e)}" for e in specific]
+    kinds: list[str] = []
+    for errs in members.values():
+        word = _constraint(errs[0]).removeprefix("must be ")
+        if word not in kinds:
+            kinds.append(word)
+    first = next(iter(members.values()))[0]
+    return [f"{root}: must be {' or '.join(kinds)}{_got(first)}"]
+
+
+def unknown_tool(name: str, known: Sequence[str]) -> str:
+    """The SDK's "Unknown tool" text with the closest tool name, if any."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"Unknown tool: {name}{hint} (tools/list names every tool)"
+
+
+def accepted_arguments(tool: Any) -> list[str]:
+    """A registered tool's argument names as the caller writes them."""
+    fields = tool.fn_metadata.arg_model.model_fields
+    return [info.alias or name for name, info in fields.items()]
+
+
+def explain(server: Any, name: str, arguments: Any, result: CallToolResult) -> CallToolResult:
+    """``result`` (an isError answer to ``tools/call``) with readable text when the cause was
+    the arguments or the tool name; any other failure is returned unchanged.
+
+    The SDK keeps only the text of the validation error, so the arguments are validated once
+    more here: deterministic, and paid only by calls that already failed."""
+    manager = server._tool_manager  # MCPServer 2.3 has no public tool lookup
+    tool = manager.get_tool(name)
+    if tool is None:
+        known = [t.name for t in manager.list_tools()]
+        return _error_result(unknown_tool(name, known))
+    if not isinstance(arguments, Mapping):
+        return result
+    try:
+        tool.fn_metadata.validate_arguments(dict(arguments))
+    except ValidationError as exc:
+        return _error_result(describe(name, exc, arguments, accepted_arguments(tool)))
+    except Exception:
+        return result
+    return result
+
+
+def _error_result(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
