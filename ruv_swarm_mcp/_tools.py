@@ -6,6 +6,7 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
+from pydantic import BaseModel
 
 from ruv_swarm_mcp import _tools_memory, _tools_models, _tools_swarm, _tools_tasks
 from ruv_swarm_mcp._config import ServerConfig
@@ -58,3 +59,16 @@ def register(server: MCPServer[Any], config: ServerConfig) -> None:
     for fn, title in tools:
         name = fn.__name__
         server.add_tool(fn, name=name, title=title, annotations=_annotations(name, title))
+        _refuse_unknown_arguments(server._tool_manager.get_tool(name))
+
+
+def _refuse_unknown_arguments(tool: Any) -> None:
+    """Unknown argument names are refused (and the inputSchema says additionalProperties: false):
+    the SDK drops them silently, so a misspelt optional argument ran with its default."""
+    model = tool.fn_metadata.arg_model
+    strict: type[BaseModel] = type(
+        model.__name__, (model,), {"model_config": {**model.model_config, "extra": "forbid"}}
+    )
+    tool.fn_metadata.arg_model = strict
+    # What strict.model_json_schema() would say, without building the schema a second time.
+    tool.parameters["additionalProperties"] = False
