@@ -23,11 +23,30 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from ruv_swarm_mcp._models import FINAL_TASK_STATES, dump, task_out
+from ruv_swarm_mcp._models import (
+    FINAL_TASK_STATES,
+    AgentListOut,
+    AgentMetricsOut,
+    AgentSpawnOut,
+    BenchmarkOut,
+    CompatSwarmInitOut,
+    CompatSwarmStatusOut,
+    CompatTaskStatusOut,
+    FeaturesOut,
+    MemoryUsageOut,
+    NeuralPatternsOut,
+    NeuralStatusOut,
+    SwarmMonitorOut,
+    TaskOrchestrateOut,
+    TaskResultsOut,
+    TrainOut,
+    dump,
+    task_out,
+)
 from ruv_swarm_mcp._toolkit import (
     cancel_unless_shutting_down,
     engine_of,
-    reply_dict,
+    reply_as,
     state_of,
     tool_errors,
 )
@@ -58,6 +77,8 @@ def _process_metrics() -> dict[str, Any]:
         rss = None
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
+    # Linux updates the high-water mark lazily, so it can trail the RSS just read.
+    peak = max(peak, rss or 0)
     times = os.times()
     return {
         "rss_bytes": rss,
@@ -102,7 +123,7 @@ async def swarm_init(
             "specialized -> divergent"
         ),
     ] = "balanced",
-) -> dict[str, Any]:
+) -> CompatSwarmInitOut:
     """Initialize a new swarm with the given topology (ruv-swarm compatible)."""
     engine = await engine_of(ctx)
     info = dump(
@@ -119,11 +140,11 @@ async def swarm_init(
         "maxAgents": maxAgents,
         "created": info["created_at"],
     }
-    return reply_dict(data, data["message"])
+    return reply_as(CompatSwarmInitOut, data, data["message"])
 
 
 @tool_errors
-async def swarm_status(ctx: Context, verbose: bool = False) -> dict[str, Any]:
+async def swarm_status(ctx: Context, verbose: bool = False) -> CompatSwarmStatusOut:
     """Status of the current swarm: agents, tasks, models (verbose: every agent)."""
     engine = await engine_of(ctx)
     swarm = await engine.resolve_swarm(None)
@@ -136,7 +157,9 @@ async def swarm_status(ctx: Context, verbose: bool = False) -> dict[str, Any]:
         agents = await engine.query_agents(swarm_id=swarm.id, limit=1000)
         data["agents"] = [dump(a) for a in agents]
         data["engine"] = await _stats(engine)
-    return reply_dict(data, f"swarm {swarm.id}: {status['agents_total']} agents")
+    return reply_as(
+        CompatSwarmStatusOut, data, f"swarm {swarm.id}: {status['agents_total']} agents"
+    )
 
 
 @tool_errors
@@ -144,7 +167,7 @@ async def swarm_monitor(
     ctx: Context,
     duration: Annotated[float, Field(gt=0, le=MAX_MONITOR_SECONDS, description="seconds")] = 2.0,
     interval: Annotated[float, Field(ge=0.05, le=10.0, description="seconds")] = 0.5,
-) -> dict[str, Any]:
+) -> SwarmMonitorOut:
     """Sample the engine (queue depth, worker use, tasks by status, RSS) for `duration` seconds;
     returns the measured samples and the changes the engine reported meanwhile."""
     engine = await engine_of(ctx)
@@ -177,7 +200,9 @@ async def swarm_monitor(
         "samples": samples,
         "changes_by_kind": changes,
     }
-    return reply_dict(data, f"{len(samples)} samples, {sum(changes.values())} changes")
+    return reply_as(
+        SwarmMonitorOut, data, f"{len(samples)} samples, {sum(changes.values())} changes"
+    )
 
 
 @tool_errors
@@ -197,7 +222,7 @@ async def agent_spawn(
     ],
     name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
     capabilities: Annotated[list[str] | None, Field(max_length=32)] = None,
-) -> dict[str, Any]:
+) -> AgentSpawnOut:
     """Spawn a new agent in the current swarm (ruv-swarm compatible)."""
     engine = await engine_of(ctx)
     swarm = await engine.resolve_swarm(None)
@@ -205,13 +230,13 @@ async def agent_spawn(
         await engine.spawn_agent(swarm.id, type, name=name, capabilities=tuple(capabilities or ()))
     )
     data = {"agent": agent, "swarm_id": swarm.id, "message": f"Spawned {type} agent {agent['id']}"}
-    return reply_dict(data, data["message"])
+    return reply_as(AgentSpawnOut, data, data["message"])
 
 
 @tool_errors
 async def agent_list(
     ctx: Context, filter: Literal["all", "active", "idle", "busy"] = "all"
-) -> dict[str, Any]:
+) -> AgentListOut:
     """List the current swarm's agents; active = not terminated."""
     engine = await engine_of(ctx)
     swarm = await engine.resolve_swarm(None)
@@ -222,7 +247,7 @@ async def agent_list(
     if filter == "active":
         agents = [a for a in agents if a["status"] != "terminated"]
     data = {"total_agents": len(agents), "filter": filter, "agents": agents}
-    return reply_dict(data, f"{len(agents)} agents ({filter})")
+    return reply_as(AgentListOut, data, f"{len(agents)} agents ({filter})")
 
 
 @tool_errors
@@ -230,7 +255,7 @@ async def agent_metrics(
     ctx: Context,
     agentId: Annotated[str | None, Field(max_length=64)] = None,
     metric: Literal["all", "cpu", "memory", "tasks", "performance"] = "all",
-) -> dict[str, Any]:
+) -> AgentMetricsOut:
     """Measured task metrics per agent (count, success rate, mean / p95 duration). Agents run
     in-process, so cpu and memory are the server process's figures."""
     engine = await engine_of(ctx)
@@ -267,7 +292,7 @@ async def agent_metrics(
     data: dict[str, Any] = {"metric": metric, "agents": rows}
     if metric in ("all", "cpu", "memory"):
         data["process"] = _process_metrics()
-    return reply_dict(data, f"metrics for {len(rows)} agents")
+    return reply_as(AgentMetricsOut, data, f"metrics for {len(rows)} agents")
 
 
 @tool_errors
@@ -280,7 +305,7 @@ async def task_orchestrate(
     ] = "adaptive",
     priority: Literal["low", "medium", "high", "critical"] = "medium",
     maxAgents: Annotated[int | None, Field(ge=1, le=10_000)] = None,
-) -> dict[str, Any]:
+) -> TaskOrchestrateOut:
     """Orchestrate a task across the swarm (ruv-swarm compatible); waits up to 10 s. `task` is
     plain text, or a JSON object as a string (e.g. a training task with data)."""
     engine = await engine_of(ctx)
@@ -302,7 +327,7 @@ async def task_orchestrate(
     )
     out = task_out(info).model_dump(mode="json")
     data = {"taskId": out["id"], "status": out["status"], "strategy": strategy, "task": out}
-    return reply_dict(data, f"task {out['id']} is {out['status']}")
+    return reply_as(TaskOrchestrateOut, data, f"task {out['id']} is {out['status']}")
 
 
 @tool_errors
@@ -310,7 +335,7 @@ async def task_status(
     ctx: Context,
     taskId: Annotated[str | None, Field(max_length=64)] = None,
     detailed: bool = False,
-) -> dict[str, Any]:
+) -> CompatTaskStatusOut:
     """Status of one task, or of the current swarm's 100 most recent tasks."""
     engine = await engine_of(ctx)
     if taskId:
@@ -322,7 +347,9 @@ async def task_status(
     if not detailed:
         keep = ("id", "kind", "status", "progress", "duration_ms", "error")
         tasks = [{k: t[k] for k in keep} for t in tasks]
-    return reply_dict({"tasks": tasks, "count": len(tasks)}, f"{len(tasks)} tasks")
+    return reply_as(
+        CompatTaskStatusOut, {"tasks": tasks, "count": len(tasks)}, f"{len(tasks)} tasks"
+    )
 
 
 @tool_errors
@@ -330,7 +357,7 @@ async def task_results(
     ctx: Context,
     taskId: Annotated[str, Field(min_length=1, max_length=64)],
     format: Literal["summary", "detailed", "raw"] = "summary",
-) -> dict[str, Any]:
+) -> TaskResultsOut:
     """Result of a task (summary: status and timings; detailed: plus result; raw: everything)."""
     engine = await engine_of(ctx)
     out = task_out(await engine.get_task(taskId)).model_dump(mode="json")
@@ -343,13 +370,13 @@ async def task_results(
         }
         if format == "detailed":
             data["result"] = out["result"]
-    return reply_dict(data, f"task {taskId} is {out['status']}")
+    return reply_as(TaskResultsOut, data, f"task {taskId} is {out['status']}")
 
 
 @tool_errors
 async def neural_status(
     ctx: Context, agentId: Annotated[str | None, Field(max_length=64)] = None
-) -> dict[str, Any]:
+) -> NeuralStatusOut:
     """Trained models (optionally of one agent) with their measured metrics."""
     engine = await engine_of(ctx)
     models = [dump(m) for m in await engine.list_models()]
@@ -357,7 +384,9 @@ async def neural_status(
         models = [m for m in models if m.get("agent_id") == agentId]
     for m in models:
         m.pop("history", None)
-    return reply_dict({"models": models, "count": len(models)}, f"{len(models)} models")
+    return reply_as(
+        NeuralStatusOut, {"models": models, "count": len(models)}, f"{len(models)} models"
+    )
 
 
 @tool_errors
@@ -369,7 +398,7 @@ async def neural_train(
         str | None,
         Field(max_length=4096, description="FANN .data path (default: bundled PROBEN1 diabetes)"),
     ] = None,
-) -> dict[str, Any]:
+) -> TrainOut:
     """Train a neural network on an agent for `iterations` epochs (RPROP, one hidden layer of
     16) and return the measured history."""
     engine = await engine_of(ctx)
@@ -394,7 +423,7 @@ async def neural_train(
     out = _train_out(finished).model_dump(mode="json")
     if out["status"] != "completed":
         raise ToolError(f"training task {submitted.id} ended {out['status']}: {out['error']}")
-    return reply_dict(out, f"trained {out['model_id']}: final MSE {out['final_mse']:.6g}")
+    return reply_as(TrainOut, out, f"trained {out['model_id']}: final MSE {out['final_mse']:.6g}")
 
 
 STRATEGIES = ("sequential", "parallel", "divergent", "convergent", "cascade", "mesh")
@@ -407,7 +436,7 @@ async def neural_patterns(
         str,
         Field(description="all, or a cognitive pattern: " + ", ".join(STRATEGIES)),
     ] = "all",
-) -> dict[str, Any]:
+) -> NeuralPatternsOut:
     """Measured use of each cognitive pattern (strategy): orchestrated tasks, success rate,
     mean duration, and how many agents prefer it."""
     if pattern != "all" and pattern not in STRATEGIES:
@@ -433,7 +462,7 @@ async def neural_patterns(
             "mean_duration_ms": round(sum(durations) / len(durations), 3) if durations else None,
             "agents_preferring": sum(a.get("cognitive_pattern") == name for a in agents),
         }
-    return reply_dict({"patterns": report}, f"{len(report)} patterns")
+    return reply_as(NeuralPatternsOut, {"patterns": report}, f"{len(report)} patterns")
 
 
 def _sqlite_features() -> dict[str, Any]:
@@ -475,7 +504,7 @@ def _memory_total() -> int | None:
 async def features_detect(
     ctx: Context,
     category: Literal["all", "wasm", "simd", "memory", "platform", "neural"] = "all",
-) -> dict[str, Any]:
+) -> FeaturesOut:
     """What this installation can do, detected now (no WASM here: the engine is native code)."""
     data: dict[str, Any] = {}
     if category in ("all", "platform"):
@@ -501,7 +530,7 @@ async def features_detect(
         }
     if category in ("all", "wasm"):
         data["wasm"] = {"available": False, "reason": "native engine (numba JIT), no WASM runtime"}
-    return reply_dict(data, f"features: {', '.join(data)}")
+    return reply_as(FeaturesOut, data, f"features: {', '.join(data)}")
 
 
 async def _time(fn: Any, iterations: int) -> dict[str, Any]:
@@ -525,7 +554,7 @@ async def benchmark_run(
     ctx: Context,
     type: Literal["all", "swarm", "agent", "task", "neural", "wasm"] = "all",
     iterations: Annotated[int, Field(ge=1, le=1000)] = 10,
-) -> dict[str, Any]:
+) -> BenchmarkOut:
     """Time real engine work in a scratch swarm: swarm creation, agent spawn + query, memory
     round trips as tasks' storage path, and a neural training epoch budget on XOR."""
     if type == "wasm":
@@ -570,7 +599,8 @@ async def benchmark_run(
 
         results["neural_train_xor_100_epochs"] = await _time(train_once, min(iterations, 20))
     await ctx.report_progress(1, 1, "benchmark done")
-    return reply_dict(
+    return reply_as(
+        BenchmarkOut,
         {"type": type, "swarm_id": scratch.id, "results": results},
         f"benchmarked {', '.join(results)}",
     )
@@ -584,7 +614,7 @@ async def _memory_roundtrip(engine: Any, i: int) -> None:
 @tool_errors
 async def memory_usage(
     ctx: Context, detail: Literal["summary", "detailed", "by-agent"] = "summary"
-) -> dict[str, Any]:
+) -> MemoryUsageOut:
     """Measured memory: server RSS and peak, database size, stored entries; by-agent: tasks and
     model bytes per agent."""
     engine = await engine_of(ctx)
@@ -602,7 +632,7 @@ async def memory_usage(
             slot["model_bytes"] += int(m.get("size_bytes") or 0)
         data["by_agent"] = per
     rss = data["process"]["rss_bytes"]
-    return reply_dict(data, f"RSS {rss / 2**20:.1f} MiB" if rss else "memory usage")
+    return reply_as(MemoryUsageOut, data, f"RSS {rss / 2**20:.1f} MiB" if rss else "memory usage")
 
 
 TOOLS: list[tuple[Any, str]] = [

@@ -293,3 +293,164 @@ class TaskList(_Out):
     count: int = Field(description="number of tasks in this page")
     offset: int
     limit: int
+
+
+# --- `--profile ruv-swarm` results (npm names; free-form engine figures stay objects) ---
+
+
+class ProcessMetricsOut(_Out):
+    rss_bytes: int | None = Field(description="resident set size now (None if unreadable)")
+    peak_rss_bytes: int
+    cpu_user_seconds: float
+    cpu_system_seconds: float
+    threads: int | None = None
+
+
+class CompatSwarmInitOut(_Out):
+    id: str
+    message: str
+    topology: TopologyName
+    strategy: Literal["balanced", "specialized", "adaptive"]
+    task_strategy: StrategyName = Field(description="the default task strategy it maps to")
+    maxAgents: int
+    created: float
+
+
+class CompatSwarmStatusOut(SwarmStatusOut):
+    agents: list[AgentOut] | None = Field(default=None, description="verbose only")
+    engine: dict[str, Any] | None = Field(default=None, description="verbose only: engine stats")
+
+
+class MonitorSampleOut(_Out):
+    t: float = Field(description="seconds since the first sample")
+    engine: dict[str, Any]
+    process: ProcessMetricsOut
+
+
+class SwarmMonitorOut(_Out):
+    duration: float
+    samples: list[MonitorSampleOut]
+    changes_by_kind: dict[str, int]
+
+
+class AgentSpawnOut(_Out):
+    agent: AgentOut
+    swarm_id: str
+    message: str
+
+
+class AgentListOut(_Out):
+    total_agents: int
+    filter: Literal["all", "active", "idle", "busy"]
+    agents: list[AgentOut]
+
+
+class AgentTaskCountsOut(_Out):
+    total: int
+    completed: int
+    failed: int
+    success_rate: float | None
+
+
+class AgentPerformanceOut(_Out):
+    mean_task_ms: float | None
+    p95_task_ms: float | None
+
+
+class AgentMetricsRowOut(_Out):
+    agent_id: str
+    type: str
+    status: AgentStatusName
+    tasks: AgentTaskCountsOut | None = None
+    performance: AgentPerformanceOut | None = None
+
+
+class AgentMetricsOut(_Out):
+    metric: Literal["all", "cpu", "memory", "tasks", "performance"]
+    agents: list[AgentMetricsRowOut]
+    process: ProcessMetricsOut | None = Field(
+        default=None, description="the server process (agents run in-process)"
+    )
+
+
+class TaskOrchestrateOut(_Out):
+    taskId: str
+    status: TaskStatusName
+    strategy: Literal["parallel", "sequential", "adaptive"]
+    task: TaskOut
+
+
+class TaskSummaryOut(_Out):
+    id: str
+    kind: str
+    status: TaskStatusName
+    progress: float
+    duration_ms: float | None = None
+    error: str | None = None
+
+
+class CompatTaskStatusOut(_Out):
+    tasks: list[TaskSummaryOut] = Field(description="detailed: every task field")
+    count: int
+
+
+class TaskResultsOut(_Out):
+    id: str
+    status: TaskStatusName
+    kind: str
+    strategy: str | None = None
+    duration_ms: float | None = None
+    error: str | None = None
+    agent_ids: list[str]
+    result: dict[str, Any] | None = Field(default=None, description="detailed and raw only")
+
+
+class NeuralStatusOut(_Out):
+    models: list[ModelOut]
+    count: int
+
+
+class PatternStatsOut(_Out):
+    tasks: int
+    completed: int
+    success_rate: float | None
+    mean_duration_ms: float | None
+    agents_preferring: int
+
+
+class NeuralPatternsOut(_Out):
+    patterns: dict[str, PatternStatsOut]
+
+
+class TimingOut(_Out):
+    iterations: int
+    mean_ms: float
+    median_ms: float
+    min_ms: float
+    max_ms: float
+
+
+class BenchmarkOut(_Out):
+    type: Literal["all", "swarm", "agent", "task", "neural", "wasm"]
+    swarm_id: str = Field(description="the scratch swarm the benchmark ran in")
+    results: dict[str, TimingOut]
+
+
+class FeaturesOut(_Out):
+    platform: dict[str, Any] | None = None
+    simd: dict[str, Any] | None = None
+    memory: dict[str, Any] | None = None
+    neural: dict[str, Any] | None = None
+    wasm: dict[str, Any] | None = None
+
+
+class ModelBytesOut(_Out):
+    models: int
+    model_bytes: int
+
+
+class MemoryUsageOut(_Out):
+    process: ProcessMetricsOut
+    engine: dict[str, Any]
+    memory_entries_listed: int | None = None
+    by_agent: dict[str, ModelBytesOut] | None = None
