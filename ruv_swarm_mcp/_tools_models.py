@@ -30,6 +30,8 @@ from ruv_swarm_mcp._tools_swarm import SwarmId
 MAX_INLINE_ROWS = 100_000
 MAX_FEATURES = 10_000
 MAX_IMPORT_CHARS = 64 * 1024 * 1024
+# swarm_core's neural-processor reports at most this fraction while a training still runs.
+ENGINE_RUNNING_CAP = 0.99
 
 Row = Annotated[list[float], Field(min_length=1, max_length=MAX_FEATURES)]
 ModelId = Annotated[str, Field(min_length=1, max_length=64, description="model id (model-...)")]
@@ -132,7 +134,12 @@ async def train(
     last_sent = [0.0]
 
     async def on_progress(fraction: float, _total: float | None, message: str | None) -> None:
-        # The engine reports a fraction of the epoch budget; clients see epochs.
+        # The engine reports a fraction of the epoch budget; clients see epochs. It holds a
+        # running task at ENGINE_RUNNING_CAP until the model is stored, so a sample there may lag
+        # the epoch its message names (29,700 of 30,000 for "epoch 29929"): skip it, the final
+        # report follows.
+        if ENGINE_RUNNING_CAP <= fraction < 1.0:
+            return
         done = round(fraction * epochs, 3)
         if done - last_sent[0] >= progress_every or fraction >= 1.0:
             last_sent[0] = done
