@@ -9,10 +9,10 @@ task. Either way the lifespan closes the engine (shielded), which marks running 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import signal
 import sys
-from types import TracebackType
 from typing import Any
 
 import anyio
@@ -51,53 +51,12 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-class _DrainOnEOF:
-    """A read stream that, at EOF, holds the EOF back until in-flight requests have answered."""
-
-    def __init__(self, inner: Any, state: Any, grace_seconds: float) -> None:
-        self._inner = inner
-        self._state = state
-        self._grace = grace_seconds
-
-    @property
-    def last_context(self) -> Any:
-        return getattr(self._inner, "last_context", None)
-
-    async def _drain(self) -> None:
-        with anyio.move_on_after(self._grace):
-            while self._state.in_flight > 0:
-                await anyio.sleep(0.01)
-
-    async def receive(self) -> Any:
-        try:
-            return await self._inner.receive()
-        except anyio.EndOfStream:
-            await self._drain()
-            self._state.shutting_down = True
-            raise
-
-    def __aiter__(self) -> _DrainOnEOF:
-        return self
-
-    async def __anext__(self) -> Any:
-        try:
-            return await self.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            raise StopAsyncIteration from None
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def __aenter__(self) -> _DrainOnEOF:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+async def _drain_in_flight(state: Any, grace_seconds: float) -> None:
+    """Stdin reached EOF: give in-flight requests up to ``grace_seconds`` to answer."""
+    with anyio.move_on_after(grace_seconds):
+        while state.in_flight > 0:
+            await anyio.sleep(0.01)
+    state.shutting_down = True
 
 
 async def _cancel_on_signal(scope: anyio.CancelScope, state: Any) -> None:
@@ -110,26 +69,71 @@ async def _cancel_on_signal(scope: anyio.CancelScope, state: Any) -> None:
 
 
 async def _serve_stdio(config: ServerConfig) -> None:
-    from mcp.server.stdio import stdio_server
-
     from ruv_swarm_mcp._server import build_app
-    from ruv_swarm_mcp._stdio import StdinLines, StdoutWriter, claimed_stdout
+    from ruv_swarm_mcp._stdio import StdioReadStream, StdioWriteStream, claimed_stdout
 
     server, state = build_app(config, defer_registration=True)
-    low = server._lowlevel_server  # run() with our own read stream needs the low-level server
+    low = server._lowlevel_server  # serving our own streams needs the low-level server
     async with anyio.create_task_group() as tg:
         tg.start_soon(_cancel_on_signal, tg.cancel_scope, state)
         with claimed_stdout() as out_fd:
-            async with stdio_server(
-                stdin=StdinLines(),  # type: ignore[arg-type]
-                stdout=StdoutWriter(out_fd),  # type: ignore[arg-type]
-            ) as (read_stream, write_stream):
-                await low.run(
-                    _DrainOnEOF(read_stream, state, config.drain_seconds),  # type: ignore[arg-type]
-                    write_stream,
-                    low.create_initialization_options(),
-                )
+            read_stream = StdioReadStream(
+                on_eof=functools.partial(_drain_in_flight, state, config.drain_seconds)
+            )
+            write_stream = StdioWriteStream(out_fd)
+            try:
+                await _run_connection(low, read_stream, write_stream)
+            finally:
+                await read_stream.aclose()
+                await write_stream.aclose()
         tg.cancel_scope.cancel()
+
+
+async def _run_connection(low: Any, read_stream: Any, write_stream: Any) -> None:
+    """``Server.run`` over our stdio streams, minus a relay hop for handshake-era clients.
+
+    The SDK decides a connection's protocol era from the client's first request and then
+    relays every message through one more memory stream and task. Our read stream can hold
+    that request back itself, so a handshake-era connection (``initialize`` first, what desktop
+    clients speak) goes straight to the SDK's legacy serving loop; a 2026-07-28 connection, or
+    an SDK without that loop, takes ``Server.run``'s own path over the same streams."""
+    init_options = low.create_initialization_options()
+    try:
+        from mcp.server.runner import (
+            _has_modern_envelope,
+            _serve_legacy_stream,
+            serve_dual_era_loop,
+        )
+    except ImportError:  # pragma: no cover - a future SDK reorganised its runner
+        await low.run(read_stream, write_stream, init_options)
+        return
+    async with low.lifespan(low) as lifespan_state:
+        opening = await read_stream.peek_opening_request()
+        if (
+            opening is not None
+            and opening.method != "initialize"
+            and _has_modern_envelope(opening.params)
+        ):
+            await serve_dual_era_loop(
+                low,
+                read_stream,
+                write_stream,
+                lifespan_state=lifespan_state,
+                init_options=init_options,
+            )
+            return
+        try:
+            await _serve_legacy_stream(
+                low,
+                read_stream,
+                write_stream,
+                lifespan_state=lifespan_state,
+                session_id=None,
+                init_options=init_options,
+                raise_exceptions=False,
+            )
+        finally:
+            await write_stream.aclose()
 
 
 async def _serve_http(config: ServerConfig) -> None:

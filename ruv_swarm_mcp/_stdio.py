@@ -1,9 +1,12 @@
-"""stdin/stdout for the stdio transport on the event loop itself, without a thread per line.
+"""The stdio transport's two streams, served by the event loop itself.
 
-The SDK's stdio transport reads and writes through anyio worker threads: a thread hop (and a
-flush) per message, and a read that SIGTERM cannot interrupt. Here pipes and sockets are read
-and written non-blocking from the loop's selector; anything else (a regular file as stdin) falls
-back to a daemon reader thread that shutdown may abandon.
+The SDK's ``stdio_server`` reads and writes through anyio worker threads and relays every
+message through two zero-buffer memory streams and two tasks: four task switches per request
+and a read that SIGTERM cannot interrupt. Here the JSON-RPC read stream parses lines read
+non-blocking from fd 0 when the dispatcher asks for the next message, and the write stream
+serialises a message and writes it to the pipe straight away (buffering only what a full pipe
+refuses). Anything that is not a pipe, socket or terminal (a regular file as stdin) is read by a
+daemon thread that shutdown may abandon.
 
 Like the SDK, fd 1 is pointed at stderr while serving, so a stray print from any library lands
 in the log instead of corrupting the JSON-RPC channel; messages go to a private duplicate.
@@ -13,15 +16,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import stat
 import sys
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
+from types import TracebackType
 
 import anyio
+import mcp_types as types
+from mcp.shared.message import SessionMessage
+
+log = logging.getLogger("ruv_swarm_mcp")
 
 READ_CHUNK = 1 << 16
+# Parsed-but-unread lines above which fd 0 stops being read until the dispatcher catches up.
+MAX_BUFFERED_LINES = 1024
+# Bytes a slow reader of stdout may leave queued before `send` waits for the pipe to drain.
+WRITE_HIGH_WATER = 1 << 20
+# How long closing the write stream waits for queued bytes to reach a slow reader.
+CLOSE_FLUSH_SECONDS = 2.0
+# Frames kept ahead of the client's first request while its protocol era is decided (the SDK's
+# own limit; a bare `notifications/initialized` is the one that matters).
+MAX_LEAD_FRAMES = 8
+
+Item = SessionMessage | Exception
 
 
 def _selectable(fd: int) -> bool:
@@ -32,78 +53,196 @@ def _selectable(fd: int) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
 
 
-class StdinLines:
-    """An async iterator of the lines arriving on fd 0."""
+def parse_line(line: bytes) -> Item:
+    """One stdin line as the SDK's stdio transport frames it: a message, or the parse error."""
+    try:
+        message = types.jsonrpc_message_adapter.validate_json(
+            line.decode("utf-8", "replace"), by_name=False
+        )
+    except Exception as exc:
+        return exc
+    return SessionMessage(message)
 
-    def __init__(self, fd: int = 0) -> None:
+
+class StdioReadStream:
+    """The JSON-RPC read stream over fd 0 (``ReadStream[SessionMessage | Exception]``).
+
+    On a pipe, socket or terminal fd 0 stays registered with the loop's selector while it is
+    read, and the reader callback splits what arrives into lines at once; ``receive`` parses
+    the next line. ``on_eof`` runs once, before end-of-stream is reported (stdin EOF: let
+    in-flight requests answer first)."""
+
+    def __init__(self, fd: int = 0, *, on_eof: Callable[[], Awaitable[None]] | None = None) -> None:
         self._fd = fd
         self._loop = asyncio.get_running_loop()
-        self._lines: list[str] = []
+        self._on_eof = on_eof
+        self._lines: deque[bytes] = deque()
+        self._lead: deque[Item] = deque()
         self._pending = b""
         self._eof = False
-        self._send, self._receive = anyio.create_memory_object_stream[str](64)
+        self._closed = False
+        self._reading = False
+        self._error: OSError | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._use_selector = _selectable(fd)
         if self._use_selector:
             os.set_blocking(fd, False)
+            self._start_reading()
         else:
+            self._send, self._receive = anyio.create_memory_object_stream[bytes](64)
             threading.Thread(target=self._pump_thread, name="stdin", daemon=True).start()
 
-    def _split(self, chunk: bytes) -> list[str]:
-        self._pending += chunk
-        *lines, self._pending = self._pending.split(b"\n")
-        return [line.decode("utf-8", "replace") for line in lines]
+    # -- the selector path ------------------------------------------------------------------
 
-    async def _read_chunk(self) -> bytes:
-        while True:
+    def _start_reading(self) -> None:
+        if not self._reading and not self._eof and not self._closed:
+            self._loop.add_reader(self._fd, self._on_readable)
+            self._reading = True
+
+    def _stop_reading(self) -> None:
+        if self._reading:
+            self._loop.remove_reader(self._fd)
+            self._reading = False
+
+    def _on_readable(self) -> None:
+        try:
+            chunk = os.read(self._fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        except OSError as exc:  # the pipe broke: treat it as the end of the input
+            self._error = exc
+            chunk = b""
+        if chunk:
+            self._pending += chunk
+            if b"\n" in chunk:
+                *lines, self._pending = self._pending.split(b"\n")
+                self._lines.extend(lines)
+                if len(self._lines) >= MAX_BUFFERED_LINES:
+                    self._stop_reading()  # resumed by `_next_line` once the backlog is read
+        else:
+            self._eof = True
+            self._stop_reading()
+            if self._pending:
+                self._lines.append(self._pending)
+                self._pending = b""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done() and (self._lines or self._eof):
+            waiter.set_result(None)
+
+    async def _next_line(self) -> bytes:
+        while not self._lines:
+            if self._closed:
+                raise anyio.ClosedResourceError
+            if self._eof:
+                raise anyio.EndOfStream
+            waiter = self._loop.create_future()
+            self._waiter = waiter
             try:
-                return os.read(self._fd, READ_CHUNK)
-            except BlockingIOError:
-                ready = self._loop.create_future()
-                self._loop.add_reader(self._fd, ready.set_result, None)
-                try:
-                    await ready
-                finally:
-                    self._loop.remove_reader(self._fd)
+                await waiter
+            finally:
+                self._waiter = None
+        line = self._lines.popleft()
+        if not self._reading and len(self._lines) < MAX_BUFFERED_LINES // 2:
+            self._start_reading()
+        return line
+
+    # -- the thread path (regular files) ----------------------------------------------------
 
     def _pump_thread(self) -> None:
         # os.read, not sys.stdin.buffer: a daemon thread blocked inside the buffered reader
         # would hold its lock and abort the interpreter at exit.
+        pending = b""
         try:
             while chunk := os.read(self._fd, READ_CHUNK):
-                for line in self._split(chunk):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
                     asyncio.run_coroutine_threadsafe(self._send.send(line), self._loop).result()
-            if self._pending:
-                tail = self._pending.decode("utf-8", "replace")
-                asyncio.run_coroutine_threadsafe(self._send.send(tail), self._loop).result()
+            if pending:
+                asyncio.run_coroutine_threadsafe(self._send.send(pending), self._loop).result()
             asyncio.run_coroutine_threadsafe(self._send.aclose(), self._loop).result()
         except (OSError, RuntimeError, anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass  # the loop or the reader is gone: the server is shutting down
 
-    def __aiter__(self) -> StdinLines:
+    # -- the stream -------------------------------------------------------------------------
+
+    async def _next_item(self) -> Item:
+        if self._use_selector:
+            line = await self._next_line()
+        else:
+            line = await self._receive.receive()
+        return parse_line(line)
+
+    async def peek_opening_request(self) -> types.JSONRPCRequest | None:
+        """The client's first request, left in the stream with the frames before it (at most
+        :data:`MAX_LEAD_FRAMES` of those are kept, as the SDK does); None if the input ends
+        first."""
+        while True:
+            try:
+                item = await self._next_item()
+            except anyio.EndOfStream:
+                return None
+            if isinstance(item, SessionMessage) and isinstance(item.message, types.JSONRPCRequest):
+                self._lead.append(item)
+                return item.message
+            if len(self._lead) >= MAX_LEAD_FRAMES:
+                log.debug("dropped a frame received before the first request: %r", item)
+                continue
+            self._lead.append(item)
+
+    async def receive(self) -> Item:
+        if self._lead:
+            return self._lead.popleft()
+        if self._closed:
+            raise anyio.ClosedResourceError
+        try:
+            return await self._next_item()
+        except anyio.EndOfStream:
+            on_eof, self._on_eof = self._on_eof, None
+            if on_eof is not None:
+                await on_eof()
+            raise
+
+    def __aiter__(self) -> StdioReadStream:
         return self
 
-    async def __anext__(self) -> str:
-        if not self._use_selector:
-            try:
-                return await self._receive.receive()
-            except anyio.EndOfStream:
-                raise StopAsyncIteration from None
-        while not self._lines:
-            if self._eof:
-                raise StopAsyncIteration
-            chunk = await self._read_chunk()
-            if not chunk:
-                self._eof = True
-                if self._pending:
-                    self._lines.append(self._pending.decode("utf-8", "replace"))
-                    self._pending = b""
-                continue
-            self._lines.extend(self._split(chunk))
-        return self._lines.pop(0)
+    async def __anext__(self) -> Item:
+        try:
+            return await self.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        self._closed = True
+        self._lead.clear()
+        if self._use_selector:
+            self._stop_reading()
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        else:
+            self._receive.close()
+
+    async def __aenter__(self) -> StdioReadStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
 
-class StdoutWriter:
-    """Writes whole messages to a private duplicate of fd 1, never blocking the loop."""
+class StdioWriteStream:
+    """The JSON-RPC write stream over a private duplicate of fd 1 (``WriteStream[SessionMessage]``).
+
+    ``send`` serialises the message and writes it at once; what a full pipe refuses is queued
+    whole and written by the loop when the pipe drains, so a cancelled sender never leaves half
+    a message on the wire. Senders wait only while more than :data:`WRITE_HIGH_WATER` bytes are
+    queued. A broken pipe makes every later ``send`` raise ``anyio.BrokenResourceError``, which
+    the SDK's dispatcher treats as a closed transport."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
@@ -111,26 +250,105 @@ class StdoutWriter:
         self._selector = _selectable(fd)
         if self._selector:
             os.set_blocking(fd, False)
+        self._buffer = bytearray()
+        self._writing = False
+        self._drained: asyncio.Event | None = None
+        self._error: OSError | None = None
+        self._closed = False
 
-    async def write(self, text: str) -> None:
-        data = memoryview(text.encode("utf-8"))
-        while data:
+    @property
+    def queued_bytes(self) -> int:
+        return len(self._buffer)
+
+    def _write_some(self, data: bytes | bytearray | memoryview) -> int:
+        if not self._selector:
+            view = memoryview(data)
+            while view:  # a regular file or other blocking target: write it all now
+                view = view[os.write(self._fd, view) :]
+            return len(data)
+        try:
+            return os.write(self._fd, data)
+        except BlockingIOError:
+            return 0
+
+    def _fail(self, exc: OSError) -> None:
+        self._error = exc
+        self._buffer.clear()
+        self._stop_writing()
+
+    def _stop_writing(self) -> None:
+        if self._writing:
+            self._loop.remove_writer(self._fd)
+            self._writing = False
+        if self._drained is not None:
+            self._drained.set()
+
+    def _on_writable(self) -> None:
+        try:
+            written = self._write_some(self._buffer)
+        except OSError as exc:
+            self._fail(exc)
+            return
+        del self._buffer[:written]
+        if not self._buffer:
+            self._stop_writing()
+
+    async def send(self, item: SessionMessage, /) -> None:
+        if self._closed:
+            raise anyio.ClosedResourceError
+        if self._error is not None:
+            raise anyio.BrokenResourceError from self._error
+        message = item.message
+        data = type(message).__pydantic_serializer__.to_json(
+            message, by_alias=True, exclude_unset=True
+        )
+        data += b"\n"
+        if not self._buffer:
             try:
-                written = os.write(self._fd, data)
-            except BlockingIOError:
-                if not self._selector:
-                    raise
-                ready = self._loop.create_future()
-                self._loop.add_writer(self._fd, ready.set_result, None)
-                try:
-                    await ready
-                finally:
-                    self._loop.remove_writer(self._fd)
-                continue
+                written = self._write_some(data)
+            except OSError as exc:
+                self._fail(exc)
+                raise anyio.BrokenResourceError from exc
+            if written == len(data):
+                return
             data = data[written:]
+        self._buffer += data
+        if not self._writing:
+            self._loop.add_writer(self._fd, self._on_writable)
+            self._writing = True
+        if len(self._buffer) > WRITE_HIGH_WATER:
+            await self._wait_drained()
 
-    async def flush(self) -> None:
-        return None
+    async def _wait_drained(self) -> None:
+        while self._buffer and self._error is None:
+            self._drained = asyncio.Event()
+            await self._drained.wait()
+        if self._error is not None:
+            raise anyio.BrokenResourceError from self._error
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._buffer and self._error is None:
+            # The last answers must reach the client before the process exits; shielded
+            # because closing often happens inside an already cancelled scope.
+            with anyio.move_on_after(CLOSE_FLUSH_SECONDS, shield=True):
+                with contextlib.suppress(anyio.BrokenResourceError):
+                    await self._wait_drained()
+        self._buffer.clear()
+        self._stop_writing()
+
+    async def __aenter__(self) -> StdioWriteStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
 
 @contextlib.contextmanager
