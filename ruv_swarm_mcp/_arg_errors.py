@@ -16,7 +16,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mcp_types import CallToolResult, TextContent
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, CallToolResult, TextContent
 from pydantic import ValidationError
 
 MAX_PROBLEMS = 8
@@ -270,3 +271,33 @@ def explain(server: Any, name: str, arguments: Any, result: CallToolResult) -> C
 
 def _error_result(text: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def request_error(ctx: Any, exc: Exception) -> Exception:
+    """A clearer protocol error for a request the SDK refused as "Invalid request parameters"
+    (same code, -32602, which clients key on): which params were wrong, or that the session
+    is not initialized yet. Anything else is returned unchanged."""
+    if isinstance(exc, ValidationError):
+        problems = []
+        for err in exc.errors(include_url=False)[:MAX_PROBLEMS]:
+            path, _ = _walk(err["loc"], ctx.params)
+            problems.append(f"{path}: {_constraint(err)}{_got(err)}")
+        # Union members of one field repeat the same path: keep the first word on each.
+        unique = list(dict.fromkeys(problems))
+        return MCPError(
+            code=INVALID_PARAMS,
+            message=f"Invalid request parameters for {ctx.method}: " + "; ".join(unique),
+        )
+    if (
+        isinstance(exc, MCPError)
+        and exc.error.code == INVALID_PARAMS
+        and exc.error.message == "Invalid request parameters"
+    ):
+        connection = getattr(ctx.session, "_connection", None)
+        if connection is not None and not connection.initialize_accepted:
+            return MCPError(
+                code=INVALID_PARAMS,
+                message=f"Invalid request parameters: {ctx.method} before initialize; send "
+                "initialize, then notifications/initialized (only ping is served before)",
+            )
+    return exc

@@ -3,9 +3,8 @@
 - ``logging/setLevel``: the level is kept per connection; :func:`client_log` sends tool-side log
   messages only at or above it (2026-07-28 connections use the per-request opt-in instead,
   which the SDK enforces).
-- ``resources/subscribe`` / ``unsubscribe``: handshake-era subscriptions per connection; engine
-  change reports become ``notifications/resources/updated`` for the subscribed URIs, and are also
-  published on the SDK's subscription bus for 2026-07-28 ``subscriptions/listen`` streams.
+- ``resources/subscribe`` / ``unsubscribe``: handshake-era subscriptions per connection, kept in
+  ``AppState.subscribers``; :mod:`ruv_swarm_mcp._changes` delivers the updates.
 - A middleware that counts in-flight requests (so stdin EOF can let them finish) and asks for the
   engine to be opened once the first request has been answered.
 """
@@ -14,15 +13,12 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable
 from typing import Any
 
-import anyio
 import mcp_types as t
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.shared.exceptions import MCPDeprecationWarning
-from mcp.shared.subscriptions import ResourceUpdated
 
 from ruv_swarm_mcp import _arg_errors
 from ruv_swarm_mcp._state import AppState
@@ -121,56 +117,6 @@ async def _unsubscribe(
     return t.EmptyResult()
 
 
-def uris_for_change(kind: str, subject_id: str) -> list[str]:
-    """Which resource URIs an engine change report makes stale."""
-    if kind == "task":
-        return [f"swarm://tasks/{subject_id}", "swarm://status"]
-    if kind == "agent":
-        return [f"swarm://agents/{subject_id}", "swarm://agents", "swarm://status"]
-    if kind == "model":
-        return [f"swarm://models/{subject_id}", f"swarm://models/{subject_id}/learning-curve.png"]
-    if kind == "swarm":
-        return ["swarm://status", "swarm://agents"]
-    return ["swarm://status"]
-
-
-class ChangeFanOut:
-    """Turns engine change reports into resource-updated notifications, off the engine's path."""
-
-    def __init__(self, server: MCPServer[Any], state: AppState, buffer: int = 1024) -> None:
-        self._server = server
-        self._state = state
-        self._send, self._receive = anyio.create_memory_object_stream[tuple[str, str]](buffer)
-        self.dropped = 0
-
-    def on_change(self, kind: str, subject_id: str) -> None:
-        try:
-            self._send.send_nowait((kind, subject_id))
-        except anyio.WouldBlock:
-            # A burst larger than the buffer: the client re-reads on the next update anyway.
-            self.dropped += 1
-
-    async def pump(self) -> None:
-        # The receive end is not closed here: an in-process server may be served again.
-        while True:
-            kind, subject_id = await self._receive.receive()
-            await self._deliver(uris_for_change(kind, subject_id))
-
-    async def _deliver(self, uris: Iterable[str]) -> None:
-        bus = self._server._subscriptions  # no public accessor for the bus in mcp 2.3
-        for uri in uris:
-            try:
-                await bus.publish(ResourceUpdated(uri=uri))
-            except Exception:
-                log.debug("subscription bus publish failed", exc_info=True)
-            for session, subscribed in list(self._state.subscribers.values()):
-                if uri in subscribed:
-                    try:
-                        await session.send_resource_updated(uri)
-                    except Exception:
-                        log.debug("could not notify a subscriber of %s", uri, exc_info=True)
-
-
 def tool_result_wire(result: t.CallToolResult) -> dict[str, Any]:
     """A tool result as its wire dict without walking ``structuredContent`` again.
 
@@ -219,6 +165,11 @@ def install(server: MCPServer[Any], state: AppState) -> None:
         state.in_flight += 1
         try:
             return await call_next(ctx)
+        except Exception as exc:  # error path only: say which params, or "initialize first"
+            better = _arg_errors.request_error(ctx, exc)
+            if better is exc:
+                raise
+            raise better from None
         finally:
             state.in_flight -= 1
             # Open the engine once the handshake (or first modern request) is answered.
