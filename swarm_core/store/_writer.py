@@ -1,23 +1,32 @@
 """The single write path: group commit with per-row coalescing.
 
 Every mutation is queued here as a row operation and the caller awaits the commit of the batch
-holding it. While one batch commits (in a worker thread), new operations gather in the next one,
-so many concurrent callers share one transaction and one fsync — and a call still returns only
-after its own rows are committed. Operations on the same row inside one pending batch merge
-(e.g. a task's assigned -> running -> completed updates become one UPDATE), which keeps write
-volume proportional to distinct rows, not to state changes.
+holding it. While one batch commits (on the writer's own thread), new operations gather in the
+next one, so many concurrent callers share one transaction and one fsync — and a call still
+returns only after its own rows are committed. Operations on the same row inside one pending
+batch merge (e.g. a task's assigned -> running -> completed updates become one UPDATE), which
+keeps write volume proportional to distinct rows, not to state changes.
+
+Batches are sealed on the event loop between callbacks, never in the middle of one, so the rows
+and event of one logical operation (queued without an await in between) always commit together.
+The writer thread reports each commit back by running :meth:`Writer._finish` on the loop, which
+wakes the batch's waiters and hands over whatever gathered meanwhile.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 from sqlalchemy import JSON, Connection, Table, bindparam
 
 from swarm_core._exceptions import StoreError
@@ -80,15 +89,19 @@ def _merge(
 
 
 class Writer:
-    """Owns the pending batch and the loop that commits batches one after another."""
+    """Owns the pending batch and the thread that commits batches one after another."""
 
     def __init__(self, store: Store, *, max_batch_ops: int = 5000) -> None:
         self._store = store
         self._max = max_batch_ops
         self._pending = Batch()
+        self._inflight: Batch | None = None  # the batch the writer thread holds
         self._wake = anyio.Event()
-        self._limiter = anyio.CapacityLimiter(1)
         self._closed = False
+        self._stopped = False
+        self._jobs: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
+        self._token: anyio.lowlevel.EventLoopToken | None = None
+        self._thread: threading.Thread | None = None
         self._keys = {name: [c.name for c in t.primary_key.columns] for name, t in TABLES.items()}
         self._json = {
             name: frozenset(c.name for c in t.columns if isinstance(c.type, JSON))
@@ -102,7 +115,9 @@ class Writer:
     # -- queueing (synchronous, called on the event loop) -------------------------------------
 
     def _batch(self) -> Batch:
-        if not self._wake.is_set():
+        # While a batch commits, the next one is handed over by `_finish`; otherwise the run
+        # loop seals it at its next turn, once the current callback has queued everything.
+        if self._inflight is None and not self._wake.is_set():
             self._wake.set()
         return self._pending
 
@@ -140,46 +155,93 @@ class Writer:
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""
-        b = self._pending
-        if b.size == 0:
+        b = self._pending if self._pending.size else self._inflight
+        if b is None:
             return
-        self._wake.set()
+        if b is self._pending and self._inflight is None:
+            self._wake.set()
         await b.wait()
 
     # -- the commit loop ------------------------------------------------------------------------
 
     async def run(self, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        """Start the writer thread and seal batches for it until :meth:`close` (then drain)."""
+        self._token = anyio.lowlevel.current_token()
+        self._stopped = False
+        thread = threading.Thread(target=self._commit_loop, name="swarm-writer", daemon=True)
+        thread.start()
+        self._thread = thread
         task_status.started()
-        while True:
-            await self._wake.wait()
-            self._wake = anyio.Event()
-            if self._pending.size == 0:
-                if self._closed:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake = anyio.Event()
+                if self._inflight is not None:
+                    continue  # `_finish` hands over what gathered
+                if self._pending.size:
+                    self._hand_over()
+                elif self._closed:
                     return
-                continue
-            batch, self._pending = self._pending, Batch()
-            with anyio.CancelScope(shield=True):
-                try:
-                    t0 = time.perf_counter()
-                    await anyio.to_thread.run_sync(self._commit, batch, limiter=self._limiter)
-                    self.commit_seconds += time.perf_counter() - t0
-                    self.commits += 1
-                    self.rows += batch.size
-                except BaseException as exc:  # every waiter must learn the outcome
-                    batch.error = exc
-                finally:
-                    batch.done.set()
-                    for cb in batch.callbacks:
-                        try:
-                            cb()
-                        except Exception:  # a callback must not stop the writer
-                            logging.getLogger("swarm_core").exception(
-                                "after-commit callback failed"
-                            )
-            if self._pending.size:
-                self._wake.set()
-            elif self._closed:
-                return
+        finally:
+            self._stopped = True
+            self._jobs.put(None)
+            self._fail_pending()
+
+    def _hand_over(self) -> None:
+        batch, self._pending = self._pending, Batch()
+        self._inflight = batch
+        self._jobs.put(batch)
+
+    def _fail_pending(self) -> None:
+        # The run loop was cancelled before these were handed over: their callers must not
+        # wait forever for a commit that will not come.
+        batch = self._pending
+        if batch.size:
+            self._pending = Batch()
+            batch.error = RuntimeError("the writer stopped before this write was committed")
+            self._settle(batch)
+
+    def _commit_loop(self) -> None:
+        """The writer thread: commit each handed-over batch, then report on the loop."""
+        log = logging.getLogger("swarm_core")
+        while (batch := self._jobs.get()) is not None:
+            t0 = time.perf_counter()
+            try:
+                self._commit(batch)
+            except BaseException as exc:  # every waiter must learn the outcome
+                batch.error = exc
+            elapsed = time.perf_counter() - t0
+            try:
+                anyio.from_thread.run_sync(self._finish, batch, elapsed, token=self._token)
+            except anyio.RunFinishedError:
+                return  # the event loop is gone; nobody is left to wake
+            except Exception:
+                log.exception("the writer could not report a commit to the event loop")
+
+    def _finish(self, batch: Batch, elapsed: float) -> None:
+        """On the loop, between callbacks: wake the batch's waiters, hand over the next one."""
+        if self._inflight is batch:
+            self._inflight = None
+        if batch.error is None:
+            self.commit_seconds += elapsed
+            self.commits += 1
+            self.rows += batch.size
+        self._settle(batch)
+        if self._stopped:
+            self._fail_pending()
+        elif self._pending.size:
+            self._hand_over()
+        elif self._closed:
+            self._wake.set()
+
+    @staticmethod
+    def _settle(batch: Batch) -> None:
+        batch.done.set()
+        for cb in batch.callbacks:
+            try:
+                cb()
+            except Exception:  # a callback must not stop the writer
+                logging.getLogger("swarm_core").exception("after-commit callback failed")
 
     def close(self) -> None:
         self._closed = True
