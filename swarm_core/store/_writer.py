@@ -15,6 +15,7 @@ wakes the batch's waiters and hands over whatever gathered meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import queue
@@ -101,6 +102,7 @@ class Writer:
         self._stopped = False
         self._jobs: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
         self._token: anyio.lowlevel.EventLoopToken | None = None
+        self._asyncio_loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._keys = {name: [c.name for c in t.primary_key.columns] for name, t in TABLES.items()}
         self._json = {
@@ -167,6 +169,10 @@ class Writer:
     async def run(self, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
         """Start the writer thread and seal batches for it until :meth:`close` (then drain)."""
         self._token = anyio.lowlevel.current_token()
+        try:
+            self._asyncio_loop = asyncio.get_running_loop()
+        except RuntimeError:  # another anyio backend: report through anyio's portal call
+            self._asyncio_loop = None
         self._stopped = False
         thread = threading.Thread(target=self._commit_loop, name="swarm-writer", daemon=True)
         thread.start()
@@ -212,8 +218,13 @@ class Writer:
                 batch.error = exc
             elapsed = time.perf_counter() - t0
             try:
-                anyio.from_thread.run_sync(self._finish, batch, elapsed, token=self._token)
-            except anyio.RunFinishedError:
+                if self._asyncio_loop is not None:
+                    # Fire and forget: this thread goes back to waiting (and lets go of the
+                    # GIL) at once instead of holding out for the loop to run `_finish`.
+                    self._asyncio_loop.call_soon_threadsafe(self._finish, batch, elapsed)
+                else:
+                    anyio.from_thread.run_sync(self._finish, batch, elapsed, token=self._token)
+            except (anyio.RunFinishedError, RuntimeError):
                 return  # the event loop is gone; nobody is left to wake
             except Exception:
                 log.exception("the writer could not report a commit to the event loop")
