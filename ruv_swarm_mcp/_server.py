@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from mcp.server.mcpserver import MCPServer
 
-from ruv_swarm_mcp import _completions, _protocol
+from ruv_swarm_mcp import _changes, _completions, _protocol
 from ruv_swarm_mcp._config import ServerConfig
 from ruv_swarm_mcp._engine import EngineHolder
 from ruv_swarm_mcp._state import AppState
@@ -54,7 +54,7 @@ def build_app(
         lifespan=lifespan,
         log_level=cfg.log_level.upper(),  # type: ignore[arg-type]
     )
-    fan_out = _protocol.ChangeFanOut(server, state)
+    fan_out = _changes.ChangeFanOut(server, state)
     holder.add_change_listener(fan_out.on_change)
     holder.add_background(fan_out.pump)
     _protocol.install(server, state)
