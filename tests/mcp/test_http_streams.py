@@ -4,7 +4,7 @@ and both protocol eras, against server subprocesses.
 Handshake era (`initialize`, 2025-11-25): `ClientSession` over streamable HTTP, where resource
 updates ride the standalone GET stream. Modern era (2026-07-28, `Client` auto-negotiating over
 streamable HTTP and stdio): progress on the request's own response stream, cancellation by closing
-it, and resource updates only through `subscriptions/listen`. Legacy SSE: progress in both eras.
+it, and resource updates only through `subscriptions/listen`. Legacy SSE: all three, both eras.
 
 Progress is sampled by the engine (every 50 ms, the latest finished epoch), so a training run
 must last a few hundred milliseconds to report more than its final epoch: the XOR runs below take
@@ -234,17 +234,24 @@ def test_http_handshake_resource_updates_reach_subscribers_only(http: HttpServer
             await bystander.wait_for("swarm://status")
             assert "swarm://agents" not in bystander.seen
 
-            # A task URI: the update arrives while (or when) the training task finishes.
+            # A task URI, subscribed while its minute-long training runs (so it cannot finish
+            # first), then finished by a cancel.
             _ok(await session.call_tool("spawn_agent", {"type": "neural-processor"}))
-            train = {"data": XOR, "layers": [4], "epochs": PROGRESS_EPOCHS, "desired_error": 0.0}
+            train = {
+                "data": PARITY,
+                "layers": [64, 64],
+                "epochs": CANCEL_EPOCHS,
+                "desired_error": 0,
+            }
             task = _ok(await session.call_tool("orchestrate", {"task": train, "wait_seconds": 0}))
             task_uri = f"swarm://tasks/{task['id']}"
             await session.subscribe_resource(task_uri)
+            _ok(await session.call_tool("task_cancel", {"task_id": task["id"]}))
+            await watcher.wait_for(task_uri)
             final = _ok(
                 await session.call_tool("task_result", {"task_id": task["id"], "wait_seconds": 20})
             )
-            assert final["status"] == "completed", final["error"]
-            await watcher.wait_for(task_uri)
+            assert final["status"] == "cancelled", final["error"]
             # An agent URI: terminating the agent is its only change after the subscription.
             agent_uri = f"swarm://agents/{spawned['id']}"
             await session.subscribe_resource(agent_uri)
@@ -310,7 +317,7 @@ def test_http_modern_listen_delivers_resource_updates(http: HttpServer) -> None:
 # --- stdio, modern era --------------------------------------------------------------------------
 
 
-def test_stdio_modern_progress_and_listen(tmp_path) -> None:
+def test_stdio_modern_progress_cancellation_and_listen(tmp_path) -> None:
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "ruv_swarm_mcp"], env=server_env(tmp_path)
     )
@@ -320,6 +327,8 @@ def test_stdio_modern_progress_and_listen(tmp_path) -> None:
             assert client.protocol_version == "2026-07-28"
             await _listen_sees_agent_changes(client)
             await _train_with_progress(client.call_tool)
+            swarm = _ok(await client.call_tool("swarm_status", {}))["swarm"]
+            _assert_stopped_by_cancel(await _cancel_training(client.call_tool, swarm["id"]))
 
     _run(body)
 
@@ -328,12 +337,27 @@ def test_stdio_modern_progress_and_listen(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
-def test_sse_train_reports_progress(sse: HttpServer, mode: str) -> None:
+def test_sse_progress_cancellation_and_resource_updates(sse: HttpServer, mode: str) -> None:
+    updates = Updates()
+
     async def body() -> None:
         transport = sse_client(sse.url, headers=sse.headers)
-        async with Client(transport, mode=mode) as client:  # type: ignore[arg-type]
-            assert client.protocol_version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
-            _ok(await client.call_tool("swarm_init", {}))
+        async with Client(
+            transport,  # type: ignore[arg-type]
+            mode=mode,  # type: ignore[arg-type]
+            message_handler=updates.on_message,
+        ) as client:
+            swarm = _ok(await client.call_tool("swarm_init", {}))
             await _train_with_progress(client.call_tool)
+            _assert_stopped_by_cancel(await _cancel_training(client.call_tool, swarm["id"]))
+            if mode == "auto":
+                assert client.protocol_version == "2026-07-28"
+                await _listen_sees_agent_changes(client)
+                return
+            assert client.protocol_version == "2025-11-25"
+            await client.session.subscribe_resource("swarm://agents")
+            _ok(await client.call_tool("spawn_agent", {"type": "researcher"}))
+            await updates.wait_for("swarm://agents")
+            assert set(updates.seen) == {"swarm://agents"}
 
     _run(body)
