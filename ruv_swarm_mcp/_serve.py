@@ -69,6 +69,7 @@ async def _cancel_on_signal(scope: anyio.CancelScope, state: Any) -> None:
 
 
 async def _serve_stdio(config: ServerConfig) -> None:
+    from ruv_swarm_mcp._bad_messages import answer_bad_line
     from ruv_swarm_mcp._server import build_app
     from ruv_swarm_mcp._stdio import StdioReadStream, StdioWriteStream, claimed_stdout
 
@@ -77,10 +78,11 @@ async def _serve_stdio(config: ServerConfig) -> None:
     async with anyio.create_task_group() as tg:
         tg.start_soon(_cancel_on_signal, tg.cancel_scope, state)
         with claimed_stdout() as out_fd:
-            read_stream = StdioReadStream(
-                on_eof=functools.partial(_drain_in_flight, state, config.drain_seconds)
-            )
             write_stream = StdioWriteStream(out_fd)
+            read_stream = StdioReadStream(
+                on_eof=functools.partial(_drain_in_flight, state, config.drain_seconds),
+                on_bad_line=functools.partial(answer_bad_line, write_stream),
+            )
             try:
                 await _run_connection(low, read_stream, write_stream)
             finally:

@@ -72,10 +72,19 @@ class StdioReadStream:
     the next line. ``on_eof`` runs once, before end-of-stream is reported (stdin EOF: let
     in-flight requests answer first)."""
 
-    def __init__(self, fd: int = 0, *, on_eof: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        fd: int = 0,
+        *,
+        on_eof: Callable[[], Awaitable[None]] | None = None,
+        on_bad_line: Callable[[Exception], Awaitable[None]] | None = None,
+    ) -> None:
         self._fd = fd
         self._loop = asyncio.get_running_loop()
         self._on_eof = on_eof
+        # A line that is no JSON-RPC message goes here (to be answered) instead of to the SDK,
+        # whose dispatcher would drop it and leave the client waiting.
+        self._on_bad_line = on_bad_line
         self._lines: deque[bytes] = deque()
         self._lead: deque[Item] = deque()
         self._pending = b""
@@ -167,11 +176,15 @@ class StdioReadStream:
     # -- the stream -------------------------------------------------------------------------
 
     async def _next_item(self) -> Item:
-        if self._use_selector:
-            line = await self._next_line()
-        else:
-            line = await self._receive.receive()
-        return parse_line(line)
+        while True:
+            if self._use_selector:
+                line = await self._next_line()
+            else:
+                line = await self._receive.receive()
+            item = parse_line(line)
+            if self._on_bad_line is None or not isinstance(item, Exception):
+                return item
+            await self._on_bad_line(item)
 
     async def peek_opening_request(self) -> types.JSONRPCRequest | None:
         """The client's first request, left in the stream with the frames before it (at most

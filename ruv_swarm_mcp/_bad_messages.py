@@ -1,0 +1,82 @@
+"""JSON-RPC error answers for stdin lines that are not a valid JSON-RPC message.
+
+The SDK's stdio framing turns such a line into an exception on the read stream and its
+dispatcher drops it with a debug log, so the client waits forever for an answer to a request
+it got slightly wrong. JSON-RPC 2.0 asks for an error response instead: -32700 for text that
+is not JSON, -32600 for JSON that is not a valid request, with the request's id when one can
+be read from it (else null). Lines that are blank, or that look like responses, get no answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mcp.shared.message import SessionMessage
+from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
+from pydantic import ValidationError
+
+MAX_DETAIL_CHARS = 200
+
+
+def _request_id(value: Any) -> str | int | None:
+    if isinstance(value, Mapping):
+        rid = value.get("id")
+        if isinstance(rid, str | int) and not isinstance(rid, bool):
+            return rid
+    return None
+
+
+def _reason(errors: list[Any], message: Any) -> str:
+    if not isinstance(message, Mapping):
+        kind = (
+            "an array (batches are not supported)" if isinstance(message, list) else "not an object"
+        )
+        return f"a JSON-RPC message must be a single JSON object; got {kind}"
+    if message.get("jsonrpc") != "2.0":
+        return 'jsonrpc must be "2.0"'
+    if not isinstance(message.get("method"), str):
+        return "method must be a string"
+    if "params" in message and not isinstance(message["params"], Mapping):
+        return "params must be an object"
+    if "id" in message and _request_id(message) is None:
+        return "id must be a string or an integer"
+    first = errors[0] if errors else {}
+    field = ".".join(str(p) for p in first.get("loc", ())[1:]) or "message"
+    return f"{field}: {first.get('msg', 'invalid')}"[:MAX_DETAIL_CHARS]
+
+
+def answer(item: Exception) -> SessionMessage | None:
+    """The error response a client should get for a line the transport could not read as a
+    JSON-RPC message, or None when no answer is due."""
+    if not isinstance(item, ValidationError):
+        return None
+    errors = item.errors(include_url=False)
+    if errors and errors[0].get("type") == "json_invalid":
+        raw = errors[0].get("input")
+        if isinstance(raw, str | bytes) and not raw.strip():
+            return None  # a blank line between messages
+        detail = str(errors[0].get("msg", "")).removeprefix("Invalid JSON: ")[:MAX_DETAIL_CHARS]
+        return _error(None, PARSE_ERROR, f"Parse error: {detail}")
+    message = next(
+        (e.get("input") for e in errors if isinstance(e.get("input"), Mapping)),
+        errors[0].get("input") if errors else None,
+    )
+    if isinstance(message, Mapping) and ("result" in message or "error" in message):
+        return None  # a malformed response: JSON-RPC never answers responses
+    return _error(
+        _request_id(message), INVALID_REQUEST, f"Invalid Request: {_reason(errors, message)}"
+    )
+
+
+def _error(request_id: str | int | None, code: int, message: str) -> SessionMessage:
+    return SessionMessage(
+        JSONRPCError(jsonrpc="2.0", id=request_id, error=ErrorData(code=code, message=message))
+    )
+
+
+async def answer_bad_line(write_stream: Any, item: Exception) -> None:
+    """Send the answer :func:`answer` gives for ``item``, if any (the stdio read stream's hook)."""
+    message = answer(item)
+    if message is not None:
+        await write_stream.send(message)
