@@ -7,9 +7,9 @@ tests/mcp/test_vocabulary.py keeps the two in step.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 TopologyName = Literal["mesh", "hierarchical", "ring", "star"]
 StrategyName = Literal["sequential", "parallel", "divergent", "convergent", "cascade", "mesh"]
@@ -63,6 +63,12 @@ ActivationName = Literal[
 ]
 ModelFormat = Literal["native", "fann"]
 FINAL_TASK_STATES = frozenset({"completed", "failed", "cancelled", "interrupted"})
+# Any JSON value, said explicitly: a bare `{}` schema reads as "unconstrained" to schema linters
+# (the Inspector's --strict) and to clients that need a `type` on every property.
+AnyJson = Annotated[
+    Any,
+    WithJsonSchema({"type": ["object", "array", "string", "number", "integer", "boolean", "null"]}),
+]
 
 
 class _Out(BaseModel):
@@ -197,7 +203,7 @@ class ModelExportOut(_Out):
 class MemoryEntryOut(_Out):
     namespace: str
     key: str
-    value: Any
+    value: AnyJson
     swarm_id: str | None = None
     created_at: float
     updated_at: float

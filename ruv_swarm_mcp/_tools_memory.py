@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ruv_swarm_mcp._models import (
+    AnyJson,
     DocumentHitOut,
     EventOut,
     EventsOut,
@@ -33,7 +34,7 @@ async def memory_store(
     ctx: Context,
     namespace: Namespace,
     key: Key,
-    value: Annotated[Any, Field(description="any JSON value (up to 1 MiB serialised)")],
+    value: Annotated[AnyJson, Field(description="any JSON value (up to 1 MiB serialised)")],
     ttl_seconds: Annotated[
         float | None, Field(gt=0, le=10 * 365 * 86_400, description="expire after this long")
     ] = None,
@@ -116,7 +117,8 @@ async def events(
     limit: Annotated[int, Field(ge=1, le=1000)] = 100,
     swarm_id: Annotated[str | None, Field(max_length=64)] = None,
     kind: Annotated[
-        str | None, Field(max_length=64, description="e.g. agent.spawned, task.completed")
+        str | None,
+        Field(max_length=64, description="one event kind, e.g. agent_spawned, task_completed"),
     ] = None,
 ) -> EventsOut:
     """The append-only audit log of what the engine did, oldest first, for monitoring."""
