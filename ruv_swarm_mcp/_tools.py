@@ -8,7 +8,13 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
 
-from ruv_swarm_mcp import _tools_memory, _tools_models, _tools_swarm, _tools_tasks
+from ruv_swarm_mcp import (
+    _tools_catalog,
+    _tools_memory,
+    _tools_models,
+    _tools_swarm,
+    _tools_tasks,
+)
 from ruv_swarm_mcp._config import ServerConfig
 
 READ_ONLY = frozenset(
@@ -25,6 +31,10 @@ READ_ONLY = frozenset(
         "knowledge_search",
         "events",
         "server_info",
+        "swarm_list",
+        "model_list",
+        "model_info",
+        "task_list",
     }
 )
 DESTRUCTIVE = frozenset({"agent_terminate", "task_cancel"})
@@ -36,6 +46,7 @@ def default_tools() -> list[tuple[Any, str]]:
         *_tools_tasks.TOOLS,
         *_tools_models.TOOLS,
         *_tools_memory.TOOLS,
+        *_tools_catalog.TOOLS,
     ]
 
 
