@@ -62,6 +62,7 @@ ActivationName = Literal[
     "leaky_relu",
 ]
 ModelFormat = Literal["native", "fann"]
+ScaleMode = Literal["auto", "none", "inputs", "outputs", "both"]
 FINAL_TASK_STATES = frozenset({"completed", "failed", "cancelled", "interrupted"})
 # Any JSON value, said explicitly: a bare `{}` schema reads as "unconstrained" to schema linters
 # (the Inspector's --strict) and to clients that need a `type` on every property.
@@ -145,8 +146,27 @@ class TrainOut(_Out):
     status: TaskStatusName
     model_id: str | None = None
     epochs_run: int | None = None
-    final_mse: float | None = None
+    final_mse: float | None = Field(
+        default=None, description="training MSE of the last epoch (network units, FANN's MSE)"
+    )
+    train_mse: float | None = Field(
+        default=None, description="MSE of the trained network on the training part"
+    )
     validation_mse: float | None = None
+    train_target_rmse: float | None = Field(
+        default=None, description="root mean squared error in the targets' own units"
+    )
+    validation_target_rmse: float | None = None
+    train_error_pct: float | None = Field(
+        default=None, description="classifiers: % of training samples misclassified"
+    )
+    validation_error_pct: float | None = None
+    is_classifier: bool | None = None
+    layers: list[int] | None = Field(default=None, description="layer sizes as trained")
+    hidden_added: int | None = Field(default=None, description="cascade: hidden units grown")
+    scaling: dict[str, Any] | None = Field(
+        default=None, description="which of inputs / outputs were scaled, and onto what range"
+    )
     stop_reason: str | None = None
     history: dict[str, Any] = Field(
         default_factory=dict,

@@ -20,6 +20,7 @@ from ruv_swarm_mcp._models import (
     ModelFormat,
     ModelOut,
     PredictOut,
+    ScaleMode,
     TrainOut,
     dump,
 )
@@ -72,7 +73,16 @@ def _train_out(task: Any) -> TrainOut:
         model_id=result.get("model_id"),
         epochs_run=result.get("epochs_run"),
         final_mse=result.get("final_mse"),
+        train_mse=result.get("train_mse"),
         validation_mse=result.get("validation_mse"),
+        train_target_rmse=result.get("train_target_rmse"),
+        validation_target_rmse=result.get("validation_target_rmse"),
+        train_error_pct=result.get("train_error_pct"),
+        validation_error_pct=result.get("validation_error_pct"),
+        is_classifier=result.get("is_classifier"),
+        layers=result.get("layers"),
+        hidden_added=result.get("hidden_added"),
+        scaling=result.get("scaling"),
         stop_reason=result.get("stop_reason"),
         history=result.get("history") or {},
         duration_ms=info.get("duration_ms"),
@@ -118,6 +128,40 @@ async def train(
     progress_every: Annotated[
         int, Field(ge=1, le=100_000, description="send a progress notification every N epochs")
     ] = 1,
+    learning_rate: Annotated[
+        float | None,
+        Field(
+            gt=0,
+            le=100,
+            description="step size for batch, incremental and quickprop (default: FANN's 0.7)",
+        ),
+    ] = None,
+    max_seconds: Annotated[
+        float | None,
+        Field(
+            gt=0,
+            le=86_400,
+            description="wall-clock budget of the training loop (at most the server's "
+            "max_train_seconds; default: that limit)",
+        ),
+    ] = None,
+    scale: Annotated[
+        ScaleMode,
+        Field(
+            description="auto (default) maps raw columns that a network cannot use as they "
+            "are: targets outside the output activation's range, or any value beyond +-10, "
+            "min..max onto a usable range; predict and evaluate then take and return original "
+            "units. none / inputs / outputs / both force the choice"
+        ),
+    ] = "auto",
+    init_model_id: Annotated[
+        str | None,
+        Field(
+            max_length=64,
+            description="continue training this model's weights (fine-tuning; same inputs and "
+            "outputs; keeps its scaling)",
+        ),
+    ] = None,
     name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
     agent_id: Annotated[
         str | None,
@@ -157,6 +201,10 @@ async def train(
         "validation_split": validation_split,
         "seed": seed,
         "name": name,
+        "learning_rate": learning_rate,
+        "max_seconds": max_seconds,
+        "scale": scale,
+        "init_model_id": init_model_id,
     }
     submitted = await engine.submit_task(
         sid,
