@@ -126,7 +126,13 @@ async def train(
     ] = 0.0,
     seed: Annotated[int | None, Field(ge=0, le=2**32 - 1)] = None,
     progress_every: Annotated[
-        int, Field(ge=1, le=100_000, description="send a progress notification every N epochs")
+        int,
+        Field(
+            ge=1,
+            le=100_000,
+            description="at most one progress notification per N epochs; the running epoch is "
+            "sampled every 50 ms, so a fast run sends fewer (always the final one)",
+        ),
     ] = 1,
     learning_rate: Annotated[
         float | None,
@@ -169,9 +175,10 @@ async def train(
     ] = None,
     swarm_id: SwarmId = None,
 ) -> TrainOut:
-    """Train a feed-forward neural network and store it as a model. Reports progress every
-    progress_every epochs (when the client asks for progress) and stops within one epoch if the
-    client cancels the call. Returns the model id and the measured training history."""
+    """Train a feed-forward neural network and store it as a model. Reports progress (epochs
+    done of epochs, sampled every 50 ms, when the client asks for progress) and stops within one
+    epoch if the client cancels the call. Raw data is fine: scale=auto maps columns a network
+    cannot use as they are. Returns the model id, fit metrics and the measured history."""
     engine = await engine_of(ctx)
     sid = (await engine.resolve_swarm(swarm_id)).id
     spec = _data_arg(data)
