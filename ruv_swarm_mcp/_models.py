@@ -68,7 +68,18 @@ FINAL_TASK_STATES = frozenset({"completed", "failed", "cancelled", "interrupted"
 # (the Inspector's --strict) and to clients that need a `type` on every property.
 AnyJson = Annotated[
     Any,
-    WithJsonSchema({"type": ["object", "array", "string", "number", "integer", "boolean", "null"]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "object"},
+                {"type": "array"},
+                {"type": "string"},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "null"},
+            ]
+        }
+    ),
 ]
 
 

@@ -33,12 +33,14 @@ def _type(schema: dict[str, Any], defs: dict[str, Any]) -> str:
         return name
     if "enum" in schema:
         return " | ".join(f"`{v}`" for v in schema["enum"])
+    if "anyOf" in schema and len(schema["anyOf"]) >= 6:
+        return "any JSON value"
     if "anyOf" in schema:
         parts = [_type(s, defs) for s in schema["anyOf"] if s.get("type") != "null"]
         return " or ".join(parts) + (" or null" if len(parts) < len(schema["anyOf"]) else "")
     kind = schema.get("type", "any")
     if isinstance(kind, list):
-        return "any JSON value" if len(kind) >= 6 else " or ".join(kind)
+        return " or ".join(kind)
     if kind == "array":
         return f"array of {_type(schema.get('items', {}), defs)}"
     return str(kind)
