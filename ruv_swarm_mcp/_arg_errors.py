@@ -300,4 +300,28 @@ def request_error(ctx: Any, exc: Exception) -> Exception:
                 message=f"Invalid request parameters: {ctx.method} before initialize; send "
                 "initialize, then notifications/initialized (only ping is served before)",
             )
+    if ctx.method == "prompts/get" and type(exc) is ValueError:
+        return _prompt_error(ctx.params or {}, exc)
     return exc
+
+
+def _prompt_error(params: Mapping[str, Any], exc: ValueError) -> Exception:
+    # MCPServer 2.3 raises a bare ValueError for these, which goes out as error code 0 with a
+    # traceback in the log; the spec's answer is -32602 naming the problem.
+    name = params.get("name")
+    text = str(exc)
+    cause = exc.__cause__
+    if isinstance(cause, ValueError) and not isinstance(cause, ValidationError):
+        cause = cause.__cause__
+    if isinstance(cause, ValidationError):
+        problems = []
+        for err in cause.errors(include_url=False)[:MAX_PROBLEMS]:
+            path, _ = _walk(err["loc"], params.get("arguments"))
+            if err.get("type") == "unexpected_keyword_argument":
+                problems.append(f"{path}: unknown argument")
+            else:
+                problems.append(f"{path}: {_constraint(err)}{_got(err)}")
+        text = f"invalid arguments for prompt {name}: " + "; ".join(problems)
+    elif not (text.startswith("Unknown prompt") or text.startswith("Missing required arguments")):
+        return exc
+    return MCPError(code=INVALID_PARAMS, message=text)

@@ -190,3 +190,20 @@ def test_huge_arguments_are_refused_by_name_and_limit(server: RawServer) -> None
     server.request(5, "ping")
     assert server.answer() == {"jsonrpc": "2.0", "id": 5, "result": {}}
     assert server.close() == 0
+
+
+def test_prompt_errors_are_invalid_params_naming_the_problem(server: RawServer) -> None:
+    _initialize(server)
+    server.request(2, "prompts/get", {"name": "research_swarm", "arguments": {}})
+    assert "question" in _error(server.answer(), 2, -32602)
+    server.request(3, "prompts/get", {"name": "no_such_prompt"})
+    assert "no_such_prompt" in _error(server.answer(), 3, -32602)
+    server.request(
+        4, "prompts/get", {"name": "research_swarm", "arguments": {"question": "q", "qestion": "q"}}
+    )
+    assert "qestion: unknown argument" in _error(server.answer(), 4, -32602)
+    server.request(5, "resources/read", {"uri": "swarm://agents/agent-nope"})
+    assert "agent-nope" in _error(server.answer(), 5, -32602)  # SEP-2164: not found is -32602
+    server.request(6, "prompts/get", {"name": "research_swarm", "arguments": {"question": "why?"}})
+    assert "why?" in json.dumps(server.answer()["result"]["messages"])
+    assert server.close() == 0
