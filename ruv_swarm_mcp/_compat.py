@@ -433,16 +433,12 @@ STRATEGIES = ("sequential", "parallel", "divergent", "convergent", "cascade", "m
 async def neural_patterns(
     ctx: Context,
     pattern: Annotated[
-        str,
-        Field(description="all, or a cognitive pattern: " + ", ".join(STRATEGIES)),
+        Literal["all", "sequential", "parallel", "divergent", "convergent", "cascade", "mesh"],
+        Field(description="all, or one cognitive pattern (a task strategy)"),
     ] = "all",
 ) -> NeuralPatternsOut:
     """Measured use of each cognitive pattern (strategy): orchestrated tasks, success rate,
     mean duration, and how many agents prefer it."""
-    if pattern != "all" and pattern not in STRATEGIES:
-        raise ToolError(
-            f"pattern: unknown pattern {pattern!r}; allowed: all, {', '.join(STRATEGIES)}"
-        )
     engine = await engine_of(ctx)
     tasks = [dump(t) for t in await engine.list_tasks(kind="orchestrate", limit=10_000)]
     agents = [dump(a) for a in await engine.query_agents(limit=1000)]

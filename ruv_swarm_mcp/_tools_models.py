@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -303,7 +303,7 @@ async def model_import(
     content: Annotated[str, Field(min_length=1, max_length=MAX_IMPORT_CHARS)],
     format: ModelFormat = "native",
     encoding: Annotated[
-        str, Field(pattern="^(utf-8|base64)$", description="base64 for native exports")
+        Literal["utf-8", "base64"], Field(description="base64 for native exports")
     ] = "base64",
     name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
     swarm_id: SwarmId = None,

@@ -163,6 +163,19 @@ async def _call(profile: str, name: str, args: Any) -> tuple[bool, str]:
             "invalid arguments for agent_spawn: type: must be one of 'researcher'",
         ),
         ("default", "spawn_agnet", {}, "Unknown tool: spawn_agnet; did you mean 'spawn_agent'?"),
+        (
+            "default",
+            "model_import",
+            {"content": "eA==", "encoding": "hex"},
+            "invalid arguments for model_import: encoding: must be one of 'utf-8' or 'base64' "
+            '(got "hex")',
+        ),
+        (
+            "ruv-swarm",
+            "neural_patterns",
+            {"pattern": "lateral"},
+            "invalid arguments for neural_patterns: pattern: must be one of 'all', 'sequential',",
+        ),
     ],
 )
 def test_real_tools_over_the_sdk_client(
