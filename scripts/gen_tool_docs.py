@@ -120,7 +120,9 @@ def render() -> str:
         "Every tool validates its arguments (the limits below are in its `inputSchema`), returns "
         "`structuredContent` matching its `outputSchema` plus a one-line summary and the JSON as "
         "text, and reports bad arguments or engine refusals as `isError` results naming the "
-        "field and the limit.",
+        "argument (dotted path for nested values), the limit and the value received. Unknown "
+        "argument names are refused with the closest accepted name (every `inputSchema` has "
+        '`"additionalProperties": false`).',
         "",
         f"### Default profile ({len(default)} tools)",
         "",
