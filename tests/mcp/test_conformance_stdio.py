@@ -207,3 +207,27 @@ def test_prompt_errors_are_invalid_params_naming_the_problem(server: RawServer) 
     server.request(6, "prompts/get", {"name": "research_swarm", "arguments": {"question": "why?"}})
     assert "why?" in json.dumps(server.answer()["result"]["messages"])
     assert server.close() == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (b"{oops", (None, -32700)),
+        (b'{"jsonrpc": "2.0", "id": "a", "method": 5}', ("a", -32600)),
+        (b'{"jsonrpc": "2.0", "id": [1], "method": "x", "params": 3}', (None, -32600)),
+        (b'{"jsonrpc": "2.0", "id": 9, "result": 1, "error": {}}', None),  # a response: no answer
+        (b"   \r", None),
+    ],
+)
+def test_bad_line_answers(line: bytes, expected: tuple[Any, int] | None) -> None:
+    from ruv_swarm_mcp._bad_messages import answer
+    from ruv_swarm_mcp._stdio import parse_line
+
+    item = parse_line(line)
+    assert isinstance(item, Exception)
+    reply = answer(item)
+    if expected is None:
+        assert reply is None
+        return
+    wire = json.loads(reply.message.model_dump_json(by_alias=True, exclude_unset=True))  # type: ignore[union-attr]
+    assert (wire["id"], wire["error"]["code"]) == expected
