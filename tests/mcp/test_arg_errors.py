@@ -27,7 +27,7 @@ class _Args(BaseModel):
     name: Annotated[str | None, Field(max_length=5)] = None
     data: _Inline | Annotated[str, Field(min_length=1)] = "x"
     task: str | dict[str, Any] = "t"
-    tags: Annotated[list[str], Field(max_length=2)] = []  # noqa: RUF012 - pydantic copies
+    tags: Annotated[list[str], Field(max_length=2)] = []
 
 
 ACCEPTED = list(_Args.model_fields)
