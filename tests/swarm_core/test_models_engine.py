@@ -144,4 +144,5 @@ async def test_stats_are_measurements(eng: Engine) -> None:
     assert st["workers"]["workers"] == 2 and st["workers"]["calls"] >= 1
     assert st["workers"]["busy_seconds"] > 0
     assert st["writer"]["commits"] >= 1 and st["rss_bytes"] > 10 * 2**20
+    assert st["peak_rss_bytes"] >= st["rss_bytes"]
     assert st["uptime_seconds"] > 0 and st["queue_depth"] == 0
