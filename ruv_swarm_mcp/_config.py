@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ruv_swarm_mcp._event_store import EventStoreLimits
 from ruv_swarm_mcp._exceptions import ConfigError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -45,6 +46,8 @@ class ServerConfig:
     max_request_body_bytes: int = 4 * 1024 * 1024
     max_http_sessions: int = 1000
     session_idle_timeout_seconds: float = 1800.0
+    # What streamable HTTP keeps for clients that resume a stream with Last-Event-ID.
+    event_store: EventStoreLimits = field(default_factory=EventStoreLimits)
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:

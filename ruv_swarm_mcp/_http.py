@@ -2,6 +2,10 @@
 
 DNS-rebinding protection (Host and Origin validation) is always configured explicitly, for
 loopback binds as well, so it never depends on the SDK's host-string heuristics.
+
+Streamable HTTP keeps what it sends each handshake-era session in a bounded event store, so a
+client that lost a stream resumes it with ``Last-Event-ID`` (see ``_event_store``);
+:class:`EventScopeMiddleware` tells the store which session each request belongs to.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ruv_swarm_mcp._config import ServerConfig
+from ruv_swarm_mcp._event_store import BoundedEventStore, parse_event_id, scoped
 
 MCP_PATH = "/mcp"
 SSE_PATH = "/sse"
@@ -83,6 +88,62 @@ class BearerTokenMiddleware:
         return scheme.lower() == b"bearer" and hmac.compare_digest(credential.strip(), self._token)
 
 
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+class EventScopeMiddleware:
+    """Runs each request in its session's event-store scope, and binds a new session's scope to
+    the id the SDK answers it with.
+
+    A ``GET`` whose ``Last-Event-ID`` is one of our GET-stream ids the store cannot resume for
+    this session (expired, evicted with its stream, another session's) is served as a plain
+    ``GET``: nothing is replayed and the stream is live from now. Left to the SDK, it would get
+    an empty stream that ends at once, and the SDK client would reconnect with the same id every
+    second without ever getting a live stream again. Other unknown ids keep the SDK's answer
+    (an empty stream, nothing replayed).
+    """
+
+    def __init__(self, app: ASGIApp, store: BoundedEventStore) -> None:
+        self._app = app
+        self._store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        session_id = _header(scope, b"mcp-session-id")
+        owner = self._store.scope_for(session_id)
+        last_event_id = _header(scope, b"last-event-id")
+        if scope["method"] == "GET" and last_event_id is not None:
+            parsed = parse_event_id(last_event_id)
+            if (
+                parsed is not None
+                and parsed[0] == "g"
+                and not self._store.can_resume(last_event_id, owner)
+            ):
+                headers = [(k, v) for k, v in scope["headers"] if k != b"last-event-id"]
+                scope = {**scope, "headers": headers}
+        if session_id is None:
+            send = self._binding(owner, send)
+        with scoped(owner):
+            await self._app(scope, receive, send)
+
+    def _binding(self, owner: Any, send: Send) -> Send:
+        async def bind_then_send(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                for key, value in message.get("headers", ()):
+                    if key.lower() == b"mcp-session-id":
+                        self._store.bind(owner, bytes(value).decode("latin-1"))
+                        break
+            await send(message)
+
+        return bind_then_send
+
+
 def build_http_app(server: MCPServer[Any], config: ServerConfig) -> ASGIApp:
     security = security_settings(config)
     app: ASGIApp
@@ -95,6 +156,7 @@ def build_http_app(server: MCPServer[Any], config: ServerConfig) -> ASGIApp:
             host=config.host,
         )
     else:
+        store = BoundedEventStore(config.event_store)
         app = server.streamable_http_app(
             streamable_http_path=MCP_PATH,
             transport_security=security,
@@ -102,7 +164,9 @@ def build_http_app(server: MCPServer[Any], config: ServerConfig) -> ASGIApp:
             session_idle_timeout=config.session_idle_timeout_seconds,
             max_sessions=config.max_http_sessions,
             host=config.host,
+            event_store=store,
         )
+        app = EventScopeMiddleware(app, store)
     if config.token:
         app = BearerTokenMiddleware(app, config.token)
     return app
