@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -31,7 +32,7 @@ from swarm_core._types import (
     parse_topology,
 )
 from swarm_core.store._tables import TABLES
-from swarm_core.store._writer import INSERT, UPDATE
+from swarm_core.store._writer import INSERT, UPDATE, Batch
 
 _AGENT_LIST: TypeAdapter[list[AgentInfo]] = TypeAdapter(list[AgentInfo])
 
@@ -40,6 +41,12 @@ MAX_CAPABILITY_LENGTH = 100
 
 
 class SwarmOps(EngineCore):
+    def _notify_after(self, batch: Batch, kind: str, subject_id: str) -> None:
+        """Report the change once its batch has committed: subscribers (resource-update
+        notifications) then never announce state that is not on disk yet, and their work runs
+        after the caller's answer instead of delaying the commit."""
+        batch.callbacks.append(functools.partial(self._notify, kind, subject_id))
+
     # -- swarms ------------------------------------------------------------------------------
 
     async def create_swarm(
@@ -95,7 +102,7 @@ class SwarmOps(EngineCore):
                 "max_agents": max_agents,
             },
         )
-        self._notify("swarm", sid)
+        self._notify_after(batch, "swarm", sid)
         await batch.wait()
         return info.model_copy()
 
@@ -286,7 +293,7 @@ class SwarmOps(EngineCore):
             aid,
             {"type": atype.value, "role": role, "name": info.name, "auto": auto},
         )
-        self._notify("agent", aid)
+        self._notify_after(batch, "agent", aid)
         return info, batch
 
     async def spawn_agent(
@@ -458,7 +465,7 @@ class SwarmOps(EngineCore):
         self._writer.row("agent", UPDATE, conv.agent_state(agent))
         batch = self._emit("agent_terminated", agent.swarm_id, agent_id, {"running_task": running})
         self._on_agent_terminated(agent, running)
-        self._notify("agent", agent_id)
+        self._notify_after(batch, "agent", agent_id)
         await batch.wait()
         return agent.model_copy()
 

@@ -98,6 +98,7 @@ class Writer:
         self._pending = Batch()
         self._inflight: Batch | None = None  # the batch the writer thread holds
         self._wake = anyio.Event()
+        self._seal_scheduled = False
         self._closed = False
         self._stopped = False
         self._jobs: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
@@ -117,11 +118,21 @@ class Writer:
     # -- queueing (synchronous, called on the event loop) -------------------------------------
 
     def _batch(self) -> Batch:
-        # While a batch commits, the next one is handed over by `_finish`; otherwise the run
-        # loop seals it at its next turn, once the current callback has queued everything.
-        if self._inflight is None and not self._wake.is_set():
-            self._wake.set()
+        # While a batch commits, the next one is handed over by `_finish`; otherwise it is
+        # sealed at the loop's next turn, once the current callback has queued everything (a
+        # plain loop callback on asyncio, the run task elsewhere).
+        if self._inflight is None and not self._seal_scheduled:
+            self._seal_scheduled = True
+            if self._asyncio_loop is not None:
+                self._asyncio_loop.call_soon(self._seal)
+            else:
+                self._wake.set()
         return self._pending
+
+    def _seal(self) -> None:
+        self._seal_scheduled = False
+        if self._inflight is None and self._pending.size and not self._stopped:
+            self._hand_over()
 
     def row(
         self,
@@ -160,8 +171,8 @@ class Writer:
         b = self._pending if self._pending.size else self._inflight
         if b is None:
             return
-        if b is self._pending and self._inflight is None:
-            self._wake.set()
+        if b is self._pending:
+            self._batch()
         await b.wait()
 
     # -- the commit loop ------------------------------------------------------------------------
@@ -182,11 +193,8 @@ class Writer:
             while True:
                 await self._wake.wait()
                 self._wake = anyio.Event()
-                if self._inflight is not None:
-                    continue  # `_finish` hands over what gathered
-                if self._pending.size:
-                    self._hand_over()
-                elif self._closed:
+                self._seal()
+                if self._closed and self._inflight is None and not self._pending.size:
                     return
         finally:
             self._stopped = True

@@ -174,3 +174,32 @@ async def test_a_cancelled_writer_fails_what_it_will_not_commit(tmp_path: Path) 
             await pending.wait()
         await inflight.wait()  # the batch the thread held still committed
     store.close()
+
+
+async def test_swarm_and_agent_changes_are_reported_once_committed(tmp_path: Path) -> None:
+    import swarm_core
+
+    db = tmp_path / "e.db"
+    seen: list[tuple[str, bool]] = []
+
+    def committed(table: str, row_id: str) -> bool:
+        con = sqlite3.connect(db)
+        try:
+            return (
+                con.execute(f"SELECT 1 FROM {table} WHERE id = ?", (row_id,)).fetchone() is not None
+            )
+        finally:
+            con.close()
+
+    async with swarm_core.Engine.open(swarm_core.EngineConfig(db=str(db))) as engine:
+
+        def on_change(kind: str, subject_id: str) -> None:
+            if kind in ("swarm", "agent"):
+                seen.append((kind, committed(kind, subject_id)))
+
+        engine.subscribe(on_change)
+        s = await engine.create_swarm()
+        assert seen == [("swarm", True)]  # reported before the call returned, after its commit
+        a = await engine.spawn_agent(s.id, "researcher")
+        await engine.terminate_agent(a.id)
+    assert seen == [("swarm", True), ("agent", True), ("agent", True)]
