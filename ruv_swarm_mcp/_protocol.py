@@ -7,6 +7,8 @@
   ``AppState.subscribers``; :mod:`ruv_swarm_mcp._changes` delivers the updates.
 - A middleware that counts in-flight requests (so stdin EOF can let them finish) and asks for the
   engine to be opened once the first request has been answered.
+- The SDK's OpenTelemetry middleware runs only when tracing is configured or the request carries
+  ``_meta`` (a possible trace context).
 """
 
 from __future__ import annotations
@@ -150,8 +152,43 @@ def _shallow_tool_results(low: Any, server: MCPServer[Any]) -> None:
     low.add_request_handler("tools/call", entry.params_type, call_tool)
 
 
+class _OtelWhenTracing:
+    """The SDK's OpenTelemetry middleware, skipped when it could neither record a span nor pass
+    a caller's trace context on: no tracer provider is configured (opentelemetry-api's proxy
+    makes every span a no-op) and the request carries no ``_meta`` (where a trace context would
+    travel). Building the no-op span, its attributes and its context switch cost about as much
+    as the rest of a ping."""
+
+    def __init__(self, inner: Any, trace_api: Any) -> None:
+        self.inner = inner
+        self._trace = trace_api
+
+    async def __call__(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        if ctx.meta is None and isinstance(
+            self._trace.get_tracer_provider(), self._trace.ProxyTracerProvider
+        ):
+            return await call_next(ctx)
+        result: HandlerResult = await self.inner(ctx, call_next)
+        return result
+
+
+def _gate_otel(low: Any) -> None:
+    try:
+        from mcp.server._otel import OpenTelemetryMiddleware
+        from opentelemetry import trace as trace_api
+    except ImportError:  # pragma: no cover - a future SDK moved it; leave the chain alone
+        return
+    low.middleware[:] = [
+        _OtelWhenTracing(m, trace_api) if isinstance(m, OpenTelemetryMiddleware) else m
+        for m in low.middleware
+    ]
+
+
 def install(server: MCPServer[Any], state: AppState) -> None:
     low = server._lowlevel_server  # the low-level registry has no public accessor in mcp 2.3
+    _gate_otel(low)
     _shallow_tool_results(low, server)
     low.add_request_handler("logging/setLevel", t.SetLevelRequestParams, _set_level)
     low.add_request_handler("resources/subscribe", t.SubscribeRequestParams, _subscribe)

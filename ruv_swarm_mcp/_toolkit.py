@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
 import anyio
+import pydantic_core
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp_types import CallToolResult, TextContent
@@ -111,8 +112,17 @@ def _text_view(data: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+def _text_json(view: dict[str, Any]) -> str:
+    # pydantic-core's encoder writes the same compact JSON several times faster than json.dumps
+    # (non-ASCII characters stay as they are rather than \u-escaped).
+    try:
+        return pydantic_core.to_json(view).decode()
+    except pydantic_core.PydanticSerializationError:
+        return json.dumps(view, separators=(",", ":"))
+
+
 def _result(data: dict[str, Any], summary: str) -> CallToolResult:
-    text = json.dumps(_text_view(data), separators=(",", ":"))
+    text = _text_json(_text_view(data))
     if len(text) > MAX_TEXT_JSON_CHARS:
         text = (
             text[:MAX_TEXT_JSON_CHARS] + f"... [{len(text)} chars; full data in structuredContent]"

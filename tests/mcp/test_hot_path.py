@@ -193,3 +193,42 @@ async def test_regular_files_are_read_and_written_too(tmp_path) -> None:
         os.close(rfd)
         os.close(wfd)
     assert [json.loads(line)["id"] for line in out.read_bytes().splitlines()] == [0, 1, 2]
+
+
+class _Ctx:
+    def __init__(self, meta: object = None) -> None:
+        self.meta = meta
+
+
+async def test_the_sdk_tracing_middleware_runs_only_when_it_can_matter(monkeypatch) -> None:
+    from mcp.server._otel import OpenTelemetryMiddleware
+    from opentelemetry import trace
+
+    from ruv_swarm_mcp._config import ServerConfig
+    from ruv_swarm_mcp._protocol import _OtelWhenTracing
+    from ruv_swarm_mcp._server import build_app
+
+    server, _ = build_app(ServerConfig(db=":memory:"))
+    chain = server._lowlevel_server.middleware
+    assert not any(isinstance(m, OpenTelemetryMiddleware) for m in chain)
+    gates = [m for m in chain if isinstance(m, _OtelWhenTracing)]
+    assert len(gates) == 1 and isinstance(gates[0].inner, OpenTelemetryMiddleware)
+
+    traced: list[object] = []
+
+    async def fake_inner(ctx: object, call_next: object) -> str:
+        traced.append(ctx)
+        return "traced"
+
+    gate = _OtelWhenTracing(fake_inner, trace)
+
+    async def call_next(ctx: object) -> str:
+        return "plain"
+
+    plain = _Ctx()
+    assert await gate(plain, call_next) == "plain"  # type: ignore[arg-type]
+    with_meta = _Ctx(meta={"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"})
+    assert await gate(with_meta, call_next) == "traced"  # type: ignore[arg-type]
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: trace.NoOpTracerProvider())
+    assert await gate(plain, call_next) == "traced"  # type: ignore[arg-type]
+    assert traced == [with_meta, plain]
