@@ -15,7 +15,10 @@ import json
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.streamable_http import GET_STREAM_KEY
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types.version import is_version_at_least
+from sse_starlette import ServerSentEvent
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ruv_swarm_mcp._config import ServerConfig
@@ -105,6 +108,11 @@ class EventScopeMiddleware:
     an empty stream that ends at once, and the SDK client would reconnect with the same id every
     second without ever getting a live stream again. Other unknown ids keep the SDK's answer
     (an empty stream, nothing replayed).
+
+    A plain ``GET`` stream (2025-11-25 clients) opens with a priming event, an id and no data,
+    as the SDK does for a request's stream but not for this one: without it a client whose GET
+    stream dropped before carrying any message would have no id to resume from, and what was
+    sent meanwhile would be stored but out of its reach.
     """
 
     def __init__(self, app: ASGIApp, store: BoundedEventStore) -> None:
@@ -127,10 +135,30 @@ class EventScopeMiddleware:
             ):
                 headers = [(k, v) for k, v in scope["headers"] if k != b"last-event-id"]
                 scope = {**scope, "headers": headers}
+                last_event_id = None
         if session_id is None:
             send = self._binding(owner, send)
+        elif scope["method"] == "GET" and last_event_id is None:
+            version = _header(scope, b"mcp-protocol-version") or ""
+            if is_version_at_least(version, "2025-11-25"):  # older clients: no empty events
+                send = self._priming(send)
         with scoped(owner):
             await self._app(scope, receive, send)
+
+    def _priming(self, send: Send) -> Send:
+        async def send_then_prime(message: Any) -> None:
+            await send(message)
+            if message["type"] != "http.response.start" or message["status"] != 200:
+                return
+            for key, value in message.get("headers", ()):
+                if key.lower() == b"content-type" and value.startswith(b"text/event-stream"):
+                    # Runs in the request's scope: the id names this session's GET stream.
+                    event_id = await self._store.store_event(GET_STREAM_KEY, None)
+                    body = ServerSentEvent(id=event_id, data="").encode()
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                    return
+
+        return send_then_prime
 
     def _binding(self, owner: Any, send: Send) -> Send:
         async def bind_then_send(message: Any) -> None:

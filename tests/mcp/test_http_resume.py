@@ -235,6 +235,34 @@ def test_an_update_sent_while_the_get_stream_is_down_is_replayed_on_resume(
     run(http, body)
 
 
+def test_a_get_stream_that_carried_nothing_resumes_from_its_priming_event(
+    http: HttpServer,
+) -> None:
+    async def body(client: httpx.AsyncClient) -> None:
+        raw = Raw(client, http.url)
+        await raw.open(AGENTS)
+        async with raw.get() as events:
+            priming = await anext(events)
+        assert priming.is_priming and priming.id
+        await raw.call("spawn_agent", type="optimizer")
+        replayed = await raw.replay_until(priming.id, 1)
+        assert [e.updated() for e in replayed] == [AGENTS]
+        # A client still on the 2025-06-18 wire gets no empty event (it could not parse one).
+        # (409 while the server still holds the replay's connection: then ask again.)
+        old_wire = raw.headers(**{"MCP-Protocol-Version": "2025-06-18"})
+        while True:
+            async with raw.client.stream("GET", raw.url, headers=old_wire) as r:
+                if r.status_code == 409:
+                    continue
+                assert r.status_code == 200
+                await raw.call("spawn_agent", type="optimizer")
+                first = await anext(sse_events(r))
+                assert first.updated() == AGENTS and first.id
+                break
+
+    run(http, body)
+
+
 def test_replay_starts_strictly_after_the_given_id_without_duplicates(
     http: HttpServer,
 ) -> None:
@@ -271,9 +299,10 @@ def test_an_unknown_or_foreign_last_event_id_replays_nothing(http: HttpServer) -
             other = Raw(client, http.url)
             await other.open(STATUS)
             async with other.get(last_event_id) as events:
+                assert (await anext(events)).is_priming
                 await other.call("spawn_agent", type="researcher")
-                first = await anext(events)
                 # Only this session's own update arrives; the owner's swarm://agents never does.
+                first = await anext(events)
                 assert first.updated() == STATUS, first
 
         # Any other id (not ours, or another session's request stream): the SDK's answer, an
