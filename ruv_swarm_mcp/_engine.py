@@ -12,7 +12,6 @@ after the first request has been answered: `initialize` never waits for it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -130,10 +129,6 @@ class EngineHolder:
                 self._engine = engine
                 self._ready.set()
                 log.info("swarm engine open (db=%s)", self._config.db or "default")
-                # The agents pull numpy and numba (~0.4 s); load them now, off the loop, rather
-                # than inside the first spawn_agent or train that needs them.
-                with contextlib.suppress(Exception):
-                    await anyio.to_thread.run_sync(importlib.import_module, "swarm_core.agents")
                 try:
                     await self._stop.wait()
                 finally:
