@@ -1,4 +1,5 @@
-"""Tools for tasks: orchestrate work over agents, follow it, cancel it, complete external work."""
+"""Tools for tasks: orchestrate work over agents, follow it, cancel it, retry or resume it,
+complete external work."""
 
 from __future__ import annotations
 
@@ -120,6 +121,31 @@ async def task_cancel(ctx: Context, task_id: TaskId) -> TaskOut:
 
 
 @tool_errors
+async def task_retry(
+    ctx: Context,
+    task_id: TaskId,
+    resume: Annotated[
+        bool,
+        Field(
+            description="train tasks: continue from the task's last checkpoint (its saved "
+            "weights, scaling and history) for the epochs left; false, or no checkpoint: start "
+            "over (false also discards the checkpoint)"
+        ),
+    ] = True,
+    wait_seconds: WaitSeconds = 0.0,
+) -> TaskOut:
+    """Run a failed, cancelled or interrupted task again under the same id (e.g. a training
+    interrupted when the server stopped). A training that stored a checkpoint resumes from it:
+    the result says resumed_from_epoch and its history counts epochs on from there; without one
+    it trains from scratch and the result's resume_note says so. Returns the task, finished if
+    it ended within wait_seconds; otherwise poll task_status / task_result."""
+    engine = await engine_of(ctx)
+    await engine.retry_task(task_id, resume=resume)
+    out = task_out(await _wait(engine, task_id, _cap_wait(ctx, wait_seconds)))
+    return reply(out, _summary(out))
+
+
+@tool_errors
 async def task_complete(
     ctx: Context,
     task_id: TaskId,
@@ -144,5 +170,6 @@ TOOLS: list[tuple[Any, str]] = [
     (task_status, "Task status"),
     (task_result, "Task result"),
     (task_cancel, "Cancel a task"),
+    (task_retry, "Retry or resume a task"),
     (task_complete, "Complete an external task"),
 ]

@@ -53,6 +53,10 @@ class EngineConfig(BaseModel):
     memory_purge_interval: float = Field(30.0, gt=0)
     model_cache_size: int = Field(64, ge=0)
     cancel_wait_seconds: float = Field(30.0, ge=0)
+    # a running train task stores its network and history at most this often (seconds), so an
+    # interrupted or failed run can resume; 0 = no periodic checkpoints (a task that is being
+    # stopped still saves one)
+    checkpoint_seconds: float = Field(10.0, ge=0, le=86_400)
     data_dir: str | None = None  # only FANN .data files under this dir may be read (None: any)
 
     @field_validator("db")

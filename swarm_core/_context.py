@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
+from swarm_core._checkpoint import Checkpoint
 from swarm_core._config import EngineConfig
 from swarm_core._exceptions import (
     TaskCancelledError,
@@ -27,7 +28,7 @@ from swarm_core._types import (
     parse_agent_type,
     parse_task_kind,
 )
-from swarm_core.store._writer import UPDATE
+from swarm_core.store._writer import REPLACE, UPDATE
 
 if TYPE_CHECKING:
     from swarm_core._engine import Engine
@@ -191,6 +192,26 @@ class Context:
 
     async def load_data(self, spec: Any) -> Any:
         return await self._engine._load_data(spec)
+
+    # -- training checkpoints ---------------------------------------------------------------
+
+    @property
+    def checkpoint_seconds(self) -> float:
+        return self._engine.config.checkpoint_seconds
+
+    @property
+    def resume_requested(self) -> bool:
+        return self._run.resume_requested
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        return self._run.checkpoint  # type: ignore[no-any-return]
+
+    def save_checkpoint(self, ckpt: Checkpoint) -> None:
+        """Queue `ckpt` as this task's only checkpoint (committed with the next group commit;
+        deleted with the task's final state when it completes or is cancelled)."""
+        self._run.checkpointed = True
+        self._engine._writer.row("checkpoint", REPLACE, ckpt.row())
 
     async def emit(self, kind: str, data: Mapping[str, Any] | None = None) -> None:
         if not isinstance(kind, str) or not kind.strip() or len(kind) > 64:

@@ -9,6 +9,7 @@ import anyio
 from sqlalchemy import select
 
 from swarm_core import _convert as conv
+from swarm_core._checkpoint import Checkpoint
 from swarm_core._exceptions import (
     InvalidStateError,
     NotFoundError,
@@ -26,7 +27,7 @@ from swarm_core._types import (
     parse_task_status,
 )
 from swarm_core.store._tables import TABLES
-from swarm_core.store._writer import UPDATE
+from swarm_core.store._writer import DELETE, UPDATE
 
 
 class TaskControlOps(TaskOps):
@@ -129,9 +130,18 @@ class TaskControlOps(TaskOps):
         elif run.scope is not None:
             run.scope.cancel()
 
-    async def retry_task(self, task_id: str) -> TaskInfo:
-        """Queue a failed, cancelled or interrupted task again (same id, attempts + 1)."""
+    async def retry_task(self, task_id: str, resume: bool = True) -> TaskInfo:
+        """Queue a failed, cancelled or interrupted task again (same id, attempts + 1).
+
+        A train task with a stored checkpoint continues from it when `resume` is true: the
+        checkpointed network trains for the epochs left, and the result's history joins the
+        checkpointed epochs with the new ones (`resumed_from_epoch`). Without a checkpoint, or
+        with `resume=False` (which discards the checkpoint), it trains from scratch and the
+        result says so."""
         self._check_open()
+        if not isinstance(resume, bool):
+            raise ValidationError("resume", f"resume must be true or false, got {resume!r}")
+        checkpoint = await self._read_checkpoint(task_id)
         if task_id in self._tasks:
             current = self._tasks[task_id].status
             raise InvalidStateError(
@@ -171,14 +181,57 @@ class TaskControlOps(TaskOps):
             info.agent_ids = []
         run = TaskRun(info=info, seq=self._next_seq("task"), bound_agent=bound)
         run.counted_in_queue = True
+        if info.kind is TaskKind.TRAIN:
+            run.resume_requested = resume
+            if checkpoint is not None:
+                if resume:
+                    run.checkpoint = checkpoint
+                    run.checkpointed = True
+                else:
+                    self._writer.row("checkpoint", DELETE, None, key=(task_id,))
         self._queued += 1
         self._tasks[task_id] = run
         self._writer.row("task", UPDATE, conv.task_state(info))
-        batch = self._emit("task_retried", info.swarm_id, task_id, {"attempt": info.attempts})
+        batch = self._emit(
+            "task_retried",
+            info.swarm_id,
+            task_id,
+            {
+                "attempt": info.attempts,
+                "resume_from_epoch": run.checkpoint.epochs_done if run.checkpoint else None,
+            },
+        )
         self._notify("task", task_id)
         self._schedule(run)
         await batch.wait()
         return info.model_copy()
+
+    async def _read_checkpoint(self, task_id: str) -> Checkpoint | None:
+        cp = TABLES["checkpoint"]
+        row = await anyio.to_thread.run_sync(
+            self._store.read,
+            lambda c: c.execute(select(cp).where(cp.c.task_id == task_id)).first(),
+        )
+        return None if row is None else Checkpoint.from_row(row)
+
+    async def checkpoint_info(self, task_id: str) -> dict[str, Any] | None:
+        """The stored checkpoint of a task without its network: epochs done, when, its size
+        and the last MSE (None when the task has none)."""
+        cp = TABLES["checkpoint"]
+        cols = (cp.c.algorithm, cp.c.epochs_done, cp.c.created_at, cp.c.size_bytes, cp.c.meta)
+        row = self._store.read(
+            lambda c: c.execute(select(*cols).where(cp.c.task_id == task_id)).first()
+        )
+        if row is None:
+            return None
+        return {
+            "task_id": task_id,
+            "algorithm": row.algorithm,
+            "epochs_done": int(row.epochs_done),
+            "created_at": float(row.created_at),
+            "size_bytes": int(row.size_bytes),
+            "last_mse": (row.meta or {}).get("last_mse"),
+        }
 
     async def complete_external_task(
         self, task_id: str, result: dict[str, Any] | None = None, error: str | None = None

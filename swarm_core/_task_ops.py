@@ -41,7 +41,7 @@ from swarm_core._types import (
     parse_task_kind,
 )
 from swarm_core.store._tables import TABLES
-from swarm_core.store._writer import INSERT, UPDATE, Batch, RawJson
+from swarm_core.store._writer import DELETE, INSERT, UPDATE, Batch, RawJson
 
 # the agent type spawned automatically when a swarm has nobody able to take a kind of task
 DEFAULT_TYPE_FOR_KIND: dict[TaskKind, AgentType] = {
@@ -548,6 +548,10 @@ class TaskOps(SwarmOps):
             state["result"] = run.result_json
         run.result_json = None
         self._writer.row("task", UPDATE, state)
+        if run.checkpointed and status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED):
+            # in the same commit as the final state: no checkpoint outlives a finished task
+            self._writer.row("checkpoint", DELETE, None, key=(info.id,))
+            run.checkpointed = False
         batch = self._emit(
             f"task_{status.value}",
             info.swarm_id,

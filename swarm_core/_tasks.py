@@ -58,6 +58,11 @@ class TaskRun:
     queue_key: QueueKey | None = None
     queue_token: int = 0
     counted_in_queue: bool = False
+    # training checkpoints: resume asked for by retry_task, the checkpoint found for it, and
+    # whether a checkpoint row may exist for this task (deleted when it completes or cancels)
+    resume_requested: bool = False
+    checkpoint: Any = None  # swarm_core._checkpoint.Checkpoint
+    checkpointed: bool = False
 
     # the events are created on first use: most tasks are never waited on by id or cancelled,
     # and a threading.Event (a Condition and a lock) per task is measurable at 2,000 tasks/s

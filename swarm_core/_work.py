@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 from swarm_core._types import AgentInfo, AgentType, SwarmInfo, TaskInfo, TaskKind
 
 if TYPE_CHECKING:
+    from swarm_core._checkpoint import Checkpoint
     from swarm_core._config import EngineConfig
     from swarm_core._engine import Engine
 
@@ -121,6 +122,25 @@ class WorkContext(Protocol):
     async def load_data(self, spec: Any) -> Any:
         """A `neural.TrainingData` from inline {"inputs", "outputs"} or a FANN .data path,
         checked against the engine's dataset limits."""
+        ...
+
+    @property
+    def checkpoint_seconds(self) -> float:
+        """How often (seconds) a long CPU loop should offer a checkpoint; 0 = only when stopped."""
+        ...
+
+    @property
+    def resume_requested(self) -> bool:
+        """True when this run is a `retry_task(..., resume=True)` of a train task."""
+        ...
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        """The checkpoint this run resumes from (None: start from scratch)."""
+        ...
+
+    def save_checkpoint(self, ckpt: Checkpoint) -> None:
+        """Store `ckpt` as the task's only checkpoint (replacing the previous one)."""
         ...
 
     async def emit(self, kind: str, data: Mapping[str, Any] | None = None) -> None:

@@ -31,6 +31,7 @@ import anyio
 import numpy as np
 
 import neural
+from swarm_core._checkpoint import Checkpoint, CheckpointSlot
 from swarm_core._exceptions import TaskCancelledError, ValidationError
 from swarm_core._work import WorkContext
 from swarm_core.agents import _metrics
@@ -158,7 +159,17 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         train_data, valid_data = data, None
 
     n_in, n_out = int(data.n_inputs), int(data.n_outputs)
-    if init_model_id is not None:
+    ckpt, resume_note = _resume_plan(ctx, algorithm)
+    if ckpt is not None:
+        net = await ctx.run_cpu(neural.Network.from_bytes, ckpt.network)
+        if (net.n_inputs, net.n_outputs) != (n_in, n_out):
+            raise ValidationError(
+                "data",
+                f"the checkpoint's network has {net.n_inputs} inputs / {net.n_outputs} outputs, "
+                f"the data now has {n_in} / {n_out}; retry with resume=false",
+            )
+        scaling: dict[str, Any] = dict(ckpt.meta.get("scaling") or {"mode": "checkpoint"})
+    elif init_model_id is not None:
         base, _ = await ctx.load_model(init_model_id)
         if (base.n_inputs, base.n_outputs) != (n_in, n_out):
             raise ValidationError(
@@ -176,7 +187,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
                 "scale",
                 "scale cannot be set with init_model_id: fine-tuning keeps the base's units",
             )
-        scaling: dict[str, Any] = {"mode": "inherited", "scaled": net.scaler is not None}
+        scaling = {"mode": "inherited", "scaled": net.scaler is not None}
     elif algorithm == "cascade":
         net = neural.Network.shortcut(
             [n_in, n_out], hidden_activation=hidden_act, output_activation=output_act, seed=seed
@@ -193,7 +204,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             "layers",
             f"network would have {net.n_connections} weights; the limit is {cfg.max_network_weights}",
         )
-    if init_model_id is None:
+    if init_model_id is None and ckpt is None:
         # fitted on the training part only: the validation part stays unseen
         net.scaler, scaling = choose_scaler(train_data, scale_mode, output_act)
     net_train = network_space(net, train_data)
@@ -201,10 +212,49 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     progress = _Progress()
     cancel = ctx.cancel_event
     task_id = ctx.task.id
+    epochs_before = ckpt.epochs_done if ckpt is not None else 0
+    epochs_left = epochs - epochs_before
+    # cascade grows units inside neural.cascade_train and writes them into the network only
+    # when it returns, so there is nothing consistent to snapshot while it runs
+    slot = None if algorithm == "cascade" else CheckpointSlot(ctx.checkpoint_seconds, epochs_before)
+    prior_mse = list(ckpt.mse) if ckpt is not None else []
+    prior_bit_fail = list(ckpt.bit_fail) if ckpt is not None else []
+    prior_loop = float(ckpt.meta.get("loop_seconds", 0.0)) if ckpt is not None else 0.0
+    written = [0]
+
+    def store_checkpoint() -> None:
+        snap = slot.take() if slot is not None else None
+        if snap is None:
+            return
+        ctx.save_checkpoint(
+            Checkpoint(
+                task_id=task_id,
+                swarm_id=ctx.task.swarm_id,
+                algorithm=algorithm,
+                epochs_done=snap.epochs_done,
+                network=snap.network,
+                mse=prior_mse + snap.mse,
+                bit_fail=prior_bit_fail + snap.bit_fail,
+                meta={
+                    "scaling": scaling,
+                    "epochs_budget": epochs,
+                    "loop_seconds": prior_loop + snap.loop_seconds,
+                    "last_mse": snap.mse[-1],
+                    "optimizer_state": False,
+                },
+            )
+        )
+        written[0] += 1
 
     def on_epoch(report: Any) -> None:
+        if slot is not None:
+            slot.record(report.mse, report.bit_fail, report.elapsed_seconds)
         if cancel.is_set():
+            if slot is not None:  # stopped (shutdown, timeout, cancel): keep what was done
+                slot.offer(net, force=True)
             raise TaskCancelledError(f"task {task_id} was cancelled during epoch {report.epoch}")
+        if slot is not None:
+            slot.offer(net)
         with progress.lock:
             progress.epoch = int(report.epoch)
             progress.mse = float(report.mse)
@@ -219,9 +269,11 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
         if learning_rate is not None:
             kwargs["learning_rate"] = learning_rate
+        if epochs_left <= 0:  # the checkpoint was taken after the last epoch
+            return neural.TrainHistory(algorithm=algorithm, epochs=0)
         config = neural.TrainConfig(
             algorithm=algorithm,  # type: ignore[arg-type]  # checked against ALGORITHMS above
-            max_epochs=epochs,
+            max_epochs=epochs_left,
             desired_error=desired_error,
             seed=seed,
             max_seconds=max_seconds,
@@ -233,8 +285,10 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         last = -1
         while True:
             await anyio.sleep(PROGRESS_INTERVAL_SECONDS)
+            store_checkpoint()
             with progress.lock:
                 epoch, mse, hidden = progress.epoch, progress.mse, progress.hidden
+            epoch += epochs_before
             if epoch != last:
                 last = epoch
                 if algorithm == "cascade":  # `epochs` bounds the hidden units it may add
@@ -249,15 +303,23 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     threshold = _class_threshold(data) if is_classifier else None
 
     t_start = time.perf_counter()
-    trained = await with_background(lambda: ctx.run_cpu(work), poll_progress)
+    finished = False
+    try:
+        trained = await with_background(lambda: ctx.run_cpu(work), poll_progress)
+        finished = True
+    finally:
+        if not finished:
+            store_checkpoint()  # the snapshot taken when it stopped, or the latest periodic one
     train_seconds = time.perf_counter() - t_start
+    all_mse = prior_mse + list(trained.mse)
+    all_bit_fail = prior_bit_fail + list(trained.bit_fail)
 
     train_fit = await ctx.run_cpu(fit_report, net, train_data, threshold)
     metrics: dict[str, Any] = {
         "train_mse": train_fit["mse"],
         "train_bit_fail": train_fit["bit_fail"],
         "train_target_rmse": train_fit["target_rmse"],
-        "epochs_run": int(trained.epochs),
+        "epochs_run": epochs_before + int(trained.epochs),
         "train_seconds": round(train_seconds, 6),
         # the training loop alone, and the JIT work done before it (first use in a process)
         "loop_seconds": round(float(trained.seconds), 6),
@@ -267,6 +329,17 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         "stop_reason": str(trained.stop_reason),
         "scaling": scaling,
     }
+    if ctx.resume_requested:
+        metrics["resumed_from_epoch"] = epochs_before if ckpt is not None else None
+        metrics["resume_note"] = resume_note
+        if ckpt is not None:
+            metrics["loop_seconds_before_resume"] = round(prior_loop, 6)
+    if slot is not None and slot.snapshot_seconds:
+        metrics["checkpoints"] = {
+            "written": written[0],
+            "snapshot_ms_median": round(1000 * float(np.median(slot.snapshot_seconds)), 3),
+            "network_bytes": slot.snapshot_bytes,
+        }
     if algorithm == "cascade":
         metrics["hidden_added"] = int(trained.hidden_added)
     valid_fit = None
@@ -279,7 +352,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         metrics["train_error_pct"] = train_fit["error_pct"]
         if valid_fit is not None:
             metrics["validation_error_pct"] = valid_fit["error_pct"]
-    history = _history(list(trained.mse), list(trained.bit_fail), int(trained.epochs))
+    history = _history(all_mse, all_bit_fail, epochs_before + int(trained.epochs))
     desc = net.describe()
     model_id = await ctx.save_model(
         net,
@@ -307,9 +380,32 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         "init_model_id": init_model_id,
         "is_classifier": is_classifier,
         **metrics,
-        "final_mse": float(trained.mse[-1]) if trained.mse else train_fit["mse"],
+        "final_mse": float(all_mse[-1]) if all_mse else train_fit["mse"],
         "history": history,
     }
+
+
+def _resume_plan(ctx: WorkContext, algorithm: str) -> tuple[Checkpoint | None, str | None]:
+    """The checkpoint to continue from and what the result should say about resuming."""
+    if not ctx.resume_requested:
+        return None, None
+    ckpt = ctx.checkpoint
+    if algorithm == "cascade":
+        return None, (
+            "cascade trains from scratch on retry: neural.cascade_train installs grown units "
+            "only when it returns, so a cascade run has no checkpoints"
+        )
+    if ckpt is None:
+        return None, (
+            "no checkpoint was stored for this task (it stopped before its first one, or "
+            "checkpoints are off): trained from scratch"
+        )
+    return ckpt, (
+        f"continued from the checkpoint after epoch {ckpt.epochs_done} with the weights and "
+        "scaling saved then; optimizer state restarts (RPROP/SARPROP step sizes at their "
+        "initial value, quickprop/batch previous slopes at zero): neural.train does not "
+        "expose it"
+    )
 
 
 def fit_report(net: Any, data: Any, threshold: float | None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""SQLModel tables: swarms, agents (+ capabilities), tasks, models, memory, documents, events.
+"""SQLModel tables: swarms, agents (+ capabilities), tasks, models, memory, documents, events,
+training checkpoints.
 
 Indexes follow the engine's hot queries: agents filtered by swarm/status/type in join order
 (`seq`), tasks by swarm/status/parent/agent, memory by expiry, events by id within swarm/kind.
@@ -135,6 +136,25 @@ class ModelRow(SQLModel, table=True):
     weights: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class CheckpointRow(SQLModel, table=True):
+    """The latest training checkpoint of one task (replaced in place, so one row per task at
+    most; deleted when the task completes or is cancelled). `history_mse` / `history_bit_fail`
+    are the measured per-epoch values so far as little-endian float64 / int64 bytes."""
+
+    __tablename__ = "checkpoint"
+
+    task_id: str = Field(primary_key=True)
+    swarm_id: str
+    algorithm: str
+    epochs_done: int
+    created_at: float
+    size_bytes: int = 0
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    network: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    history_mse: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    history_bit_fail: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class MemoryRow(SQLModel, table=True):
     __tablename__ = "memory"
     __table_args__ = (Index("ix_memory_swarm", "swarm_id"),)
@@ -183,6 +203,7 @@ _ROWS: tuple[type[SQLModel], ...] = (
     AgentCapabilityRow,
     TaskRow,
     ModelRow,
+    CheckpointRow,
     MemoryRow,
     DocumentRow,
     EventRow,

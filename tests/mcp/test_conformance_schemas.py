@@ -55,6 +55,8 @@ async def _default_session(call: Call) -> None:
     await call("task_complete", {"task_id": child, "result": {"summary": "ok"}})
     long = await call("orchestrate", {"task": {**TINY_TRAIN, "epochs": 50_000}, "wait_seconds": 0})
     await call("task_cancel", {"task_id": long["id"]})
+    await call("task_retry", {"task_id": long["id"]})
+    await call("task_cancel", {"task_id": long["id"]})
     await call("events", {"limit": 5})
     for name, args in _catalog_calls(model):
         await call(name, args)
@@ -179,6 +181,8 @@ async def _default_leftovers(call: Call) -> None:
     child = await _external_child(call, pending["id"])
     await call("task_complete", {"task_id": child, "error": "could not"})
     long = await call("orchestrate", {"task": {**TINY_TRAIN, "epochs": 50_000}, "wait_seconds": 0})
+    await call("task_cancel", {"task_id": long["id"]})
+    await call("task_retry", {"task_id": long["id"]})
     await call("task_cancel", {"task_id": long["id"]})
     await call("agent_terminate", {"agent_id": agent["id"]})
     for name, args in _catalog_calls(model):

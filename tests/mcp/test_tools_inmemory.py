@@ -50,7 +50,7 @@ def test_every_tool_publishes_schemas_and_an_llm_description(tmp_path) -> None:
             "swarm_status", "agent_terminate", "task_status", "task_result", "task_cancel",
             "task_complete", "memory_store", "memory_get", "memory_list", "knowledge_add",
             "knowledge_search", "model_export", "model_import", "evaluate", "events",
-            "server_info", "swarm_list", "model_list", "model_info", "task_list",
+            "server_info", "swarm_list", "model_list", "model_info", "task_list", "task_retry",
         }  # fmt: skip
         assert set(tools) == expected
         for tool in tools.values():

@@ -1,0 +1,131 @@
+"""Training checkpoints: what a train task saved so far, and the hand-off from the training
+thread to the event loop.
+
+The training thread calls `CheckpointSlot.offer` after every epoch; at most every
+`interval` seconds (and always when forced, e.g. when the task is being stopped) it serialises
+the network (`net.to_bytes()`: weights, activations, scaler) and copies the history, then
+leaves the snapshot in the slot. The event loop takes it with `take` and queues it on the
+store's writer (one row per task, replaced in place). The training thread never waits for the
+loop or the database.
+
+Optimiser state is not part of a checkpoint: `neural.train` keeps RPROP step sizes and
+previous slopes inside one call and exposes neither to callbacks, so a resumed run starts them
+from FANN's initial values (RPROP: every step 0.1) on the checkpointed weights.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Checkpoint:
+    """One snapshot of a training run after `epochs_done` epochs."""
+
+    task_id: str
+    swarm_id: str
+    algorithm: str
+    epochs_done: int
+    network: bytes
+    mse: list[float]
+    bit_fail: list[int]
+    created_at: float = field(default_factory=time.time)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        mse = np.asarray(self.mse, dtype="<f8").tobytes()
+        bit_fail = np.asarray(self.bit_fail, dtype="<i8").tobytes()
+        return {
+            "task_id": self.task_id,
+            "swarm_id": self.swarm_id,
+            "algorithm": self.algorithm,
+            "epochs_done": self.epochs_done,
+            "created_at": self.created_at,
+            "size_bytes": len(self.network) + len(mse) + len(bit_fail),
+            "meta": self.meta,
+            "network": self.network,
+            "history_mse": mse,
+            "history_bit_fail": bit_fail,
+        }
+
+    @classmethod
+    def from_row(cls, r: Any) -> Checkpoint:
+        return cls(
+            task_id=r.task_id,
+            swarm_id=r.swarm_id,
+            algorithm=r.algorithm,
+            epochs_done=int(r.epochs_done),
+            network=bytes(r.network),
+            mse=np.frombuffer(bytes(r.history_mse), dtype="<f8").tolist(),
+            bit_fail=np.frombuffer(bytes(r.history_bit_fail), dtype="<i8").tolist(),
+            created_at=float(r.created_at),
+            meta=dict(r.meta or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the training thread hands over: this run's part of the history only."""
+
+    epochs_done: int  # counting the epochs before a resume
+    network: bytes
+    mse: list[float]
+    bit_fail: list[int]
+    loop_seconds: float  # this run's training loop so far
+
+
+class CheckpointSlot:
+    """The latest snapshot a training thread produced, waiting for the event loop.
+
+    `interval` <= 0 disables periodic snapshots (forced ones still happen). Measures what the
+    snapshots cost the training thread (`snapshot_seconds`, one entry per snapshot)."""
+
+    def __init__(self, interval: float, epochs_before: int = 0) -> None:
+        self.interval = interval
+        self.epochs_before = epochs_before  # epochs a resumed run starts after
+        self.mse: list[float] = []  # this run's epochs (the thread appends, nobody else reads)
+        self.bit_fail: list[int] = []
+        self._lock = threading.Lock()
+        self.elapsed = 0.0  # seconds in this run's training loop at the last recorded epoch
+        self._pending: Snapshot | None = None
+        self._last = time.monotonic()
+        self.snapshot_seconds: list[float] = []
+        self.snapshot_bytes = 0
+
+    def record(self, mse: float, bit_fail: int, elapsed: float) -> None:
+        self.mse.append(float(mse))
+        self.bit_fail.append(int(bit_fail))
+        self.elapsed = float(elapsed)
+
+    def offer(self, net: Any, *, force: bool = False) -> None:
+        """Called by the training thread after an epoch (`record` first)."""
+        if not self.mse:
+            return
+        now = time.monotonic()
+        if not force and (self.interval <= 0 or now - self._last < self.interval):
+            return
+        t0 = time.perf_counter()
+        blob = net.to_bytes()
+        snap = Snapshot(
+            self.epochs_before + len(self.mse),
+            blob,
+            list(self.mse),
+            list(self.bit_fail),
+            self.elapsed,
+        )
+        with self._lock:
+            self._pending = snap
+            self.snapshot_seconds.append(time.perf_counter() - t0)
+            self.snapshot_bytes = len(blob)
+        self._last = time.monotonic()
+
+    def take(self) -> Snapshot | None:
+        """The snapshot not yet handed over (None if there is none); called on the loop."""
+        with self._lock:
+            snap, self._pending = self._pending, None
+        return snap
