@@ -100,8 +100,10 @@ async def test_interrupted_training_resumes_from_its_checkpoint(tmp_path: Path) 
 
 
 async def test_resumed_batch_training_equals_an_uninterrupted_run(tmp_path: Path) -> None:
-    # plain batch backprop keeps no optimizer state, so weights + history are everything
-    payload = {"data": DATA, "layers": [8], "epochs": BUDGET, "seed": 5, "algorithm": "batch"}
+    # plain batch backprop keeps no optimizer state, so weights + scaler + history are
+    # everything; targets in the hundreds make scale=auto map them (the scaler must survive)
+    data = {"inputs": DATA["inputs"], "outputs": [[100 * v for v in r] for r in DATA["outputs"]]}
+    payload = {"data": data, "layers": [8], "epochs": BUDGET, "seed": 5, "algorithm": "batch"}
     task_id = await start_and_interrupt(tmp_path / "a.db", payload, at_epoch=200)
     async with Engine.open(config(tmp_path / "a.db")) as eng:
         await eng.retry_task(task_id)
@@ -110,6 +112,7 @@ async def test_resumed_batch_training_equals_an_uninterrupted_run(tmp_path: Path
         swarm = await eng.create_swarm("whole")
         whole = (await eng.train(swarm.id, **payload)).result or {}
     assert resumed["resumed_from_epoch"] > 0
+    assert resumed["scaling"]["outputs"] and resumed["scaling"] == whole["scaling"]
     assert resumed["history"]["mse"] == whole["history"]["mse"]
     assert resumed["train_mse"] == whole["train_mse"]
 
@@ -202,3 +205,28 @@ async def test_retry_without_checkpoint_says_it_started_over(tmp_path: Path) -> 
 def test_checkpoint_seconds_is_validated() -> None:
     with pytest.raises(ValueError, match="checkpoint_seconds"):
         EngineConfig(checkpoint_seconds=-1)
+
+
+async def test_checkpoint_taken_after_the_last_epoch_resumes_to_nothing_left(
+    tmp_path: Path,
+) -> None:
+    # an interrupt that lands in the final epoch leaves a checkpoint with no epochs to go;
+    # shrinking the stored budget to the checkpoint's epochs recreates that state
+    db = tmp_path / "swarm.db"
+    payload = {"data": DATA, "layers": [16], "epochs": BUDGET, "seed": 3}
+    task_id = await start_and_interrupt(db, payload, at_epoch=100)
+    saved = stored_checkpoint(db, task_id)
+    assert saved is not None
+    done_before = saved[0]
+    con = sqlite3.connect(db)
+    con.execute(
+        "UPDATE task SET payload = json_set(payload, '$.epochs', ?) WHERE id = ?",
+        (done_before, task_id),
+    )
+    con.commit()
+    con.close()
+    async with Engine.open(config(db)) as eng:
+        await eng.retry_task(task_id)
+        res = (await eng.wait_task(task_id, timeout=60)).result or {}
+    assert res["resumed_from_epoch"] == done_before == res["epochs_run"]
+    assert res["history"]["mse"] == saved[2] and res["stop_reason"] == "max_epochs"
