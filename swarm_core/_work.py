@@ -14,7 +14,8 @@ Payload conventions of the Engine's convenience methods (what the handlers recei
 - train:    {"data": {"inputs": [[...]], "outputs": [[...]]} | "path.data", "algorithm": str,
              "layers": [hidden sizes], "activation": str, "epochs": int, "desired_error": float,
              "validation_split": float, "seed": int | None}
-            -> result {"model_id": str, "history": {...}, ...}
+            -> result {"model_id": str, "history": {...}, ...}; a retried train task also
+               carries "resumed_from_epoch" (int | None) and "resume_note"
 - predict:  {"model_id": str, "inputs": [[...]]} -> {"outputs": [[...]], "labels": [...] | None}
 - evaluate: {"model_id": str, "data": <as train>} -> metrics dict
 - orchestrate: {"task": dict | str, "max_agents": int | None} (strategy is the task's strategy)

@@ -18,6 +18,11 @@ train payload (all optional except data):
     name             model name
 Progress is reported while training runs (the latest epoch, polled from the event loop so the
 training thread never waits on it); cancellation is checked at every epoch.
+
+Checkpoints (not cascade): the training thread snapshots the network and history at most every
+`checkpoint_seconds` and when the task is stopped; the progress poller stores them. A retry with
+resume continues from the task's checkpoint for the epochs left (`resumed_from_epoch`,
+`resume_note` in the result; see `swarm_core._checkpoint` for what is not saved).
 """
 
 from __future__ import annotations
