@@ -230,3 +230,30 @@ async def test_checkpoint_taken_after_the_last_epoch_resumes_to_nothing_left(
         res = (await eng.wait_task(task_id, timeout=60)).result or {}
     assert res["resumed_from_epoch"] == done_before == res["epochs_run"]
     assert res["history"]["mse"] == saved[2] and res["stop_reason"] == "max_epochs"
+
+
+@pytest.mark.parametrize("algorithm", ["quickprop", "incremental", "sarprop"])
+async def test_every_epoch_trainer_resumes(tmp_path: Path, algorithm: str) -> None:
+    db = tmp_path / "swarm.db"
+    budget = BUDGET
+    payload = {
+        "data": DATA,
+        "layers": [8],
+        "epochs": budget,
+        "seed": 4,
+        "algorithm": algorithm,
+        "learning_rate": 0.1,
+    }
+    if algorithm == "sarprop":
+        del payload["learning_rate"]
+    task_id = await start_and_interrupt(db, payload, at_epoch=60)
+    saved = stored_checkpoint(db, task_id)
+    assert saved is not None
+    async with Engine.open(config(db)) as eng:
+        await eng.retry_task(task_id)
+        done = await eng.wait_task(task_id, timeout=60)
+    res = done.result or {}
+    assert done.status is TaskStatus.COMPLETED, done.error
+    assert res["resumed_from_epoch"] == saved[0] and res["epochs_run"] == budget
+    assert res["history"]["epoch"] == list(range(1, budget + 1))
+    assert res["history"]["mse"][: saved[0]] == saved[2]
