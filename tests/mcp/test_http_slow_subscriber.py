@@ -137,3 +137,22 @@ def test_a_closed_or_replaced_connection_gets_nothing_more() -> None:
         assert successor.received == ["swarm://agents", "swarm://status"]
 
     _run(body)
+
+
+def test_changes_nobody_hears_of_are_not_queued() -> None:
+    bus = InMemorySubscriptionBus()
+    subscribers: dict[int, tuple[Any, set[str]]] = {}
+    fan = ChangeFanOut(
+        cast(Any, SimpleNamespace(_subscriptions=bus)),
+        cast(Any, SimpleNamespace(subscribers=subscribers)),
+    )
+    fan.on_change("agent", "agent-1")
+    assert fan._send.statistics().current_buffer_used == 0
+    published: list[ServerEvent] = []
+    unsubscribe = bus.subscribe(published.append)  # a 2026-07-28 listen stream opens
+    fan.on_change("agent", "agent-2")
+    assert fan._send.statistics().current_buffer_used == 1
+    unsubscribe()
+    subscribers[1] = (Recorder(), {"swarm://agents"})  # a handshake-era subscriber
+    fan.on_change("agent", "agent-3")
+    assert fan._send.statistics().current_buffer_used == 2
