@@ -136,8 +136,10 @@ def test_cancelling_the_call_stops_the_training_within_an_epoch(tmp_path) -> Non
 
 def test_sigterm_during_training_marks_the_task_interrupted(tmp_path) -> None:
     import json
+    import select
     import signal
     import subprocess
+    import time
 
     from tests.mcp.test_protocol_stdio import _initialize, _read_until, _rpc
 
@@ -148,6 +150,7 @@ def test_sigterm_during_training_marks_the_task_interrupted(tmp_path) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=server_env(tmp_path),
+            bufsize=0,  # unbuffered reads: select() below then sees every line still unread
         )
 
     def call(id_: int, name: str, args: dict[str, Any], token: str | None = None) -> bytes:
@@ -166,8 +169,14 @@ def test_sigterm_during_training_marks_the_task_interrupted(tmp_path) -> None:
         args = {"data": DATA, "layers": [16], "epochs": 100_000, "desired_error": 0.0}
         proc.stdin.write(call(3, "train", args, token="t"))
         proc.stdin.flush()
+        deadline = time.monotonic() + 60
         while True:  # wait until the training reports progress
+            ready, _, _ = select.select(
+                [proc.stdout], [], [], max(0.0, deadline - time.monotonic())
+            )
+            assert ready, "no progress notification within 60 s"
             message = json.loads(proc.stdout.readline())
+            assert message.get("id") != 3, f"the training answered before any progress: {message}"
             if message.get("method") == "notifications/progress":
                 break
         proc.send_signal(signal.SIGTERM)
