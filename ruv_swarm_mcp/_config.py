@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from ruv_swarm_mcp._event_store import EventStoreLimits
 from ruv_swarm_mcp._exceptions import ConfigError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -20,6 +20,37 @@ CLIENT_LOG_LEVELS = (
     "alert",
     "emergency",
 )
+
+
+@dataclass(frozen=True)
+class EventStoreLimits:
+    """How much the streamable-HTTP resumption buffer (``_event_store``) may hold; whichever
+    bound is reached first evicts."""
+
+    max_events_per_stream: int = 1_000
+    max_events_total: int = 20_000
+    # Sum of the stored messages' JSON text; one message larger than this is not kept at all.
+    max_bytes_total: int = 16 * 1024 * 1024
+    max_age_seconds: float = 300.0
+    max_streams: int = 10_000
+
+    def __post_init__(self) -> None:
+        for name, low, high in (
+            ("max_events_per_stream", 1, 1_000_000),
+            ("max_events_total", 1, 10_000_000),
+            ("max_bytes_total", 1024, 1 << 34),
+            ("max_streams", 1, 10_000_000),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ConfigError(
+                    f"event store {name} must be an integer in {low}..{high}, got {value!r}"
+                )
+        age = self.max_age_seconds
+        if isinstance(age, bool) or not isinstance(age, int | float) or not math.isfinite(age):
+            raise ConfigError(f"event store max_age_seconds must be a number, got {age!r}")
+        if not 0 < age <= 86_400:
+            raise ConfigError(f"event store max_age_seconds must be in (0, 86400], got {age}")
 
 
 @dataclass(frozen=True)

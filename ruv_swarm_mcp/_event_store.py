@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import math
 import time
 import weakref
 from collections import OrderedDict, deque
@@ -42,41 +41,11 @@ from mcp.server.streamable_http import (
 )
 from mcp_types import JSONRPCMessage, jsonrpc_message_adapter
 
-from ruv_swarm_mcp._exceptions import ConfigError
+from ruv_swarm_mcp._config import EventStoreLimits
 
 log = logging.getLogger("ruv_swarm_mcp")
 
 _MAX_ID_CHARS = 48
-
-
-@dataclass(frozen=True)
-class EventStoreLimits:
-    """How much the resumption buffer may hold; whichever bound is reached first evicts."""
-
-    max_events_per_stream: int = 1_000
-    max_events_total: int = 20_000
-    # Sum of the stored messages' JSON text; one message larger than this is not kept at all.
-    max_bytes_total: int = 16 * 1024 * 1024
-    max_age_seconds: float = 300.0
-    max_streams: int = 10_000
-
-    def __post_init__(self) -> None:
-        for name, low, high in (
-            ("max_events_per_stream", 1, 1_000_000),
-            ("max_events_total", 1, 10_000_000),
-            ("max_bytes_total", 1024, 1 << 34),
-            ("max_streams", 1, 10_000_000),
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ConfigError(
-                    f"event store {name} must be an integer in {low}..{high}, got {value!r}"
-                )
-        age = self.max_age_seconds
-        if isinstance(age, bool) or not isinstance(age, int | float) or not math.isfinite(age):
-            raise ConfigError(f"event store max_age_seconds must be a number, got {age!r}")
-        if not 0 < age <= 86_400:
-            raise ConfigError(f"event store max_age_seconds must be in (0, 86400], got {age}")
 
 
 @dataclass(frozen=True)
