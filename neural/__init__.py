@@ -22,6 +22,7 @@ from ._network import Network
 from ._scaling import Scaler
 from ._train import train
 from ._train_config import EpochReport, TrainConfig, TrainHistory
+from ._train_state import TrainState
 
 __all__ = [
     "ACTIVATIONS",
@@ -39,6 +40,7 @@ __all__ = [
     "ShapeError",
     "TrainConfig",
     "TrainHistory",
+    "TrainState",
     "TrainingData",
     "cascade_train",
     "evaluate",

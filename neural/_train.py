@@ -8,8 +8,10 @@ epoch's MSE and bit fails, applies the stop tests and calls the callback every
 `CHUNK_SECONDS`. Training holds the dataset once more in the kernels' layout (transposed
 float32/64, or CSR for mostly-zero inputs) plus a few per-block buffers.
 
-Optimiser state (RPROP steps, previous slopes) lives for one `train` call: a second call
-starts from FANN's initial state again, like a freshly created FANN network.
+Optimiser state (RPROP steps, previous slopes, ...) lives for one `train` call: a second call
+starts from FANN's initial state again, like a freshly created FANN network, unless it is
+given the `TrainState` a callback of the first one took (`EpochReport.train_state`); then it
+continues exactly where that epoch left off.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, Final
 
 import numpy as np
@@ -28,6 +31,7 @@ from ._data import TrainingData
 from ._exceptions import ConfigError, NonFiniteError, ShapeError
 from ._network import Network
 from ._train_config import EpochReport, StopReason, TrainConfig, TrainHistory
+from ._train_state import TrainState
 
 Callback = Callable[[EpochReport], "bool | None"]
 
@@ -122,7 +126,9 @@ def input_layouts(
 class _Trainer:
     """Optimiser state for one `train` call; ``run(k)`` advances up to ``k`` epochs."""
 
-    def __init__(self, net: Network, data: TrainingData, cfg: TrainConfig) -> None:
+    def __init__(
+        self, net: Network, data: TrainingData, cfg: TrainConfig, state: TrainState | None = None
+    ) -> None:
         self.net = net
         self.cfg = cfg
         dt = net.dtype
@@ -145,6 +151,31 @@ class _Trainer:
         self.err_tanh = cfg.error_function == "tanh"
         self.stop_bit = cfg.stop_function == "bit"
         self.shuffle = cfg.seed is not None
+        self.epochs_before = 0
+        if state is not None:
+            self._restore(state)
+
+    def _restore(self, state: TrainState) -> None:
+        self.epochs_before = state.epochs
+        np.copyto(self.prev_steps, state.steps)
+        np.copyto(self.prev_slopes, state.slopes)
+        if self.algo == K.ALGO_INCREMENTAL:  # G carries the previous deltas (momentum) there
+            np.copyto(self.G, state.deltas)
+        self.state[K.S_SARPROP_EPOCH] = state.sarprop_epoch
+        self.state[K.S_RNG] = state.rng
+
+    def snapshot(self, epochs: int) -> TrainState:
+        """Copies of the state after ``epochs`` epochs of this call (between epochs only)."""
+        return TrainState(
+            algorithm=self.cfg.algorithm,
+            epochs=self.epochs_before + epochs,
+            steps=self.prev_steps.copy(),
+            slopes=self.prev_slopes.copy(),
+            # full-batch updates leave G zeroed between epochs
+            deltas=self.G.copy(),
+            sarprop_epoch=int(self.state[K.S_SARPROP_EPOCH]),
+            rng=int(self.state[K.S_RNG]),
+        )
 
     def _workspace(self) -> tuple[np.ndarray, ...]:
         """Per-thread block buffers ``(U, S, E, S0, NZ, NC)``."""
@@ -275,12 +306,20 @@ def train(
     config: TrainConfig | None = None,
     *,
     callback: Callback | None = None,
+    state: TrainState | None = None,
 ) -> TrainHistory:
     """Train ``net`` in place on ``data``; returns the `TrainHistory`.
 
     ``callback(report)`` runs after every ``config.report_every`` epochs and after the last
     epoch; returning ``False`` stops training (``stop_reason="callback"``). An exception from
     the callback propagates; the network then holds the weights of the last completed epoch.
+
+    ``state`` (from ``report.train_state()`` in an earlier call's callback, with the network's
+    weights of that same epoch) continues that run's optimiser state instead of starting
+    from FANN's initial one: with the same config (``max_epochs`` counting the epochs of
+    this call) the per-epoch errors are those the uninterrupted run would have measured.
+    It must come from the same algorithm and a network of the same size and dtype
+    (`ConfigError` naming the field otherwise). The history counts this call's epochs only.
     """
     cfg = TrainConfig() if config is None else config
     if not isinstance(cfg, TrainConfig):
@@ -289,7 +328,11 @@ def train(
         raise ConfigError("callback", "must be callable or None")
     check_compatible(net, data)
     check_trainable(net)
-    trainer = _Trainer(net, data, cfg)
+    if state is not None:
+        if not isinstance(state, TrainState):
+            raise ConfigError("state", f"must be a TrainState or None, got {type(state).__name__}")
+        state.check_fits(cfg.algorithm, net.n_connections, net.dtype)
+    trainer = _Trainer(net, data, cfg, state)
     try:
         compile_seconds = trainer.warm()
         history = _train_loop(trainer, cfg, callback)
@@ -330,6 +373,8 @@ def _train_loop(trainer: _Trainer, cfg: TrainConfig, callback: Callback | None) 
         last = status == STOP or timed_out or history.epochs >= cfg.max_epochs
         if callback is not None and (history.epochs % cfg.report_every == 0 or last):
             report = EpochReport(history.epochs, history.mse[-1], history.bit_fail[-1], now - t0)
+            # not a dataclass field: to_dict/asdict must not see (or deep-copy) the trainer
+            object.__setattr__(report, "_snapshot", partial(trainer.snapshot, history.epochs))
             if callback(report) is False:
                 reason = "callback"
                 break

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from ._exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from ._train_state import TrainState
 
 ALGORITHMS: Final[tuple[str, ...]] = ("rprop", "quickprop", "batch", "incremental", "sarprop")
 STOP_FUNCTIONS: Final[tuple[str, ...]] = ("mse", "bit")
@@ -149,7 +152,11 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class EpochReport:
-    """What a training callback receives: the state after ``epoch`` epochs."""
+    """What a training callback receives: the state after ``epoch`` epochs.
+
+    Inside a `train` callback, `train_state()` copies the optimiser state at this epoch
+    (a `TrainState` to pass back as ``train(..., state=...)`` to continue exactly here).
+    """
 
     epoch: int
     mse: float
@@ -158,6 +165,16 @@ class EpochReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def train_state(self) -> TrainState:
+        """The optimiser state after this epoch (copies of the arrays). Only reports made by
+        `train` have one, and only while their callback runs is it this epoch's."""
+        snapshot = getattr(self, "_snapshot", None)
+        if snapshot is None:
+            raise ConfigError(
+                "report", "this report did not come from a running neural.train callback"
+            )
+        return snapshot()  # type: ignore[no-any-return]
 
 
 @dataclass

@@ -20,6 +20,7 @@ EXPECTED = {
     "ShapeError",
     "TrainConfig",
     "TrainHistory",
+    "TrainState",
     "TrainingData",
     "cascade_train",
     "evaluate",
