@@ -5,6 +5,10 @@ dispatcher drops it with a debug log, so the client waits forever for an answer 
 it got slightly wrong. JSON-RPC 2.0 asks for an error response instead: -32700 for text that
 is not JSON, -32600 for JSON that is not a valid request, with the request's id when one can
 be read from it (else null). Lines that are blank, or that look like responses, get no answer.
+
+:func:`body_error` gives the same answers for an HTTP POST body, where every body is owed a
+reply, and also refuses a request whose id is null (MCP ids are strings or integers; the SDK
+would take it for a notification and never answer it).
 """
 
 from __future__ import annotations
@@ -12,8 +16,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pydantic_core
 from mcp.shared.message import SessionMessage
-from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
+from mcp_types import (
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    ErrorData,
+    JSONRPCError,
+    JSONRPCRequest,
+    jsonrpc_message_adapter,
+)
 from pydantic import ValidationError
 
 MAX_DETAIL_CHARS = 200
@@ -80,3 +92,47 @@ async def answer_bad_line(write_stream: Any, item: Exception) -> None:
     message = answer(item)
     if message is not None:
         await write_stream.send(message)
+
+
+def body_error(body: bytes) -> JSONRPCError | None:
+    """The error an HTTP POST ``body`` gets when it is not one JSON-RPC message the SDK can
+    serve, or None when it is one: -32700 for text that is not JSON, -32600 (with the id when
+    one can be read) for anything else, naming what is wrong."""
+    try:
+        decoded = pydantic_core.from_json(body)
+    except ValueError as exc:  # also invalid UTF-8 and nesting past the parser's limit
+        return _wire_error(None, PARSE_ERROR, f"Parse error: {str(exc)[:MAX_DETAIL_CHARS]}")
+    try:
+        message = jsonrpc_message_adapter.validate_python(decoded, by_name=False)
+    except ValidationError as exc:
+        if (
+            isinstance(decoded, Mapping)
+            and "method" not in decoded
+            and ("result" in decoded or "error" in decoded)
+        ):
+            reason = (
+                'a response needs "jsonrpc": "2.0", a string or integer id, and an object '
+                '"result" or "error"'
+            )
+        else:
+            reason = _reason(exc.errors(include_url=False), decoded)
+        return _wire_error(_request_id(decoded), INVALID_REQUEST, f"Invalid Request: {reason}")
+    if (
+        isinstance(decoded, Mapping)
+        and "id" in decoded
+        and "method" in decoded
+        and not isinstance(message, JSONRPCRequest)
+    ):
+        # {"id": null, "method": ...} validates as a notification: JSON-RPC calls it a request
+        # owed an answer, and MCP forbids null ids.
+        kind = "null" if decoded["id"] is None else type(decoded["id"]).__name__
+        return _wire_error(
+            None,
+            INVALID_REQUEST,
+            f"Invalid Request: id must be a string or an integer (got {kind})",
+        )
+    return None
+
+
+def _wire_error(request_id: str | int | None, code: int, message: str) -> JSONRPCError:
+    return JSONRPCError(jsonrpc="2.0", id=request_id, error=ErrorData(code=code, message=message))

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ruv_swarm_mcp._config import EventStoreLimits
 from ruv_swarm_mcp._version import __version__
 
 TRANSPORTS = ("stdio", "sse", "http")
@@ -82,6 +83,7 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
         help="server log level; logs always go to stderr",
     )
+    _add_replay_options(parser)
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser(
         "demo",
@@ -99,6 +101,45 @@ def _build_parser() -> argparse.ArgumentParser:
         help="FANN-format test file with the same shape (default: bundled diabetes.test)",
     )
     return parser
+
+
+def _add_replay_options(parser: argparse.ArgumentParser) -> None:
+    limits = EventStoreLimits()
+    group = parser.add_argument_group(
+        "streamable HTTP replay buffer",
+        "What --transport http keeps so a client that lost a stream can resume it with "
+        "Last-Event-ID; whichever bound is reached first evicts the oldest events.",
+    )
+    group.add_argument(
+        "--http-replay-events-per-stream",
+        type=int,
+        metavar="N",
+        help=f"events kept per stream (default {limits.max_events_per_stream:,})",
+    )
+    group.add_argument(
+        "--http-replay-events",
+        type=int,
+        metavar="N",
+        help=f"events kept in all (default {limits.max_events_total:,})",
+    )
+    group.add_argument(
+        "--http-replay-bytes",
+        type=int,
+        metavar="BYTES",
+        help=f"JSON bytes kept in all (default {limits.max_bytes_total:,}; min 1024)",
+    )
+    group.add_argument(
+        "--http-replay-seconds",
+        type=float,
+        metavar="SECONDS",
+        help=f"how long an event is kept (default {limits.max_age_seconds:g}; max 86400)",
+    )
+    group.add_argument(
+        "--http-replay-streams",
+        type=int,
+        metavar="N",
+        help=f"streams tracked (default {limits.max_streams:,})",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

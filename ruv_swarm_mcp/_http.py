@@ -6,6 +6,10 @@ loopback binds as well, so it never depends on the SDK's host-string heuristics.
 Streamable HTTP keeps what it sends each handshake-era session in a bounded event store, so a
 client that lost a stream resumes it with ``Last-Event-ID`` (see ``_event_store``);
 :class:`EventScopeMiddleware` tells the store which session each request belongs to.
+
+:class:`MessageCheckMiddleware` answers a POST whose body is not one JSON-RPC message itself,
+with the answers stdio gives (``_bad_messages``), where the SDK would send pydantic's report or
+take a request with a null id for a notification and never answer it.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ import json
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.streamable_http import GET_STREAM_KEY
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.streamable_http import GET_STREAM_KEY, check_accept_headers
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp_types import INVALID_REQUEST, ErrorData, JSONRPCError
 from mcp_types.version import is_version_at_least
 from sse_starlette import ServerSentEvent
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ruv_swarm_mcp._bad_messages import body_error
 from ruv_swarm_mcp._config import ServerConfig
 from ruv_swarm_mcp._event_store import BoundedEventStore, parse_event_id, scoped
 
@@ -172,6 +179,124 @@ class EventScopeMiddleware:
         return bind_then_send
 
 
+class MessageCheckMiddleware:
+    """Answers a POST to ``path`` whose body is not a single valid JSON-RPC message, before the
+    SDK sees it: 400 with -32700 (not JSON) or -32600 naming what is wrong, with the request's
+    id when it can be read; also 415 for a Content-Type that is not JSON and, with
+    ``need_both_accepts`` (streamable HTTP), 406 for an Accept header without both
+    application/json and text/event-stream, each with a JSON-RPC error body.
+
+    Host and Origin are checked first, exactly as the SDK does, and a request they refuse is
+    left to the SDK's own answer (421 / 403). The body is read here under the same size limit
+    the SDK applies (413 beyond it) and handed on unchanged when it is valid."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        security: TransportSecuritySettings,
+        *,
+        path: str,
+        max_body_bytes: int,
+        need_both_accepts: bool,
+    ) -> None:
+        self._app = app
+        self._guard = TransportSecurityMiddleware(security)
+        self._path = path
+        self._max_body_bytes = max_body_bytes
+        self._need_both_accepts = need_both_accepts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"].rstrip("/") != self._path.rstrip("/")
+        ):
+            await self._app(scope, receive, send)
+            return
+        request = Request(scope)
+        if await self._guard.validate_request(request, is_post=False) is not None:
+            await self._app(scope, receive, send)  # a foreign Host / Origin: the SDK refuses it
+            return
+        content_type = request.headers.get("content-type")
+        if content_type is None or not content_type.lower().startswith("application/json"):
+            got = "none" if content_type is None else repr(content_type)
+            await _send_error(
+                send,
+                415,
+                f"Unsupported Media Type: Content-Type must be application/json (got {got})",
+            )
+            return
+        if self._need_both_accepts and not all(check_accept_headers(request)):
+            accept = request.headers.get("accept")
+            await _send_error(
+                send,
+                406,
+                "Not Acceptable: the Accept header must list both application/json and "
+                f"text/event-stream (got {'none' if accept is None else repr(accept)})",
+            )
+            return
+        body = await self._read_body(receive)
+        if body is None:
+            await _send(send, 413, b"Request body too large", b"text/plain; charset=utf-8")
+            return
+        error = body_error(body)
+        if error is not None:
+            await _send(
+                send, 400, error.model_dump_json(by_alias=True, exclude_unset=True).encode()
+            )
+            return
+        await self._app(scope, _replay(body, receive), send)
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole request body, or None once it grows past the limit."""
+        chunks = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return bytes(chunks)  # the client went away; the SDK sees an empty body
+            chunks += message.get("body", b"")
+            if len(chunks) > self._max_body_bytes:
+                return None
+            if not message.get("more_body", False):
+                return bytes(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # later reads wait for the disconnect, as the SDK expects
+
+    return replay
+
+
+async def _send_error(send: Send, status: int, message: str) -> None:
+    error = JSONRPCError(
+        jsonrpc="2.0", id=None, error=ErrorData(code=INVALID_REQUEST, message=message)
+    )
+    await _send(send, status, error.model_dump_json(by_alias=True, exclude_unset=True).encode())
+
+
+async def _send(
+    send: Send, status: int, body: bytes, content_type: bytes = b"application/json"
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def build_http_app(server: MCPServer[Any], config: ServerConfig) -> ASGIApp:
     security = security_settings(config)
     app: ASGIApp
@@ -195,6 +320,13 @@ def build_http_app(server: MCPServer[Any], config: ServerConfig) -> ASGIApp:
             event_store=store,
         )
         app = EventScopeMiddleware(app, store)
+    app = MessageCheckMiddleware(
+        app,
+        security,
+        path=MESSAGE_PATH if config.transport == "sse" else MCP_PATH,
+        max_body_bytes=config.max_request_body_bytes,
+        need_both_accepts=config.transport == "http",
+    )
     if config.token:
         app = BearerTokenMiddleware(app, config.token)
     return app

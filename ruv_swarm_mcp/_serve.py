@@ -17,10 +17,33 @@ from typing import Any
 
 import anyio
 
-from ruv_swarm_mcp._config import ServerConfig
+from ruv_swarm_mcp._config import EventStoreLimits, ServerConfig
 from ruv_swarm_mcp._exceptions import ConfigError
 
 log = logging.getLogger("ruv_swarm_mcp")
+
+# Command-line option -> EventStoreLimits field.
+_REPLAY_OPTIONS = {
+    "http_replay_events_per_stream": "max_events_per_stream",
+    "http_replay_events": "max_events_total",
+    "http_replay_bytes": "max_bytes_total",
+    "http_replay_seconds": "max_age_seconds",
+    "http_replay_streams": "max_streams",
+}
+
+
+def _event_store_limits(args: argparse.Namespace) -> EventStoreLimits:
+    given: dict[str, Any] = {}
+    for option, field_name in _REPLAY_OPTIONS.items():
+        value = getattr(args, option, None)
+        if value is None:
+            continue
+        try:  # one field at a time, so the error names the option that broke its bound
+            EventStoreLimits(**{field_name: value})
+        except ConfigError as exc:
+            raise ConfigError(f"--{option.replace('_', '-')}: {exc}") from None
+        given[field_name] = value
+    return EventStoreLimits(**given)
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
@@ -35,6 +58,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         log_level=args.log_level,
         allowed_hosts=tuple(args.allowed_host or ()),
         allowed_origins=tuple(args.allowed_origin or ()),
+        event_store=_event_store_limits(args),
     )
 
 
