@@ -235,7 +235,9 @@ class MessageCheckMiddleware:
                 f"text/event-stream (got {'none' if accept is None else repr(accept)})",
             )
             return
-        body = await self._read_body(receive)
+        declared = request.headers.get("content-length", "")
+        too_big = declared.isdigit() and int(declared) > self._max_body_bytes
+        body = None if too_big else await self._read_body(receive)
         if body is None:
             await _send(send, 413, b"Request body too large", b"text/plain; charset=utf-8")
             return

@@ -289,6 +289,11 @@ def test_security_answers_come_before_body_checks(http: HttpServer) -> None:
     assert host.status_code == 421
     too_big = _post(http.url, b"[" + b" " * (4 * 1024 * 1024) + b"]")
     assert too_big.status_code == 413
+    # Chunked, so no Content-Length says so up front: counted while read.
+    chunks = iter([b"[" + b" " * (1024 * 1024)] * 5)
+    headers = {"Content-Type": "application/json", "Accept": ACCEPT, **AUTH}
+    chunked = httpx.post(http.url, content=chunks, headers=headers, timeout=15)
+    assert chunked.status_code == 413
 
 
 @pytest.fixture(scope="module")
