@@ -58,9 +58,32 @@ def _reason(errors: list[Any], message: Any) -> str:
     return f"{field}: {first.get('msg', 'invalid')}"[:MAX_DETAIL_CHARS]
 
 
+class NullIdRequest(ValueError):
+    """A line that names a method with a null or boolean id: it validates as a notification,
+    but JSON-RPC owes a request an answer and MCP forbids such ids."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"id must be a string or an integer (got {kind})")
+        self.kind = kind
+
+
+def null_id_request(line: bytes | str) -> NullIdRequest | None:
+    """For a line that parsed as a notification: is it really a request with a bad id?"""
+    try:
+        decoded = pydantic_core.from_json(line)
+    except ValueError:
+        return None
+    if isinstance(decoded, Mapping) and "id" in decoded and "method" in decoded:
+        rid = decoded["id"]
+        return NullIdRequest("null" if rid is None else type(rid).__name__)
+    return None
+
+
 def answer(item: Exception) -> SessionMessage | None:
     """The error response a client should get for a line the transport could not read as a
     JSON-RPC message, or None when no answer is due."""
+    if isinstance(item, NullIdRequest):
+        return _error(None, INVALID_REQUEST, f"Invalid Request: {item}")
     if not isinstance(item, ValidationError):
         return None
     errors = item.errors(include_url=False)

@@ -29,6 +29,8 @@ import anyio
 import mcp_types as types
 from mcp.shared.message import SessionMessage
 
+from ruv_swarm_mcp._bad_messages import null_id_request
+
 log = logging.getLogger("ruv_swarm_mcp")
 
 READ_CHUNK = 1 << 16
@@ -61,6 +63,11 @@ def parse_line(line: bytes) -> Item:
         )
     except Exception as exc:
         return exc
+    # Notifications are rare (initialized, cancelled, progress): only they pay a second look.
+    if isinstance(message, types.JSONRPCNotification) and b'"id"' in line:
+        bad = null_id_request(line)
+        if bad is not None:
+            return bad
     return SessionMessage(message)
 
 

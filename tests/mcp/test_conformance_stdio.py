@@ -144,6 +144,16 @@ def test_lines_that_are_not_requests_get_json_rpc_errors(server: RawServer) -> N
     assert "batch" in _error(server.answer(), None, -32600)
     server.send(b"42\n")
     _error(server.answer(), None, -32600)
+    server.send({"jsonrpc": "2.0", "id": None, "method": "ping"})
+    assert "got null" in _error(server.answer(), None, -32600)
+    # real notifications (an id inside params is no request id) still get no answer
+    server.send(
+        {
+            "jsonrpc": "2.0",
+            "method": "notifications/cancelled",
+            "params": {"requestId": 99, "reason": "x"},
+        }
+    )
     # a blank line is not a message and gets no answer; the next request is answered next
     server.send(b"\n")
     server.request(34, "ping")
@@ -217,6 +227,9 @@ def test_prompt_errors_are_invalid_params_naming_the_problem(server: RawServer) 
         (b'{"jsonrpc": "2.0", "id": [1], "method": "x", "params": 3}', (None, -32600)),
         (b'{"jsonrpc": "2.0", "id": 9, "result": 1, "error": {}}', None),  # a response: no answer
         (b"   \r", None),
+        # a request with a null or boolean id parses as a notification, yet is owed an answer
+        (b'{"jsonrpc": "2.0", "id": null, "method": "ping"}', (None, -32600)),
+        (b'{"jsonrpc": "2.0", "id": true, "method": "ping"}', (None, -32600)),
     ],
 )
 def test_bad_line_answers(line: bytes, expected: tuple[Any, int] | None) -> None:
