@@ -31,7 +31,7 @@ from ._data import TrainingData
 from ._exceptions import ConfigError, NonFiniteError, ShapeError
 from ._network import Network
 from ._train_config import EpochReport, StopReason, TrainConfig, TrainHistory
-from ._train_state import TrainState
+from ._train_state import USED, TrainState
 
 Callback = Callable[[EpochReport], "bool | None"]
 
@@ -157,22 +157,30 @@ class _Trainer:
 
     def _restore(self, state: TrainState) -> None:
         self.epochs_before = state.epochs
-        np.copyto(self.prev_steps, state.steps)
-        np.copyto(self.prev_slopes, state.slopes)
-        if self.algo == K.ALGO_INCREMENTAL:  # G carries the previous deltas (momentum) there
+        used = USED[self.cfg.algorithm]
+        if "steps" in used:
+            np.copyto(self.prev_steps, state.steps)
+        if "slopes" in used:
+            np.copyto(self.prev_slopes, state.slopes)
+        if "deltas" in used:  # incremental: G carries the previous deltas (momentum)
             np.copyto(self.G, state.deltas)
         self.state[K.S_SARPROP_EPOCH] = state.sarprop_epoch
         self.state[K.S_RNG] = state.rng
 
     def snapshot(self, epochs: int) -> TrainState:
         """Copies of the state after ``epochs`` epochs of this call (between epochs only)."""
+        used = USED[self.cfg.algorithm]
+
+        def arr(name: str, a: np.ndarray) -> np.ndarray:
+            return a.copy() if name in used else a[:0].copy()
+
         return TrainState(
             algorithm=self.cfg.algorithm,
             epochs=self.epochs_before + epochs,
-            steps=self.prev_steps.copy(),
-            slopes=self.prev_slopes.copy(),
-            # full-batch updates leave G zeroed between epochs
-            deltas=self.G.copy(),
+            n_weights=self.G.shape[0],
+            steps=arr("steps", self.prev_steps),
+            slopes=arr("slopes", self.prev_slopes),
+            deltas=arr("deltas", self.G),
             sarprop_epoch=int(self.state[K.S_SARPROP_EPOCH]),
             rng=int(self.state[K.S_RNG]),
         )

@@ -8,7 +8,10 @@ What each algorithm carries from one epoch to the next besides the weights:
 * Quickprop: the previous weight changes (``steps``) and previous slopes (``slopes``);
 * incremental: the previous weight changes (``deltas``, used by momentum) and the RNG state
   that draws the sample order when ``TrainConfig.seed`` is set;
-* batch: nothing (the arrays are stored anyway, all zero, so every state has one layout).
+* batch: nothing.
+
+An array an algorithm does not use is stored empty (length 0), so the state holds at most
+two arrays of the network's size.
 
 A state is taken in a training callback with `EpochReport.train_state` (a copy of the
 arrays, no compilation) and passed back as ``train(..., state=...)``. `to_bytes` /
@@ -35,18 +38,28 @@ from ._exceptions import ConfigError
 from ._train_config import ALGORITHMS
 
 STATE_FORMAT: Final[int] = 1
-_ARRAYS: Final[tuple[str, ...]] = ("steps", "slopes", "deltas")
+ARRAYS: Final[tuple[str, ...]] = ("steps", "slopes", "deltas")
+# the arrays each algorithm carries between epochs; the others are stored empty
+USED: Final[dict[str, tuple[str, ...]]] = {
+    "rprop": ("steps", "slopes"),
+    "sarprop": ("steps", "slopes"),
+    "quickprop": ("steps", "slopes"),
+    "incremental": ("deltas",),
+    "batch": (),
+}
 _FLOATS: Final[tuple[str, ...]] = ("float32", "float64")
 
 
 @dataclass(frozen=True, eq=False)
 class TrainState:
     """Optimiser state after ``epochs`` epochs of ``algorithm`` (counted over every call that
-    continued it). The arrays have one entry per network connection, in the network's dtype;
-    ``rng`` is the xorshift64* state as a signed 64-bit integer."""
+    continued it) on a network with ``n_weights`` connections. The arrays the algorithm uses
+    have one entry per connection, the others none; all are in the network's dtype. ``rng`` is
+    the xorshift64* state as a signed 64-bit integer."""
 
     algorithm: str
     epochs: int
+    n_weights: int
     steps: np.ndarray
     slopes: np.ndarray
     deltas: np.ndarray
@@ -54,20 +67,17 @@ class TrainState:
     rng: int
 
     @property
-    def n_weights(self) -> int:
-        return int(self.steps.shape[0])
-
-    @property
     def dtype(self) -> np.dtype[Any]:
         return self.steps.dtype
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
+        counters = [self.epochs, self.sarprop_epoch, self.rng, self.n_weights]
         np.savez(
             buf,
             format=np.int64(STATE_FORMAT),
             algorithm=np.str_(self.algorithm),
-            counters=np.array([self.epochs, self.sarprop_epoch, self.rng], dtype=np.int64),
+            counters=np.array(counters, dtype=np.int64),
             steps=self.steps,
             slopes=self.slopes,
             deltas=self.deltas,
@@ -84,7 +94,7 @@ class TrainState:
                 fields = {k: z[k] for k in z.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ConfigError("state", f"not a serialised TrainState: {exc}") from None
-        for name in ("format", "algorithm", "counters", *_ARRAYS):
+        for name in ("format", "algorithm", "counters", *ARRAYS):
             if name not in fields:
                 raise ConfigError(f"state.{name}", "missing")
         fmt = fields["format"]
@@ -96,39 +106,29 @@ class TrainState:
                 "state.algorithm", f"must be one of {', '.join(ALGORITHMS)}; got {algorithm!r}"
             )
         counters = fields["counters"]
-        if counters.dtype != np.int64 or counters.shape != (3,):
+        if counters.dtype != np.int64 or counters.shape != (4,):
             raise ConfigError(
                 "state.counters",
-                f"must be 3 int64 values, got {counters.dtype} {counters.shape}",
+                f"must be 4 int64 values, got {counters.dtype} {counters.shape}",
             )
-        epochs, sarprop_epoch, rng = (int(v) for v in counters)
-        if epochs < 0 or sarprop_epoch < 0:
-            raise ConfigError("state.counters", f"epoch counts must be >= 0, got {counters!r}")
-        steps = fields["steps"]
-        for name in _ARRAYS:
-            arr = fields[name]
-            if arr.ndim != 1 or arr.dtype.name not in _FLOATS:
-                raise ConfigError(
-                    f"state.{name}",
-                    f"must be a 1-D float32/float64 array, got {arr.dtype} {arr.shape}",
-                )
-            if arr.shape != steps.shape or arr.dtype != steps.dtype:
-                raise ConfigError(
-                    f"state.{name}",
-                    f"must match state.steps ({steps.dtype} {steps.shape}), "
-                    f"got {arr.dtype} {arr.shape}",
-                )
-            if not np.isfinite(arr).all():
-                raise ConfigError(f"state.{name}", "contains NaN or infinity")
-        return cls(
+        epochs, sarprop_epoch, rng, n_weights = (int(v) for v in counters)
+        if min(epochs, sarprop_epoch, n_weights) < 0:
+            raise ConfigError("state.counters", f"counts must be >= 0, got {counters!r}")
+        state = cls(
             algorithm=str(algorithm),
             epochs=epochs,
-            steps=steps,
+            n_weights=n_weights,
+            steps=fields["steps"],
             slopes=fields["slopes"],
             deltas=fields["deltas"],
             sarprop_epoch=sarprop_epoch,
             rng=rng,
         )
+        state._check_arrays(state.steps.dtype)
+        for name in USED[state.algorithm]:
+            if not np.isfinite(getattr(state, name)).all():
+                raise ConfigError(f"state.{name}", "contains NaN or infinity")
+        return state
 
     def check_fits(self, algorithm: str, n_weights: int, dtype: np.dtype[Any]) -> None:
         """Refuse to continue a run of another algorithm or another network shape/dtype."""
@@ -137,15 +137,22 @@ class TrainState:
                 "state.algorithm",
                 f"the state is from {self.algorithm} training, the config trains {algorithm}",
             )
-        for name in _ARRAYS:
+        if self.n_weights != n_weights:
+            raise ConfigError(
+                "state.n_weights",
+                f"the state is for {self.n_weights} connections, the network has {n_weights}",
+            )
+        self._check_arrays(dtype)
+
+    def _check_arrays(self, dtype: np.dtype[Any]) -> None:
+        used = USED.get(self.algorithm, ())
+        for name in ARRAYS:
             arr = getattr(self, name)
-            if not isinstance(arr, np.ndarray) or arr.shape != (n_weights,):
+            want = (self.n_weights,) if name in used else (0,)
+            if not isinstance(arr, np.ndarray) or arr.shape != want:
                 shape = getattr(arr, "shape", None)
                 raise ConfigError(
-                    f"state.{name}",
-                    f"has shape {shape}, the network has {n_weights} connections",
+                    f"state.{name}", f"must have shape {want} for {self.algorithm}, got {shape}"
                 )
-            if arr.dtype != dtype:
-                raise ConfigError(
-                    f"state.{name}", f"is {arr.dtype}, the network's weights are {dtype}"
-                )
+            if arr.dtype.name not in _FLOATS or arr.dtype != dtype:
+                raise ConfigError(f"state.{name}", f"is {arr.dtype}, the weights are {dtype}")

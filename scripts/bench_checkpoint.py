@@ -3,13 +3,20 @@
 
     python scripts/bench_checkpoint.py [--repeats 3] [--seconds 3]
 
+state: `neural.train` on a mid-size network (64-256-128-8, 2,000 samples, rprop) with a
+callback on every epoch that takes nothing, or every N epochs copies the optimizer state
+(`report.train_state()`) and serialises it (`to_bytes()`): median epoch time per setting, and
+the copy / serialisation times alone.
+
 cost: per network size, training throughput (epochs/s) with checkpoints off and every 0.1 s,
-the snapshot time in the training thread (net.to_bytes() + history copy, median per run),
-the network's size and the writer's mean commit time while checkpoints are written.
+the snapshot time in the training thread (net.to_bytes() + optimizer state + history copy,
+median per run), the network's and the optimizer state's sizes and the writer's mean commit
+time while checkpoints are written.
 
 resume: per algorithm and seed, a 2,000-epoch run interrupted (engine closed) after about 500
 epochs and resumed, against the same run uninterrupted: the MSE at the checkpoint, the worst
-MSE of the 20 epochs after resuming (optimizer state restarts), and both final train MSEs.
+MSE of the 20 epochs after resuming, both final train MSEs and whether the two per-epoch MSE
+histories are identical (else the largest difference).
 """
 
 from __future__ import annotations
@@ -17,12 +24,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import anyio
 import numpy as np
 
+import neural
 from swarm_core import EngineConfig
 from swarm_core._engine import Engine
 
@@ -39,6 +48,34 @@ def regression(n: int, n_in: int, n_out: int, seed: int = 0) -> dict[str, Any]:
     y = 0.5 + 0.3 * np.tanh(x[:, :n_out] * x[:, -n_out:] * 3)
     y = y + 0.05 * rng.standard_normal((n, n_out))
     return {"inputs": x.tolist(), "outputs": y.tolist()}
+
+
+def state_run(every: int, epochs: int = 100) -> dict[str, float]:
+    """Median seconds per epoch with a state snapshot every `every` epochs (0: never)."""
+    d = regression(2000, 64, 8)
+    data = neural.TrainingData(d["inputs"], d["outputs"])
+    net = neural.Network.standard([64, 256, 128, 8], seed=1)
+    stamps: list[float] = []
+    copy_s: list[float] = []
+    bytes_s: list[float] = []
+
+    def cb(report: neural.EpochReport) -> None:
+        if every and report.epoch % every == 0:
+            t0 = time.perf_counter()
+            state = report.train_state()
+            t1 = time.perf_counter()
+            state.to_bytes()
+            t2 = time.perf_counter()
+            copy_s.append(t1 - t0)
+            bytes_s.append(t2 - t1)
+        stamps.append(time.perf_counter())
+
+    neural.train(net, data, neural.TrainConfig(max_epochs=epochs), callback=cb)
+    return {
+        "epoch": statistics.median(np.diff(stamps)),
+        "copy": statistics.median(copy_s) if copy_s else 0.0,
+        "bytes": statistics.median(bytes_s) if bytes_s else 0.0,
+    }
 
 
 async def cost_run(size: tuple[Any, ...], interval: float, seconds: float) -> dict[str, Any]:
@@ -92,14 +129,32 @@ async def resume_run(algorithm: str, seed: int) -> str:
             whole = (await eng.train(swarm.id, **payload)).result or {}
     k = resumed["resumed_from_epoch"]
     mse = resumed["history"]["mse"]
+    same = mse == whole["history"]["mse"]
+    diff = max(abs(a - b) for a, b in zip(mse, whole["history"]["mse"], strict=True))
     return (
         f"{algorithm:11s} seed {seed} resumed@{k:4d}  mse@checkpoint {mse[k - 1]:.5f}  "
         f"worst of next 20 {max(mse[k : k + 20]):.5f}  final resumed {resumed['train_mse']:.5f}  "
-        f"uninterrupted {whole['train_mse']:.5f}"
+        f"uninterrupted {whole['train_mse']:.5f}  "
+        + ("histories identical" if same else f"histories differ, max |diff| {diff:.3g}")
     )
 
 
 async def main(repeats: int, seconds: float) -> None:
+    print(
+        "== state snapshots in neural.train, 64-256-128-8 x 2000 samples, rprop (medians of",
+        repeats,
+        "runs)",
+    )
+    state_run(0, epochs=2)  # compile outside the timings
+    for every in (0, 50, 10, 1):
+        runs = [state_run(every) for _ in range(repeats)]
+        line = f"snapshot every {every:3d} epochs: epoch {1000 * statistics.median(r['epoch'] for r in runs):.3f} ms"
+        if every:
+            line += (
+                f"  train_state() {1000 * statistics.median(r['copy'] for r in runs):.3f} ms"
+                f"  to_bytes() {1000 * statistics.median(r['bytes'] for r in runs):.3f} ms"
+            )
+        print(line if every else line.replace("every   0 epochs", "never         "), flush=True)
     print("== cost (medians of", repeats, "runs)")
     for size in SIZES:
         for interval in (0.0, 0.1):
@@ -112,6 +167,7 @@ async def main(repeats: int, seconds: float) -> None:
                     f"  checkpoints/run {statistics.median(c['written'] for c in ck):.0f}"
                     f"  snapshot {statistics.median(c['snapshot_ms_median'] for c in ck):.3f} ms"
                     f"  network {ck[0]['network_bytes']} B"
+                    f"  optimizer state {ck[0].get('optimizer_state_bytes', 0)} B"
                     f"  commit mean {statistics.median(r['commit_ms'] for r in runs):.3f} ms"
                 )
             print(line, flush=True)

@@ -3,14 +3,15 @@ thread to the event loop.
 
 The training thread calls `CheckpointSlot.offer` after every epoch; at most every
 `interval` seconds (and always when forced, e.g. when the task is being stopped) it serialises
-the network (`net.to_bytes()`: weights, activations, scaler) and copies the history, then
-leaves the snapshot in the slot. The event loop takes it with `take` and queues it on the
-store's writer (one row per task, replaced in place). The training thread never waits for the
-loop or the database.
+the network (`net.to_bytes()`: weights, activations, scaler) and the optimiser state of the
+same epoch (`neural.TrainState.to_bytes()`: RPROP/SARPROP steps, previous slopes, epoch
+counter, RNG state), copies the history, then leaves the snapshot in the slot. The event loop
+takes it with `take` and queues it on the store's writer (one row per task, replaced in
+place). The training thread never waits for the loop or the database.
 
-Optimiser state is not part of a checkpoint: `neural.train` keeps RPROP step sizes and
-previous slopes inside one call and exposes neither to callbacks, so a resumed run starts them
-from FANN's initial values (RPROP: every step 0.1) on the checkpointed weights.
+A run resumed from a checkpoint with its optimiser state measures the same per-epoch errors as
+the uninterrupted run would have. Rows stored before the state was kept have none
+(`optimizer_state` None): those runs restart the optimiser on the checkpointed weights.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import array
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +38,7 @@ class Checkpoint:
     bit_fail: list[int]
     created_at: float = field(default_factory=time.time)
     meta: dict[str, Any] = field(default_factory=dict)
+    optimizer_state: bytes | None = None  # neural.TrainState.to_bytes() of the same epoch
 
     def row(self) -> dict[str, Any]:
         mse = _pack("d", [float(v) for v in self.mse])
@@ -46,11 +49,15 @@ class Checkpoint:
             "algorithm": self.algorithm,
             "epochs_done": self.epochs_done,
             "created_at": self.created_at,
-            "size_bytes": len(self.network) + len(mse) + len(bit_fail),
+            "size_bytes": len(self.network)
+            + len(mse)
+            + len(bit_fail)
+            + len(self.optimizer_state or b""),
             "meta": self.meta,
             "network": self.network,
             "history_mse": mse,
             "history_bit_fail": bit_fail,
+            "optimizer_state": self.optimizer_state,
         }
 
     @classmethod
@@ -65,6 +72,7 @@ class Checkpoint:
             bit_fail=_unpack("q", bytes(r.history_bit_fail)),
             created_at=float(r.created_at),
             meta=dict(r.meta or {}),
+            optimizer_state=None if r.optimizer_state is None else bytes(r.optimizer_state),
         )
 
 
@@ -77,6 +85,7 @@ class Snapshot:
     mse: list[float]
     bit_fail: list[int]
     loop_seconds: float  # this run's training loop so far
+    optimizer_state: bytes | None = None
 
 
 class CheckpointSlot:
@@ -96,14 +105,18 @@ class CheckpointSlot:
         self._last = time.monotonic()
         self.snapshot_seconds: list[float] = []
         self.snapshot_bytes = 0
+        self.state_bytes = 0
 
     def record(self, mse: float, bit_fail: int, elapsed: float) -> None:
         self.mse.append(float(mse))
         self.bit_fail.append(int(bit_fail))
         self.elapsed = float(elapsed)
 
-    def offer(self, net: Any, *, force: bool = False) -> None:
-        """Called by the training thread after an epoch (`record` first)."""
+    def offer(
+        self, net: Any, state: Callable[[], bytes] | None = None, *, force: bool = False
+    ) -> None:
+        """Called by the training thread after an epoch (`record` first); `state` serialises
+        the optimiser state of that epoch (called only when a snapshot is taken)."""
         if not self.mse:
             return
         now = time.monotonic()
@@ -117,11 +130,13 @@ class CheckpointSlot:
             list(self.mse),
             list(self.bit_fail),
             self.elapsed,
+            None if state is None else state(),
         )
         with self._lock:
             self._pending = snap
             self.snapshot_seconds.append(time.perf_counter() - t0)
             self.snapshot_bytes = len(blob)
+            self.state_bytes = len(snap.optimizer_state or b"")
         self._last = time.monotonic()
 
     def take(self) -> Snapshot | None:

@@ -19,10 +19,11 @@ train payload (all optional except data):
 Progress is reported while training runs (the latest epoch, polled from the event loop so the
 training thread never waits on it); cancellation is checked at every epoch.
 
-Checkpoints (not cascade): the training thread snapshots the network and history at most every
-`checkpoint_seconds` and when the task is stopped; the progress poller stores them. A retry with
-resume continues from the task's checkpoint for the epochs left (`resumed_from_epoch`,
-`resume_note` in the result; see `swarm_core._checkpoint` for what is not saved).
+Checkpoints (not cascade): the training thread snapshots the network, the optimizer state
+(`neural.TrainState`) and the history at most every `checkpoint_seconds` and when the task is
+stopped; the progress poller stores them. A retry with resume continues from the task's
+checkpoint for the epochs left (`resumed_from_epoch`, `resume_note` in the result): with the
+same payload it measures the per-epoch errors the uninterrupted run would have.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from functools import partial
 from typing import Any
 
 import anyio
@@ -165,6 +167,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
 
     n_in, n_out = int(data.n_inputs), int(data.n_outputs)
     ckpt, resume_note = _resume_plan(ctx, algorithm)
+    resume_state: neural.TrainState | None = None
     if ckpt is not None:
         net = await ctx.run_cpu(neural.Network.from_bytes, ckpt.network)
         if (net.n_inputs, net.n_outputs) != (n_in, n_out):
@@ -174,6 +177,17 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
                 f"the data now has {n_in} / {n_out}; retry with resume=false",
             )
         scaling: dict[str, Any] = dict(ckpt.meta.get("scaling") or {"mode": "checkpoint"})
+        if ckpt.optimizer_state is not None:
+            try:
+                resume_state = await ctx.run_cpu(neural.TrainState.from_bytes, ckpt.optimizer_state)
+                resume_state.check_fits(algorithm, net.n_connections, net.dtype)
+            except neural.ConfigError as exc:
+                resume_state = None
+                resume_note = (
+                    f"continued from the checkpoint after epoch {ckpt.epochs_done} with the "
+                    f"weights and scaling saved then; its optimizer state was unusable ({exc}), "
+                    "so the optimizer restarts from its initial state"
+                )
     elif init_model_id is not None:
         base, _ = await ctx.load_model(init_model_id)
         if (base.n_inputs, base.n_outputs) != (n_in, n_out):
@@ -245,8 +259,9 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
                     "epochs_budget": epochs,
                     "loop_seconds": prior_loop + snap.loop_seconds,
                     "last_mse": snap.mse[-1],
-                    "optimizer_state": False,
+                    "optimizer_state": snap.optimizer_state is not None,
                 },
+                optimizer_state=snap.optimizer_state,
             )
         )
         written[0] += 1
@@ -256,10 +271,10 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             slot.record(report.mse, report.bit_fail, report.elapsed_seconds)
         if cancel.is_set():
             if slot is not None:  # stopped (shutdown, timeout, cancel): keep what was done
-                slot.offer(net, force=True)
+                slot.offer(net, partial(_state_bytes, report), force=True)
             raise TaskCancelledError(f"task {task_id} was cancelled during epoch {report.epoch}")
         if slot is not None:
-            slot.offer(net)
+            slot.offer(net, partial(_state_bytes, report))
         with progress.lock:
             progress.epoch = int(report.epoch)
             progress.mse = float(report.mse)
@@ -284,7 +299,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             max_seconds=max_seconds,
             **kwargs,
         )
-        return neural.train(net, net_train, config, callback=on_epoch)
+        return neural.train(net, net_train, config, callback=on_epoch, state=resume_state)
 
     async def poll_progress() -> None:
         last = -1
@@ -344,6 +359,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             "written": written[0],
             "snapshot_ms_median": round(1000 * float(np.median(slot.snapshot_seconds)), 3),
             "network_bytes": slot.snapshot_bytes,
+            "optimizer_state_bytes": slot.state_bytes,
         }
     if algorithm == "cascade":
         metrics["hidden_added"] = int(trained.hidden_added)
@@ -405,12 +421,21 @@ def _resume_plan(ctx: WorkContext, algorithm: str) -> tuple[Checkpoint | None, s
             "no checkpoint was stored for this task (it stopped before its first one, or "
             "checkpoints are off): trained from scratch"
         )
+    if ckpt.optimizer_state is None:  # a row stored before checkpoints kept the state
+        return ckpt, (
+            f"continued from the checkpoint after epoch {ckpt.epochs_done} with the weights and "
+            "scaling saved then; the checkpoint has no optimizer state, so it restarts (RPROP/"
+            "SARPROP step sizes at their initial value, previous slopes at zero)"
+        )
     return ckpt, (
-        f"continued from the checkpoint after epoch {ckpt.epochs_done} with the weights and "
-        "scaling saved then; optimizer state restarts (RPROP/SARPROP step sizes at their "
-        "initial value, quickprop/batch previous slopes at zero): neural.train does not "
-        "expose it"
+        f"continued from the checkpoint after epoch {ckpt.epochs_done} with the weights, "
+        "scaling and optimizer state (step sizes, previous slopes, epoch counter, RNG) saved "
+        "then: the optimizer state was restored, so the run continues as if uninterrupted"
     )
+
+
+def _state_bytes(report: Any) -> bytes:
+    return report.train_state().to_bytes()  # type: ignore[no-any-return]
 
 
 def fit_report(net: Any, data: Any, threshold: float | None) -> dict[str, Any]:

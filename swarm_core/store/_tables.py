@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Table
+from sqlalchemy import JSON, Column, Connection, Index, LargeBinary, Table, event, inspect, text
 from sqlmodel import Field, SQLModel
 
 SCHEMA_VERSION = 1
@@ -139,7 +139,9 @@ class ModelRow(SQLModel, table=True):
 class CheckpointRow(SQLModel, table=True):
     """The latest training checkpoint of one task (replaced in place, so one row per task at
     most; deleted when the task completes or is cancelled). `history_mse` / `history_bit_fail`
-    are the measured per-epoch values so far as little-endian float64 / int64 bytes."""
+    are the measured per-epoch values so far as little-endian float64 / int64 bytes;
+    `optimizer_state` is `neural.TrainState.to_bytes()` of the same epoch (NULL in rows written
+    before it existed: such a run resumes with a fresh optimizer state)."""
 
     __tablename__ = "checkpoint"
 
@@ -153,6 +155,9 @@ class CheckpointRow(SQLModel, table=True):
     network: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     history_mse: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     history_bit_fail: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    optimizer_state: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
 
 
 class MemoryRow(SQLModel, table=True):
@@ -212,3 +217,23 @@ TABLES: dict[str, Table] = {
     str(row.__tablename__): row.__table__  # type: ignore[attr-defined]
     for row in _ROWS
 }
+
+# Nullable columns added to a table after its first release. Schema creation is "by create"
+# (`create_all` skips tables that exist), so a database made by an older engine gets them here.
+_ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"checkpoint": ("optimizer_state",)}
+
+
+def _add_missing_columns(metadata: Any, connection: Connection, **kw: Any) -> None:
+    existing = inspect(connection)
+    for name, columns in _ADDED_COLUMNS.items():
+        if not existing.has_table(name):
+            continue
+        have = {c["name"] for c in existing.get_columns(name)}
+        for col in columns:
+            if col not in have:
+                ddl = TABLES[name].c[col].type.compile(dialect=connection.dialect)
+                connection.execute(text(f"ALTER TABLE {name} ADD COLUMN {col} {ddl}"))
+
+
+# runs after every create_all (also when it had no table to create)
+event.listen(SQLModel.metadata, "after_create", _add_missing_columns)

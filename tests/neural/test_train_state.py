@@ -133,6 +133,9 @@ def test_bytes_round_trip_keeps_every_field() -> None:
     for name in ("steps", "slopes", "deltas"):
         a, b = getattr(state, name), getattr(again, name)
         assert a.dtype == b.dtype == np.float64 and np.array_equal(a, b)
+    # only what RPROP carries has the network's size
+    assert state.steps.shape == state.slopes.shape == (state.n_weights,)
+    assert state.deltas.shape == (0,)
     assert (again.algorithm, again.epochs, again.sarprop_epoch, again.rng) == (
         "rprop",
         SPLIT,
@@ -163,13 +166,16 @@ def test_mismatched_state_is_refused_naming_the_field() -> None:
     bigger = neural.Network.standard([4, 7, 1], seed=2)
     with pytest.raises(neural.ConfigError) as err:
         neural.train(bigger, DATA, config("rprop", 5), state=state)
-    assert err.value.field == "state.steps" and str(bigger.n_connections) in str(err.value)
+    assert err.value.field == "state.n_weights" and str(bigger.n_connections) in str(err.value)
     with pytest.raises(neural.ConfigError) as err:
         neural.train(fresh(np.float64), DATA, config("rprop", 5), state=state)
     assert err.value.field == "state.steps" and "float64" in str(err.value)
     with pytest.raises(neural.ConfigError) as err:
         neural.train(fresh(), DATA, config("rprop", 5), state=blob)  # type: ignore[arg-type]
     assert err.value.field == "state"
+
+
+_N = fresh().n_connections
 
 
 def _tampered(blob: bytes, **changes: Any) -> bytes:
@@ -191,10 +197,14 @@ def _tampered(blob: bytes, **changes: Any) -> bytes:
         ({"steps": None}, "state.steps"),
         ({"format": np.int64(99)}, "state.format"),
         ({"algorithm": np.str_("adam")}, "state.algorithm"),
-        ({"counters": np.zeros(2, dtype=np.int64)}, "state.counters"),
-        ({"counters": np.array([-1, 0, 0], dtype=np.int64)}, "state.counters"),
+        ({"counters": np.zeros(3, dtype=np.int64)}, "state.counters"),
+        ({"counters": np.array([-1, 0, 0, 5], dtype=np.int64)}, "state.counters"),
         ({"slopes": np.zeros(3, dtype=np.float32)}, "state.slopes"),
-        ({"deltas": np.zeros(3, dtype=np.int32)}, "state.deltas"),
+        ({"slopes": np.full(_N, np.nan, dtype=np.float32)}, "state.slopes"),
+        ({"slopes": np.zeros(_N, dtype=np.float64)}, "state.slopes"),  # steps are float32
+        ({"steps": np.zeros(_N, dtype=np.float16)}, "state.steps"),
+        ({"deltas": np.zeros(_N, dtype=np.float32)}, "state.deltas"),  # rprop has none
+        ({"deltas": np.zeros(0, dtype=np.int32)}, "state.deltas"),
     ],
 )
 def test_malformed_bytes_are_refused_naming_the_field(changes: dict[str, Any], field: str) -> None:
