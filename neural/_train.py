@@ -17,6 +17,7 @@ continues exactly where that epoch left off.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -152,6 +153,7 @@ class _Trainer:
         self.stop_bit = cfg.stop_function == "bit"
         self.shuffle = cfg.seed is not None
         self.epochs_before = 0
+        self.epochs_done = 0  # in this call; what `snapshot` is taken at
         if state is not None:
             self._restore(state)
 
@@ -169,6 +171,12 @@ class _Trainer:
 
     def snapshot(self, epochs: int) -> TrainState:
         """Copies of the state after ``epochs`` epochs of this call (between epochs only)."""
+        if epochs != self.epochs_done:
+            raise ConfigError(
+                "report",
+                f"this report is from epoch {epochs}, the training is past epoch "
+                f"{self.epochs_done}: take the state in the callback that receives the report",
+            )
         used = USED[self.cfg.algorithm]
 
         def arr(name: str, a: np.ndarray) -> np.ndarray:
@@ -350,6 +358,15 @@ def train(
         trainer.close()
 
 
+def _snapshot(trainer: weakref.ref[_Trainer], epochs: int) -> TrainState:
+    live = trainer()
+    if live is None:
+        raise ConfigError(
+            "report", "the training this report came from has ended: take the state in its callback"
+        )
+    return live.snapshot(epochs)
+
+
 def _train_loop(trainer: _Trainer, cfg: TrainConfig, callback: Callback | None) -> TrainHistory:
     history = TrainHistory(algorithm=cfg.algorithm, epochs=0)
     buf_len = cfg.report_every if callback is not None else min(cfg.max_epochs, MAX_CHUNK_EPOCHS)
@@ -377,12 +394,15 @@ def _train_loop(trainer: _Trainer, cfg: TrainConfig, callback: Callback | None) 
                 "the network keeps the weights that produced it"
             )
         history.epochs += n_rec
+        trainer.epochs_done = history.epochs
         timed_out = status == DEADLINE or now >= deadline
         last = status == STOP or timed_out or history.epochs >= cfg.max_epochs
         if callback is not None and (history.epochs % cfg.report_every == 0 or last):
             report = EpochReport(history.epochs, history.mse[-1], history.bit_fail[-1], now - t0)
-            # not a dataclass field: to_dict/asdict must not see (or deep-copy) the trainer
-            object.__setattr__(report, "_snapshot", partial(trainer.snapshot, history.epochs))
+            # not a dataclass field, so to_dict/asdict never see it; a weak reference, so a
+            # report kept after training does not keep the trainer (and its data copy) alive
+            hook = partial(_snapshot, weakref.ref(trainer), history.epochs)
+            object.__setattr__(report, "_snapshot", hook)
             if callback(report) is False:
                 reason = "callback"
                 break

@@ -215,8 +215,8 @@ class TaskControlOps(TaskOps):
         return None if row is None else Checkpoint.from_row(row)
 
     async def checkpoint_info(self, task_id: str) -> dict[str, Any] | None:
-        """The stored checkpoint of a task without its network: epochs done, when, its size
-        and the last MSE (None when the task has none)."""
+        """The stored checkpoint of a task without its network: epochs done, when, its size,
+        the last MSE and whether it holds the optimizer state (None when the task has none)."""
         cp = TABLES["checkpoint"]
         cols = (cp.c.algorithm, cp.c.epochs_done, cp.c.created_at, cp.c.size_bytes, cp.c.meta)
         row = self._store.read(
@@ -231,6 +231,7 @@ class TaskControlOps(TaskOps):
             "created_at": float(row.created_at),
             "size_bytes": int(row.size_bytes),
             "last_mse": (row.meta or {}).get("last_mse"),
+            "optimizer_state": bool((row.meta or {}).get("optimizer_state")),
         }
 
     async def complete_external_task(

@@ -4,6 +4,7 @@ that does not fit is refused with the field named."""
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 from typing import Any
@@ -230,3 +231,23 @@ def test_a_report_not_made_by_train_has_no_state() -> None:
     seen: list[dict[str, Any]] = []
     neural.train(fresh(), DATA, config("rprop", 1), callback=lambda r: seen.append(r.to_dict()))
     assert set(seen[0]) == {"epoch", "mse", "bit_fail", "elapsed_seconds"}
+
+
+def test_a_state_is_only_taken_at_its_own_epoch() -> None:
+    reports: list[neural.EpochReport] = []
+    errors: list[str] = []
+
+    def cb(report: neural.EpochReport) -> None:
+        if reports:  # an earlier epoch's report, asked while training is further on
+            with pytest.raises(neural.ConfigError) as err:
+                reports[0].train_state()
+            errors.append(err.value.field)
+        reports.append(report)
+
+    neural.train(fresh(), DATA, config("rprop", 3), callback=cb)
+    assert errors == ["report", "report"]
+    # after train returned, its reports no longer reach the (released) trainer; collect the
+    # reference cycles the caught exceptions above made through their tracebacks
+    gc.collect()
+    with pytest.raises(neural.ConfigError, match="ended"):
+        reports[-1].train_state()

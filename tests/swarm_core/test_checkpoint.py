@@ -76,7 +76,9 @@ async def test_interrupted_training_resumes_from_its_checkpoint(tmp_path: Path) 
     async with Engine.open(config(db)) as eng:
         info = await eng.get_task(task_id)
         assert info.status is TaskStatus.INTERRUPTED
-        assert (await eng.checkpoint_info(task_id))["epochs_done"] == done_before  # type: ignore[index]
+        info_ckpt = await eng.checkpoint_info(task_id)
+        assert info_ckpt is not None and info_ckpt["epochs_done"] == done_before
+        assert info_ckpt["optimizer_state"] is True
         retried = await eng.retry_task(task_id)
         assert retried.attempts == 2
         done = await eng.wait_task(task_id, timeout=60)
