@@ -57,6 +57,10 @@ class EngineConfig(BaseModel):
     # interrupted or failed run can resume; 0 = no periodic checkpoints (a task that is being
     # stopped still saves one)
     checkpoint_seconds: float = Field(10.0, ge=0, le=86_400)
+    # checkpoints of tasks that failed or were interrupted and never retried are dropped after
+    # this long, and beyond the newest max_checkpoints (those of live tasks are always kept)
+    checkpoint_max_age_seconds: float = Field(7 * 86_400.0, gt=0)
+    max_checkpoints: int = Field(1_000, ge=1)
     data_dir: str | None = None  # only FANN .data files under this dir may be read (None: any)
 
     @field_validator("db")

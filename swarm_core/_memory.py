@@ -156,7 +156,8 @@ class MemoryOps(EngineCore):
             await anyio.sleep(self.config.memory_purge_interval)
             try:
                 await self.purge_expired_memory()
+                await self.purge_stale_checkpoints()  # type: ignore[attr-defined]  # TaskControlOps
             except Exception:
                 from swarm_core._core import log
 
-                log.exception("memory purge failed")
+                log.exception("purge of expired memory / stale checkpoints failed")

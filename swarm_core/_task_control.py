@@ -3,6 +3,7 @@ cancel_event), retry, completion of external tasks, and what terminating an agen
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import anyio
@@ -233,6 +234,32 @@ class TaskControlOps(TaskOps):
             "last_mse": (row.meta or {}).get("last_mse"),
             "optimizer_state": bool((row.meta or {}).get("optimizer_state")),
         }
+
+    async def purge_stale_checkpoints(self) -> int:
+        """Bound checkpoint storage: drop those older than `checkpoint_max_age_seconds` and all
+        but the newest `max_checkpoints`, never one of a task still pending or running (those
+        are kept for resume). Returns how many were removed."""
+        cp = TABLES["checkpoint"]
+        live = set(self._tasks)
+        cutoff = time.time() - self.config.checkpoint_max_age_seconds
+        keep = self.config.max_checkpoints
+        removed: list[int] = []
+
+        def purge(conn: Any) -> None:
+            rows = conn.execute(
+                select(cp.c.task_id, cp.c.created_at).order_by(cp.c.created_at.desc())
+            ).all()
+            stale = [
+                r.task_id
+                for i, r in enumerate(rows)
+                if (i >= keep or r.created_at < cutoff) and r.task_id not in live
+            ]
+            for start in range(0, len(stale), 500):
+                conn.execute(cp.delete().where(cp.c.task_id.in_(stale[start : start + 500])))
+            removed.append(len(stale))
+
+        await self._writer.call(purge).wait()
+        return removed[0] if removed else 0
 
     async def complete_external_task(
         self, task_id: str, result: dict[str, Any] | None = None, error: str | None = None

@@ -5,6 +5,7 @@ cancelled, and a retry without a checkpoint says that it started over."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +315,32 @@ async def test_every_epoch_trainer_resumes(tmp_path: Path, algorithm: str) -> No
     assert res["resumed_from_epoch"] == saved[0] and res["epochs_run"] == budget
     assert res["history"]["epoch"] == list(range(1, budget + 1))
     assert res["history"]["mse"][: saved[0]] == saved[2]
+
+
+async def test_stale_checkpoints_are_purged_within_bounds(tmp_path: Path) -> None:
+    from swarm_core._checkpoint import Checkpoint
+    from swarm_core.store._writer import REPLACE
+
+    db = tmp_path / "purge.db"
+    cfg = config(db, max_checkpoints=2, checkpoint_max_age_seconds=3600)
+    async with Engine.open(cfg) as eng:
+        swarm = await eng.create_swarm("purge")
+        now = time.time()
+        ages = {"task-a": 10.0, "task-b": 20.0, "task-c": 30.0, "task-old": 7200.0}
+        for tid, age in ages.items():
+            ckpt = Checkpoint(tid, swarm.id, "rprop", 5, b"net", [0.5] * 5, [1] * 5, now - age)
+            await eng._writer.row("checkpoint", REPLACE, ckpt.row()).wait()
+        # a live task's checkpoint is never dropped, however old or many
+        slow = {"data": DATA, "layers": [16], "epochs": 100_000, "desired_error": 0.0}
+        task = await eng.submit_task(swarm.id, "train", slow)
+        live = Checkpoint(task.id, swarm.id, "rprop", 1, b"n", [0.1], [0], now - 99_999)
+        await eng._writer.row("checkpoint", REPLACE, live.row()).wait()
+        removed = await eng.purge_stale_checkpoints()
+        con = sqlite3.connect(db)
+        try:
+            left = {r[0] for r in con.execute("SELECT task_id FROM checkpoint")}
+        finally:
+            con.close()
+        # newest two kept (a, b); c beyond the count, old beyond the age; the live one stays
+        assert removed == 2 and left == {"task-a", "task-b", task.id}
+        await eng.cancel_task(task.id)
