@@ -131,7 +131,11 @@ class Writer:
 
     def _seal(self) -> None:
         self._seal_scheduled = False
-        if self._inflight is None and self._pending.size and not self._stopped:
+        if self._stopped:
+            # Queued after the run loop ended: no commit will come, so the callers must learn
+            # it now instead of waiting forever.
+            self._fail_pending()
+        elif self._inflight is None and self._pending.size:
             self._hand_over()
 
     def row(

@@ -176,6 +176,22 @@ async def test_a_cancelled_writer_fails_what_it_will_not_commit(tmp_path: Path) 
     store.close()
 
 
+async def test_a_write_queued_after_the_writer_stopped_fails_instead_of_hanging(
+    tmp_path: Path,
+) -> None:
+    store = open_store(tmp_path)
+    w = Writer(store)
+    async with anyio.create_task_group() as tg:
+        await tg.start(w.run)
+        await w.flush()
+        tg.cancel_scope.cancel()
+    late = w.row("swarm", INSERT, swarm(1))
+    with anyio.fail_after(5):
+        with pytest.raises(StoreError, match="writer stopped"):
+            await late.wait()
+    store.close()
+
+
 async def test_swarm_and_agent_changes_are_reported_once_committed(tmp_path: Path) -> None:
     import swarm_core
 
