@@ -341,7 +341,10 @@ class StdioWriteStream:
 
     async def _wait_drained(self) -> None:
         while self._buffer and self._error is None:
-            self._drained = asyncio.Event()
+            # One event shared by every held sender: a fresh one per waiter would orphan the
+            # earlier waiters' events, and only the last would ever be woken.
+            if self._drained is None or self._drained.is_set():
+                self._drained = asyncio.Event()
             await self._drained.wait()
         if self._error is not None:
             raise anyio.BrokenResourceError from self._error

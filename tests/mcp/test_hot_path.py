@@ -159,6 +159,38 @@ async def test_write_stream_waits_above_the_high_water_mark(monkeypatch) -> None
             json.loads(line)
 
 
+async def test_every_sender_held_above_the_high_water_mark_is_released(monkeypatch) -> None:
+    # Two senders wait for the same drain: each must resume once the reader catches up (a
+    # per-waiter event replaced by the next waiter left the first one waiting forever).
+    monkeypatch.setattr(_stdio, "WRITE_HIGH_WATER", 100_000)
+    with pipe() as (r, w):
+        stream = StdioWriteStream(w)
+        done: list[int] = []
+
+        async def sender(i: int) -> None:
+            await stream.send(_response(i, 200_000))
+            done.append(i)
+
+        received = bytearray()
+        os.set_blocking(r, False)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(sender, 1)
+            tg.start_soon(sender, 2)
+            await anyio.sleep(0.1)
+            assert done == []  # both are held back by the full pipe
+            with anyio.move_on_after(3):
+                while len(done) < 2 or stream.queued_bytes:
+                    try:
+                        received.extend(os.read(r, 1 << 16))
+                    except BlockingIOError:
+                        await anyio.sleep(0.005)
+            tg.cancel_scope.cancel()
+        with contextlib.suppress(BlockingIOError):
+            received.extend(os.read(r, 1 << 20))
+        assert sorted(done) == [1, 2]
+        assert [json.loads(x)["id"] for x in bytes(received).split(b"\n")[:-1]] == [1, 2]
+
+
 async def test_write_stream_reports_a_broken_pipe() -> None:
     with pipe() as (r, w):
         stream = StdioWriteStream(w)
