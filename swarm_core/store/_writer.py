@@ -28,6 +28,7 @@ from typing import Any
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
+import anyio.to_thread
 from sqlalchemy import JSON, Connection, Table, bindparam
 
 from swarm_core._exceptions import StoreError
@@ -204,6 +205,11 @@ class Writer:
             self._stopped = True
             self._jobs.put(None)
             self._fail_pending()
+            # The owner closes the store once this returns: the thread must be done with the
+            # batch it holds first (closing its connection under a running commit loses the
+            # batch or crashes the interpreter inside sqlite3).
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(thread.join)
 
     def _hand_over(self) -> None:
         batch, self._pending = self._pending, Batch()

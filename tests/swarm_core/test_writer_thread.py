@@ -192,6 +192,25 @@ async def test_a_write_queued_after_the_writer_stopped_fails_instead_of_hanging(
     store.close()
 
 
+async def test_a_stopped_writer_returns_only_after_its_thread_let_go_of_the_store(
+    tmp_path: Path,
+) -> None:
+    # The engine closes the store right after the run loop returns: a commit still running on
+    # the thread then would use a closed connection.
+    store = open_store(tmp_path)
+    w = Writer(store)
+    async with anyio.create_task_group() as tg:
+        await tg.start(w.run)
+        inflight = w.call(slow(0.3))
+        w.row("swarm", INSERT, swarm(1))
+        await anyio.sleep(0.05)  # handed over: the thread is committing it
+        tg.cancel_scope.cancel()
+    assert w._thread is not None and not w._thread.is_alive()
+    assert inflight.done.is_set() and inflight.error is None
+    store.close()
+    assert on_disk(store, "swarm-1")
+
+
 async def test_swarm_and_agent_changes_are_reported_once_committed(tmp_path: Path) -> None:
     import swarm_core
 
