@@ -58,6 +58,18 @@ def _reason(errors: list[Any], message: Any) -> str:
     return f"{field}: {first.get('msg', 'invalid')}"[:MAX_DETAIL_CHARS]
 
 
+class MessageTooLarge(ValueError):
+    """A stdin line longer than the configured limit: dropped as it arrived, answered once its
+    newline came (its id cannot be read, so the answer's id is null)."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"message of {size} bytes exceeds the limit of {limit} bytes (max_stdio_message_bytes)"
+        )
+        self.size = size
+        self.limit = limit
+
+
 class NullIdRequest(ValueError):
     """A line that names a method with a null or boolean id: it validates as a notification,
     but JSON-RPC owes a request an answer and MCP forbids such ids."""
@@ -82,7 +94,7 @@ def null_id_request(line: bytes | str) -> NullIdRequest | None:
 def answer(item: Exception) -> SessionMessage | None:
     """The error response a client should get for a line the transport could not read as a
     JSON-RPC message, or None when no answer is due."""
-    if isinstance(item, NullIdRequest):
+    if isinstance(item, NullIdRequest | MessageTooLarge):
         return _error(None, INVALID_REQUEST, f"Invalid Request: {item}")
     if not isinstance(item, ValidationError):
         return None

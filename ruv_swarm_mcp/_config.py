@@ -75,6 +75,8 @@ class ServerConfig:
     # On stdin EOF, how long in-flight requests may still finish and be answered.
     drain_seconds: float = 1.5
     max_request_body_bytes: int = 4 * 1024 * 1024
+    # One stdin line (one JSON-RPC message); above model_import's 64 MiB of content.
+    max_stdio_message_bytes: int = 128 * 1024 * 1024
     max_http_sessions: int = 1000
     session_idle_timeout_seconds: float = 1800.0
     # What streamable HTTP keeps for clients that resume a stream with Last-Event-ID.
@@ -102,6 +104,11 @@ class ServerConfig:
         if not 1024 <= self.max_request_body_bytes <= 1 << 30:
             raise ConfigError(
                 f"max_request_body_bytes must be in [1024, 1 GiB], got {self.max_request_body_bytes}"
+            )
+        if not 1024 <= self.max_stdio_message_bytes <= 1 << 31:
+            raise ConfigError(
+                "max_stdio_message_bytes must be in [1024, 2 GiB], got "
+                f"{self.max_stdio_message_bytes}"
             )
         if not 1 <= self.max_http_sessions <= 1_000_000:
             raise ConfigError(

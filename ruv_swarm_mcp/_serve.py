@@ -106,6 +106,7 @@ async def _serve_stdio(config: ServerConfig) -> None:
             read_stream = StdioReadStream(
                 on_eof=functools.partial(_drain_in_flight, state, config.drain_seconds),
                 on_bad_line=functools.partial(answer_bad_line, write_stream),
+                max_line_bytes=config.max_stdio_message_bytes,
             )
             try:
                 await _run_connection(low, read_stream, write_stream)

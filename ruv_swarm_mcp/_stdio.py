@@ -29,7 +29,7 @@ import anyio
 import mcp_types as types
 from mcp.shared.message import SessionMessage
 
-from ruv_swarm_mcp._bad_messages import null_id_request
+from ruv_swarm_mcp._bad_messages import MessageTooLarge, null_id_request
 
 log = logging.getLogger("ruv_swarm_mcp")
 
@@ -71,6 +71,60 @@ def parse_line(line: bytes) -> Item:
     return SessionMessage(message)
 
 
+DEFAULT_MAX_LINE_BYTES = 128 * 1024 * 1024  # above model_import's 64 MiB of content
+
+
+class LineSplitter:
+    """Chunks in, whole lines out, in time linear in the input (a long line is kept as a list
+    of its chunks, not re-copied on every read). A line beyond ``limit`` bytes is dropped as it
+    arrives and comes out as :class:`MessageTooLarge` once its newline (or the end) is read, so
+    memory stays bounded whatever the client sends."""
+
+    def __init__(self, limit: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._dropped = 0  # bytes of the current line seen past the limit (0: within it)
+
+    def feed(self, chunk: bytes) -> list[bytes | MessageTooLarge]:
+        out: list[bytes | MessageTooLarge] = []
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            self._add(chunk[start:end])
+            out.append(self._take())
+            start = end + 1
+        self._add(chunk[start:])
+        return out
+
+    def finish(self) -> list[bytes | MessageTooLarge]:
+        """What is left at the end of the input (a last line without a newline)."""
+        return [self._take()] if self._parts or self._dropped else []
+
+    def _add(self, piece: bytes) -> None:
+        if not piece:
+            return
+        if self._dropped:
+            self._dropped += len(piece)
+            return
+        self._size += len(piece)
+        if self._size > self._limit:
+            self._dropped = self._size
+            self._parts.clear()
+            self._size = 0
+        else:
+            self._parts.append(piece)
+
+    def _take(self) -> bytes | MessageTooLarge:
+        if self._dropped:
+            too_long = MessageTooLarge(self._dropped, self._limit)
+            self._dropped = 0
+            return too_long
+        line = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
+        self._parts.clear()
+        self._size = 0
+        return line
+
+
 class StdioReadStream:
     """The JSON-RPC read stream over fd 0 (``ReadStream[SessionMessage | Exception]``).
 
@@ -85,16 +139,17 @@ class StdioReadStream:
         *,
         on_eof: Callable[[], Awaitable[None]] | None = None,
         on_bad_line: Callable[[Exception], Awaitable[None]] | None = None,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
         self._fd = fd
+        self._splitter = LineSplitter(max_line_bytes)
         self._loop = asyncio.get_running_loop()
         self._on_eof = on_eof
         # A line that is no JSON-RPC message goes here (to be answered) instead of to the SDK,
         # whose dispatcher would drop it and leave the client waiting.
         self._on_bad_line = on_bad_line
-        self._lines: deque[bytes] = deque()
+        self._lines: deque[bytes | MessageTooLarge] = deque()
         self._lead: deque[Item] = deque()
-        self._pending = b""
         self._eof = False
         self._closed = False
         self._reading = False
@@ -105,7 +160,9 @@ class StdioReadStream:
             os.set_blocking(fd, False)
             self._start_reading()
         else:
-            self._send, self._receive = anyio.create_memory_object_stream[bytes](64)
+            self._send, self._receive = anyio.create_memory_object_stream[bytes | MessageTooLarge](
+                64
+            )
             threading.Thread(target=self._pump_thread, name="stdin", daemon=True).start()
 
     # -- the selector path ------------------------------------------------------------------
@@ -129,23 +186,20 @@ class StdioReadStream:
             self._error = exc
             chunk = b""
         if chunk:
-            self._pending += chunk
-            if b"\n" in chunk:
-                *lines, self._pending = self._pending.split(b"\n")
+            lines = self._splitter.feed(chunk)
+            if lines:
                 self._lines.extend(lines)
                 if len(self._lines) >= MAX_BUFFERED_LINES:
                     self._stop_reading()  # resumed by `_next_line` once the backlog is read
         else:
             self._eof = True
             self._stop_reading()
-            if self._pending:
-                self._lines.append(self._pending)
-                self._pending = b""
+            self._lines.extend(self._splitter.finish())
         waiter = self._waiter
         if waiter is not None and not waiter.done() and (self._lines or self._eof):
             waiter.set_result(None)
 
-    async def _next_line(self) -> bytes:
+    async def _next_line(self) -> bytes | MessageTooLarge:
         while not self._lines:
             if self._closed:
                 raise anyio.ClosedResourceError
@@ -167,15 +221,12 @@ class StdioReadStream:
     def _pump_thread(self) -> None:
         # os.read, not sys.stdin.buffer: a daemon thread blocked inside the buffered reader
         # would hold its lock and abort the interpreter at exit.
-        pending = b""
         try:
             while chunk := os.read(self._fd, READ_CHUNK):
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
+                for line in self._splitter.feed(chunk):
                     asyncio.run_coroutine_threadsafe(self._send.send(line), self._loop).result()
-            if pending:
-                asyncio.run_coroutine_threadsafe(self._send.send(pending), self._loop).result()
+            for line in self._splitter.finish():
+                asyncio.run_coroutine_threadsafe(self._send.send(line), self._loop).result()
             asyncio.run_coroutine_threadsafe(self._send.aclose(), self._loop).result()
         except (OSError, RuntimeError, anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass  # the loop or the reader is gone: the server is shutting down
@@ -188,7 +239,7 @@ class StdioReadStream:
                 line = await self._next_line()
             else:
                 line = await self._receive.receive()
-            item = parse_line(line)
+            item = line if isinstance(line, MessageTooLarge) else parse_line(line)
             if self._on_bad_line is None or not isinstance(item, Exception):
                 return item
             await self._on_bad_line(item)

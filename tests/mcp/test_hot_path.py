@@ -264,3 +264,27 @@ async def test_the_sdk_tracing_middleware_runs_only_when_it_can_matter(monkeypat
     monkeypatch.setattr(trace, "get_tracer_provider", lambda: trace.NoOpTracerProvider())
     assert await gate(plain, call_next) == "traced"  # type: ignore[arg-type]
     assert traced == [with_meta, plain]
+
+
+def test_line_splitter_is_linear_and_bounded() -> None:
+    from ruv_swarm_mcp._bad_messages import MessageTooLarge, answer
+    from ruv_swarm_mcp._stdio import LineSplitter
+
+    split = LineSplitter(limit=1024)
+    assert split.feed(b'{"a":1}\n{"b"') == [b'{"a":1}']
+    assert split.feed(b":2}\n\n") == [b'{"b":2}', b""]
+    # a line past the limit is dropped as it arrives and reported once its newline comes
+    out = split.feed(b"x" * 600) + split.feed(b"y" * 600) + split.feed(b"z" * 600 + b'\n{"c":3}\n')
+    assert isinstance(out[0], MessageTooLarge) and out[0].size == 1800 and out[1] == b'{"c":3}'
+    reply = answer(out[0])
+    assert reply is not None and "1024 bytes (max_stdio_message_bytes)" in str(reply.message)
+    assert split.feed(b"tail") == [] and split.finish() == [b"tail"] and split.finish() == []
+    # 32 MiB of one line in 64 KiB reads is kept as its chunks and joined once at the newline
+    # (the old `pending += chunk` re-copied the line on every read: 32 MiB took 4.6 s)
+    big = LineSplitter(limit=64 * 1024 * 1024)
+    chunk = b"q" * 65536
+    for _ in range(512):
+        assert big.feed(chunk) == []
+    assert len(big._parts) == 512
+    (line,) = big.feed(b"\n")
+    assert isinstance(line, bytes) and len(line) == 512 * 65536 and not big._parts
