@@ -110,36 +110,33 @@ def _size(value: Any) -> str:
     return show_value(value)
 
 
+# pydantic error type -> the constraint, filled from the error's ctx
+_CONSTRAINTS = {
+    "literal_error": "must be one of {expected}",
+    "greater_than_equal": "must be >= {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be <= {le}",
+    "less_than": "must be < {lt}",
+    "string_too_short": "must be at least {min_length} character(s) long",
+    "string_too_long": "must be at most {max_length} characters long",
+    "too_short": "must have at least {min_length} item(s)",
+    "too_long": "must have at most {max_length} items",
+    "string_pattern_mismatch": "must match the pattern {pattern}",
+    "finite_number": "must be a finite number",
+    "missing": "required but missing",
+}
+_CONTEXT_KEYS = ("expected", "ge", "gt", "le", "lt", "min_length", "max_length", "pattern")
+
+
 def _constraint(err: Mapping[str, Any]) -> str:
     """What the value should have been, starting "must"."""
     kind = str(err.get("type", ""))
     ctx = err.get("ctx") or {}
     if kind in _TYPE_WORDS:
         return f"must be {_TYPE_WORDS[kind]}"
-    if kind == "literal_error":
-        return f"must be one of {ctx.get('expected', '?')}"
-    if kind == "greater_than_equal":
-        return f"must be >= {ctx.get('ge')}"
-    if kind == "greater_than":
-        return f"must be > {ctx.get('gt')}"
-    if kind == "less_than_equal":
-        return f"must be <= {ctx.get('le')}"
-    if kind == "less_than":
-        return f"must be < {ctx.get('lt')}"
-    if kind == "string_too_short":
-        return f"must be at least {ctx.get('min_length')} character(s) long"
-    if kind == "string_too_long":
-        return f"must be at most {ctx.get('max_length')} characters long"
-    if kind == "too_short":
-        return f"must have at least {ctx.get('min_length')} item(s)"
-    if kind == "too_long":
-        return f"must have at most {ctx.get('max_length')} items"
-    if kind == "string_pattern_mismatch":
-        return f"must match the pattern {ctx.get('pattern')}"
-    if kind == "finite_number":
-        return "must be a finite number"
-    if kind == "missing":
-        return "required but missing"
+    template = _CONSTRAINTS.get(kind)
+    if template is not None:
+        return template.format(**{k: ctx.get(k, "?") for k in _CONTEXT_KEYS})
     message = str(err.get("msg", "is invalid"))
     for head in ("Input should", "String should", "List should", "Dictionary should"):
         if message.startswith(head):
