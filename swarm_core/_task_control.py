@@ -220,8 +220,9 @@ class TaskControlOps(TaskOps):
         the last MSE and whether it holds the optimizer state (None when the task has none)."""
         cp = TABLES["checkpoint"]
         cols = (cp.c.algorithm, cp.c.epochs_done, cp.c.created_at, cp.c.size_bytes, cp.c.meta)
-        row = self._store.read(
-            lambda c: c.execute(select(*cols).where(cp.c.task_id == task_id)).first()
+        row = await anyio.to_thread.run_sync(
+            self._store.read,
+            lambda c: c.execute(select(*cols).where(cp.c.task_id == task_id)).first(),
         )
         if row is None:
             return None
