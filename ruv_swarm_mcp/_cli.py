@@ -83,6 +83,14 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
         help="server log level; logs always go to stderr",
     )
+    parser.add_argument(
+        "--no-jit-warmup",
+        dest="jit_warmup",
+        action="store_false",
+        default=os.environ.get("RUV_SWARM_JIT_WARMUP", "1") != "0",
+        help="do not compile the training kernels in a background process at start "
+        "(env RUV_SWARM_JIT_WARMUP=0); the first training then compiles them itself",
+    )
     _add_replay_options(parser)
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser(

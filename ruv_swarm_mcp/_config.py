@@ -81,6 +81,10 @@ class ServerConfig:
     session_idle_timeout_seconds: float = 1800.0
     # What streamable HTTP keeps for clients that resume a stream with Last-Event-ID.
     event_store: EventStoreLimits = field(default_factory=EventStoreLimits)
+    # Compile the numba kernels of a default training in a niced child process once the engine
+    # opens (swarm_core._jit_warmup). Off for servers built in code (tests, embedding); the
+    # command line turns it on unless --no-jit-warmup or RUV_SWARM_JIT_WARMUP=0.
+    jit_warmup: bool = False
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:

@@ -16,7 +16,7 @@ import importlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import anyio.abc
@@ -27,6 +27,7 @@ from ruv_swarm_mcp._exceptions import EngineUnavailableError
 log = logging.getLogger("ruv_swarm_mcp")
 
 ChangeListener = Callable[[str, str], None]
+WarmupState = Literal["off", "pending", "running", "done", "failed"]
 
 
 class EngineHolder:
@@ -42,6 +43,7 @@ class EngineHolder:
         self._listeners: list[ChangeListener] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._warmup: Any = None
 
     @property
     def running(self) -> bool:
@@ -50,6 +52,19 @@ class EngineHolder:
     @property
     def engine_if_open(self) -> Any:
         return self._engine
+
+    def jit_warmup_state(self) -> tuple[WarmupState, float | None]:
+        """The background JIT warm-up as (state, seconds it took once ended): state is "off",
+        "pending" (the engine is not open yet), "running", "done" or "failed"."""
+        if not self._config.jit_warmup:
+            return "off", None
+        warmup = self._warmup
+        if warmup is None:
+            return "pending", None
+        if not warmup.finished.is_set():
+            return "running", None
+        seconds = None if warmup.seconds is None else round(float(warmup.seconds), 3)
+        return ("done" if warmup.returncode == 0 else "failed"), seconds
 
     def add_change_listener(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)
@@ -114,8 +129,17 @@ class EngineHolder:
         with anyio.CancelScope(shield=True):
             await self._run_engine()
 
+    @staticmethod
+    def _start_jit_warmup(swarm_core: Any) -> Any:
+        try:
+            return swarm_core.start_jit_warmup()
+        except OSError as exc:  # no fork/exec here: the first training compiles instead
+            log.warning("background JIT warm-up not started: %s", exc)
+            return None
+
     async def _run_engine(self) -> None:
         unsubscribe: Any = None
+        warmup: Any = None
         try:
             await self._start.wait()
             if self._stop.is_set():
@@ -126,6 +150,8 @@ class EngineHolder:
             )
             async with swarm_core.Engine.open(engine_config) as engine:
                 unsubscribe = engine.subscribe(self._on_change)
+                if self._config.jit_warmup:
+                    warmup = self._warmup = self._start_jit_warmup(swarm_core)
                 self._engine = engine
                 self._ready.set()
                 log.info("swarm engine open (db=%s)", self._config.db or "default")
@@ -135,6 +161,8 @@ class EngineHolder:
                     self._engine = None
                     if callable(unsubscribe):
                         unsubscribe()
+                    if warmup is not None:
+                        await anyio.to_thread.run_sync(warmup.stop)
         except Exception as exc:
             self._error = exc
             log.exception("the swarm engine failed to open or close")

@@ -290,6 +290,13 @@ class ServerInfoOut(_Out):
     transport: str
     profile: str
     engine_open: bool
+    jit_warmup: Literal["off", "pending", "running", "done", "failed"] = Field(
+        description="the background compilation of the training kernels (off with "
+        "--no-jit-warmup); once done, a first training loads them instead of compiling"
+    )
+    jit_warmup_seconds: float | None = Field(
+        None, description="how long the background compilation took, once it ended"
+    )
 
 
 def dump(obj: Any) -> dict[str, Any]:

@@ -59,6 +59,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         allowed_hosts=tuple(args.allowed_host or ()),
         allowed_origins=tuple(args.allowed_origin or ()),
         event_store=_event_store_limits(args),
+        jit_warmup=getattr(args, "jit_warmup", False),
     )
 
 

@@ -159,8 +159,10 @@ async def agent_terminate(
 
 
 async def server_info(ctx: Context) -> ServerInfoOut:
-    """This server's version, process id, uptime, transport and tool profile."""
+    """This server's version, process id, uptime, transport, tool profile and whether the
+    training kernels are compiled yet (jit_warmup)."""
     state = state_of(ctx)
+    warmup, warmup_seconds = state.engine.jit_warmup_state()
     out = ServerInfoOut(
         name="ruv-swarm-mcp",
         version=__version__,
@@ -169,6 +171,8 @@ async def server_info(ctx: Context) -> ServerInfoOut:
         transport=state.config.transport,
         profile=state.config.profile,
         engine_open=state.engine.engine_if_open is not None,
+        jit_warmup=warmup,
+        jit_warmup_seconds=warmup_seconds,
     )
     return reply(out, f"ruv-swarm-mcp {__version__} pid {out.pid} up {out.uptime_seconds:.1f} s")
 

@@ -37,6 +37,7 @@ from swarm_core._types import (
     TaskStatus,
     Topology,
 )
+from swarm_core._jit_warmup import JitWarmup, start_jit_warmup
 from swarm_core._work import Handler, StrategyFn, WorkContext
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "Event",
     "Handler",
     "InvalidStateError",
+    "JitWarmup",
     "LimitExceededError",
     "MemoryEntry",
     "ModelInfo",
@@ -73,4 +75,5 @@ __all__ = [
     "UnsupportedError",
     "ValidationError",
     "WorkContext",
+    "start_jit_warmup",
 ]

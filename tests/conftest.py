@@ -5,6 +5,11 @@ import sys
 
 import pytest
 
+# Servers started by the tests never spawn the background JIT warm-up child: hundreds of
+# servers compiling kernels at once would only compete with the tests for the two cores.
+# tests/swarm_core/test_jit_warmup.py turns it on where it is the subject.
+os.environ["RUV_SWARM_JIT_WARMUP"] = "0"
+
 
 @pytest.fixture
 def server_command() -> list[str]:

@@ -17,6 +17,7 @@ EXPECTED = [
     "Event",
     "Handler",
     "InvalidStateError",
+    "JitWarmup",
     "LimitExceededError",
     "MemoryEntry",
     "ModelInfo",
@@ -38,6 +39,7 @@ EXPECTED = [
     "UnsupportedError",
     "ValidationError",
     "WorkContext",
+    "start_jit_warmup",
 ]
 
 
