@@ -327,6 +327,8 @@ class Engine(TaskControlOps, MemoryOps, EventOps, ExportOps):
         data_roots: DataRoots | None = None,
     ) -> dict[str, Any]:
         """Metrics of a stored model on a dataset (MSE, confusion matrix for classifiers, ...)."""
+        if isinstance(data, str):  # refused before a task exists (checked again on open)
+            await self._data_file(data, data_roots)
         return await self._model_task(
             model_id, TaskKind.EVALUATE, {"model_id": model_id, "data": data}, data_roots
         )

@@ -4,23 +4,21 @@ exported/imported as native bytes or FANN text, and the dataset loader handlers 
 from __future__ import annotations
 
 import base64
-import functools
 import os
 import tempfile
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import anyio
 from sqlalchemy import select
 
 from swarm_core import _convert as conv
 from swarm_core._core import EngineCore
 from swarm_core._exceptions import LimitExceededError, NotFoundError, ValidationError
 from swarm_core._ids import new_id
-from swarm_core._paths import DataRoots, PathNotAllowedError, require_file, resolve_data_path
+from swarm_core._paths import DataRoots, allowed_data_file
 from swarm_core._types import ModelInfo
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import INSERT
@@ -214,26 +212,7 @@ class ModelOps(EngineCore):
         provider, e.g. the MCP client's roots, asked only now) are added. A relative path is
         relative to the first root of that combined list. Refusals are identical for files that
         exist and files that do not (see swarm_core._paths)."""
-        configured = self.config.all_data_roots()
-        real: Path | None = None
-        if configured:
-            try:
-                real = resolve_data_path(spec, configured, field=field)
-            except PathNotAllowedError:
-                real = None
-        if real is None:
-            extra: Sequence[str] = ()
-            if callable(roots):
-                try:
-                    extra = tuple(await roots())
-                except Exception:  # the caller's roots are unavailable: none of them apply
-                    from swarm_core._core import log
-
-                    log.debug("data roots provider failed", exc_info=True)
-            elif roots is not None:
-                extra = tuple(roots)
-            real = resolve_data_path(spec, [*configured, *extra], field=field)
-        return await anyio.to_thread.run_sync(functools.partial(require_file, real, spec, field=field))
+        return await allowed_data_file(spec, self.config.all_data_roots(), roots, field=field)
 
     async def _load_data(self, spec: Any, roots: DataRoots | None = None) -> Any:
         import neural

@@ -23,13 +23,19 @@ anything. Callers read the returned resolved path, not the original spelling.
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+import anyio
+
 from swarm_core._exceptions import NotFoundError, ValidationError
+
+log = logging.getLogger("swarm_core")
 
 # What a caller may hand the engine for one call: fixed roots, or an async function returning
 # them that is called only when a file path is actually opened (an MCP edge asks the client
@@ -130,3 +136,37 @@ def require_file(real: Path, spec: object, *, field: str = "data") -> Path:
     if exists:
         raise ValidationError(field, f"{field}: {str(spec)[:_MAX_ECHO]!r} is not a regular file")
     raise NotFoundError("data file", str(spec), f"{field}: file not found: {str(spec)[:_MAX_ECHO]!r}")
+
+
+async def allowed_data_file(
+    spec: str | os.PathLike[str],
+    configured: Sequence[str],
+    roots: DataRoots | None,
+    *,
+    field: str = "data",
+) -> Path:
+    """The resolved path of the user file ``spec`` once it is known to lie inside a root and
+    to be a regular file; the engine's readers (``_load_data``, tabular readers) call this and
+    open what it returns.
+
+    ``configured`` (the engine's roots) are tried first, so a path inside them never waits for
+    ``roots`` (the call's: fixed paths, or a provider such as the MCP client's roots, called
+    only now; a provider that fails counts as no roots). A relative path is relative to the first
+    root of ``[*configured, *roots]``."""
+    real: Path | None = None
+    if configured:
+        try:
+            real = resolve_data_path(spec, configured, field=field)
+        except PathNotAllowedError:
+            real = None
+    if real is None:
+        extra: Sequence[str] = ()
+        if callable(roots):
+            try:
+                extra = tuple(await roots())
+            except Exception:  # the caller's roots are unavailable: none of them apply
+                log.debug("data roots provider failed", exc_info=True)
+        elif roots is not None:
+            extra = tuple(roots)
+        real = resolve_data_path(spec, [*configured, *extra], field=field)
+    return await anyio.to_thread.run_sync(functools.partial(require_file, real, spec, field=field))

@@ -27,7 +27,7 @@ from swarm_core._exceptions import (
     ValidationError,
 )
 from swarm_core._ids import new_id
-from swarm_core._paths import DataRoots
+from swarm_core._paths import DataRoots, allowed_data_file
 from swarm_core._swarms import SwarmOps
 from swarm_core._tasks import ProgressCallback, QueueKey, TaskRun, check_transition
 from swarm_core._types import (
@@ -86,6 +86,11 @@ class TaskOps(SwarmOps):
         called only when a file path is opened; see swarm_core._paths).
 
         Raises QueueFullError when max_queued_tasks client tasks are waiting to start."""
+        data = payload.get("data") if isinstance(payload, Mapping) else None
+        if isinstance(data, str) and kind in (TaskKind.TRAIN.value, TaskKind.EVALUATE.value):
+            # a file this task cannot read is refused now rather than as a failed task (the
+            # worker checks again when it opens the file)
+            await allowed_data_file(data, self.config.all_data_roots(), data_roots)
         run, batch = self._submit_now(
             self._swarm(swarm_id),
             kind,

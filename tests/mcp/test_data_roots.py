@@ -158,6 +158,28 @@ def test_no_roots_at_all_refuses_every_path(tree) -> None:
     run_client(tree["tmp"], body)
 
 
+def test_modern_era_has_no_roots_back_channel_and_refuses_at_once(tree) -> None:
+    """2026-07-28 has no server-to-client requests: a path outside the server's roots is
+    refused (not left waiting for a roots/list answer that cannot come)."""
+    roots = Roots(tree["root"])
+
+    async def go() -> None:
+        server = build_server(
+            ServerConfig(db=str(tree["tmp"] / "swarm.db"), data_roots=(str(tree["outside"]),))
+        )
+        with anyio.fail_after(60), warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            async with Client(server, list_roots_callback=roots.callback) as client:
+                assert client.protocol_version == "2026-07-28"
+                await client.call_tool("swarm_init", {})
+                assert not (await train(client, str(tree["outside"] / "xor.data"))).is_error
+                refused = await train(client, str(tree["root"] / "xor.data"))
+                assert refused.is_error and REFUSAL in text_of(refused)
+        assert roots.asked == 0
+
+    anyio.run(go)
+
+
 def test_server_data_roots_need_no_client_roots(tree) -> None:
     roots = Roots()
 

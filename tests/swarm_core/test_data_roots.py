@@ -126,13 +126,20 @@ async def test_train_reads_inside_call_roots_and_refuses_outside(engine: Engine,
     )
     assert ok.status is TaskStatus.COMPLETED, ok.error
     errors = []
+    before = len(await engine.list_tasks())
     for path in (tree["outside"] / "xor.data", tree["outside"] / "nope.data"):
-        bad = await engine.train(swarm.id, data=str(path), epochs=2, data_roots=[tree["root"]])
-        assert bad.status is TaskStatus.FAILED
-        errors.append((bad.error or "").replace(str(path), "<path>"))
+        # refused at submission: no task is created for a file it could not read
+        with pytest.raises(PathNotAllowedError) as info:
+            await engine.train(swarm.id, data=str(path), epochs=2, data_roots=[tree["root"]])
+        errors.append(str(info.value).replace(str(path), "<path>"))
     assert errors[0] == errors[1] and "allowed data root" in errors[0]
-    none = await engine.train(swarm.id, data=str(tree["root"] / "xor.data"), epochs=2)
-    assert none.status is TaskStatus.FAILED and "allowed data root" in (none.error or "")
+    with pytest.raises(PathNotAllowedError):
+        await engine.train(swarm.id, data=str(tree["root"] / "xor.data"), epochs=2)
+    with pytest.raises(NotFoundError):
+        await engine.train(
+            swarm.id, data=str(tree["root"] / "nope.data"), epochs=2, data_roots=[tree["root"]]
+        )
+    assert len(await engine.list_tasks()) == before
 
 
 async def test_configured_roots_and_data_dir_need_no_provider(tree) -> None:
@@ -147,10 +154,10 @@ async def test_configured_roots_and_data_dir_need_no_provider(tree) -> None:
             swarm = await eng.create_swarm()
             ok = await eng.train(swarm.id, data="xor.data", epochs=2, data_roots=provider)
             assert ok.status is TaskStatus.COMPLETED, ok.error
-            bad = await eng.train(
-                swarm.id, data=str(tree["outside"] / "xor.data"), epochs=2, data_roots=provider
-            )
-            assert bad.status is TaskStatus.FAILED
+            with pytest.raises(PathNotAllowedError):
+                await eng.train(
+                    swarm.id, data=str(tree["outside"] / "xor.data"), epochs=2, data_roots=provider
+                )
     # asked only for the two paths outside the configured roots
     assert len(calls) == 2
 
@@ -172,7 +179,7 @@ async def test_provider_is_asked_only_for_paths_and_extends_the_roots(
         swarm.id, data=str(tree["outside"] / "xor.data"), epochs=2, data_roots=provider
     )
     assert done.status is TaskStatus.COMPLETED, done.error
-    assert calls == [1]
+    assert calls == [1, 1]  # at submission and when the worker opened it (the edge caches)
     model_id = (done.result or {})["model_id"]
     metrics = await engine.evaluate(
         model_id, str(tree["outside"] / "xor.data"), data_roots=provider
@@ -182,10 +189,12 @@ async def test_provider_is_asked_only_for_paths_and_extends_the_roots(
     async def failing() -> list[str]:
         raise RuntimeError("client went away")
 
-    bad = await engine.train(
-        swarm.id, data=str(tree["outside"] / "xor.data"), epochs=2, data_roots=failing
-    )
-    assert bad.status is TaskStatus.FAILED and "allowed data root" in (bad.error or "")
+    with pytest.raises(PathNotAllowedError):
+        await engine.train(
+            swarm.id, data=str(tree["outside"] / "xor.data"), epochs=2, data_roots=failing
+        )
+    with pytest.raises(PathNotAllowedError):
+        await engine.evaluate(model_id, str(tree["outside"] / "xor.data"))
 
 
 async def test_orchestrated_children_and_retries_check_the_roots(engine: Engine, tree) -> None:
