@@ -145,11 +145,13 @@ def _parse_header(line: str, path: str) -> tuple[int, int, int]:
         n, ni, no = (int(p) for p in parts)
     except ValueError:
         raise DataFormatError(
-            f"header: expected 3 integers, found {line.strip()!r}", path=path, line=1
+            "header: expected 3 integers 'num_samples num_inputs num_outputs'", path=path, line=1
         ) from None
     if n < 1 or ni < 1 or no < 1:
         raise DataFormatError(
-            f"header: counts must be >= 1, found {n} {ni} {no}", path=path, line=1
+            "header: expected 3 integers >= 1 'num_samples num_inputs num_outputs'",
+            path=path,
+            line=1,
         )
     return n, ni, no
 
@@ -204,7 +206,7 @@ def read_fann_data(path: str | Path, *, dtype: Any = np.float64) -> TrainingData
                     float(tok)
                 except ValueError:
                     raise DataFormatError(
-                        f"expected a number, found {tok!r}", path=name, line=lineno
+                        "expected only numbers on this line", path=name, line=lineno
                     ) from None
         raise
     if not np.all(np.isfinite(values)):
@@ -212,7 +214,7 @@ def read_fann_data(path: str | Path, *, dtype: Any = np.float64) -> TrainingData
         row, col = divmod(pos, ni + no)
         lineno = body[2 * row + (col >= ni)][0]
         raise DataFormatError(
-            f"expected a finite number, found {values[pos]}", path=name, line=lineno
+            "expected finite numbers (no nan or inf)", path=name, line=lineno
         )
     table = values.reshape(n, ni + no).astype(dtype, copy=False)
     return TrainingData(table[:, :ni], table[:, ni:])

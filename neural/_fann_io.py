@@ -168,7 +168,7 @@ def _float(text: str, what: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise NetworkFormatError(f"{what}: expected a number, found {text!r}") from None
+        raise NetworkFormatError(f"{what}: expected a number") from None
 
 
 def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
@@ -182,7 +182,7 @@ def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
     version = lines[0].strip()
     if version not in ("FANN_FLO_2.1", "FANN_FLO_2.0"):
         raise NetworkFormatError(
-            f"{p}: unsupported header {version!r} (expected FANN_FLO_2.1 or FANN_FLO_2.0; "
+            f"{p}: unsupported first line (expected FANN_FLO_2.1 or FANN_FLO_2.0; "
             "fixed-point and 1.x files are not supported)"
         )
     fields: dict[str, str] = {}
@@ -207,8 +207,10 @@ def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
         num_layers = int(fields["num_layers"])
         network_type = int(fields["network_type"])
         fann_sizes = [int(v) for v in fields["layer_sizes"].split()]
-    except ValueError as exc:
-        raise NetworkFormatError(f"{p}: bad num_layers/network_type/layer_sizes ({exc})") from None
+    except ValueError:
+        raise NetworkFormatError(
+            f"{p}: num_layers, network_type and layer_sizes must be integers"
+        ) from None
     if network_type not in (0, 1):
         raise NetworkFormatError(
             f"{p}: network_type must be 0 (layered) or 1 (shortcut), got {network_type}"
@@ -232,8 +234,12 @@ def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
                 for where in ("in", "out")
             }
             scaler = Scaler.from_params(parts["in"], parts["out"])
-        except (KeyError, ValueError, NeuralError) as exc:
-            raise NetworkFormatError(f"{p}: bad scaling parameters ({exc})") from None
+        except KeyError as exc:
+            raise NetworkFormatError(f"{p}: missing scaling parameter {exc}") from None
+        except (ValueError, NeuralError):
+            raise NetworkFormatError(
+                f"{p}: scaling parameters must be finite numbers, one per input/output"
+            ) from None
         if scaler.n_inputs != sizes[0] or scaler.n_outputs != sizes[-1]:
             raise NetworkFormatError(f"{p}: scaling parameters do not match the layer sizes")
     neurons = _NEURON_RE.findall(neuron_text)

@@ -59,6 +59,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="extra Origin header value accepted on HTTP (repeatable, e.g. https://app.example)",
     )
     parser.add_argument(
+        "--data-root",
+        action="append",
+        metavar="DIR",
+        help="directory whose files train/evaluate/orchestrate may read (repeatable; also env "
+        "RUV_SWARM_DATA_ROOTS, os.pathsep-separated); a client's roots add to these for its "
+        "own session; with none, file paths are refused",
+    )
+    parser.add_argument(
         "--db",
         default=os.environ.get("RUV_SWARM_DB"),
         help="SQLite path, ':memory:' or any SQLAlchemy URL (env RUV_SWARM_DB; "

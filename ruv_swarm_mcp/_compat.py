@@ -43,6 +43,7 @@ from ruv_swarm_mcp._models import (
     dump,
     task_out,
 )
+from ruv_swarm_mcp._roots import data_roots
 from ruv_swarm_mcp._toolkit import (
     cancel_unless_shutting_down,
     engine_of,
@@ -324,6 +325,7 @@ async def task_orchestrate(
         max_agents=maxAgents,
         priority=PRIORITY_MAP[priority],
         wait_seconds=wait,
+        data_roots=data_roots(ctx),
     )
     out = task_out(info).model_dump(mode="json")
     data = {"taskId": out["id"], "status": out["status"], "strategy": strategy, "task": out}
@@ -396,7 +398,8 @@ async def neural_train(
     iterations: Annotated[int, Field(ge=1, le=100_000, description="training epochs")] = 10,
     data: Annotated[
         str | None,
-        Field(max_length=4096, description="FANN .data path (default: bundled PROBEN1 diabetes)"),
+        Field(max_length=4096, description="FANN .data path inside an allowed data root (--data-root or a client "
+            "root; default: bundled PROBEN1 diabetes)"),
     ] = None,
 ) -> TrainOut:
     """Train a neural network on an agent for `iterations` epochs (RPROP, one hidden layer of
@@ -408,12 +411,15 @@ async def neural_train(
     async def on_progress(fraction: float, _total: float | None, message: str | None) -> None:
         await ctx.report_progress(round(fraction * epochs, 3), float(epochs), message)
 
+    # The default dataset is the server's own choice, so that one file is readable without a
+    # root; a path the caller names must lie inside an allowed root like any other.
     submitted = await engine.submit_task(
         swarm.id,
         "train",
         {"data": data or bundled_dataset_path(), "layers": [16], "epochs": epochs},
         agent_ids=[agentId] if agentId else None,
         progress=on_progress,
+        data_roots=data_roots(ctx) if data else [bundled_dataset_path()],
     )
     try:
         finished = await engine.wait_task(submitted.id)

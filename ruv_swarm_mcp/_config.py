@@ -85,6 +85,11 @@ class ServerConfig:
     # opens (swarm_core._jit_warmup). Off for servers built in code (tests, embedding); the
     # command line turns it on unless --no-jit-warmup or RUV_SWARM_JIT_WARMUP=0.
     jit_warmup: bool = False
+    # Directories every session may read data files from (--data-root, RUV_SWARM_DATA_ROOTS);
+    # a client's own roots add to them for its session only.
+    data_roots: tuple[str, ...] = field(default_factory=tuple)
+    # How long a file read waits for the client's answer to roots/list.
+    roots_timeout_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:
@@ -117,6 +122,12 @@ class ServerConfig:
         if not 1 <= self.max_http_sessions <= 1_000_000:
             raise ConfigError(
                 f"max_http_sessions must be in 1..1000000, got {self.max_http_sessions}"
+            )
+        if any(not r.strip() for r in self.data_roots):
+            raise ConfigError("data roots must be non-empty paths")
+        if not 0 < self.roots_timeout_seconds <= 600:
+            raise ConfigError(
+                f"roots_timeout_seconds must be in (0, 600], got {self.roots_timeout_seconds}"
             )
         if self.token is not None and len(self.token) < 16:
             raise ConfigError("token must be at least 16 characters long")

@@ -47,9 +47,12 @@ async def _demo(args: argparse.Namespace) -> int:
     test_path = os.path.abspath(args.test) if args.test else _bundled("diabetes.test")
     with tempfile.TemporaryDirectory(prefix="ruv-swarm-demo-") as tmp:
         env = dict(os.environ, RUV_SWARM_DB=os.path.join(tmp, "demo.db"))
-        params = StdioServerParameters(
-            command=sys.executable, args=["-m", "ruv_swarm_mcp"], env=env
-        )
+        # the server reads only inside the roots it is given: exactly the demo's data files
+        roots = dict.fromkeys(os.path.dirname(p) for p in (train_path, test_path))
+        args = ["-m", "ruv_swarm_mcp"]
+        for root in roots:
+            args += ["--data-root", root]
+        params = StdioServerParameters(command=sys.executable, args=args, env=env)
         started = time.perf_counter()
         async with (
             stdio_client(params) as (read, write),
@@ -61,6 +64,7 @@ async def _demo(args: argparse.Namespace) -> int:
                 f"connected to {info.name} {info.version} over stdio "
                 f"(protocol {init.protocol_version}) in {time.perf_counter() - started:.2f} s"
             )
+            print(f"files readable under: {' '.join('--data-root ' + r for r in roots)}")
             tools = await session.list_tools()
             print(f"{len(tools.tools)} tools: {', '.join(t.name for t in tools.tools)}\n")
             await _run(session, train_path, test_path)

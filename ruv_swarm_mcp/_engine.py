@@ -146,7 +146,9 @@ class EngineHolder:
                 return
             swarm_core = await anyio.to_thread.run_sync(importlib.import_module, "swarm_core")
             engine_config = swarm_core.EngineConfig(
-                db=self._config.db, synchronous=self._config.synchronous
+                db=self._config.db,
+                synchronous=self._config.synchronous,
+                data_roots=list(self._config.data_roots),
             )
             async with swarm_core.Engine.open(engine_config) as engine:
                 unsubscribe = engine.subscribe(self._on_change)

@@ -11,6 +11,10 @@ def train_classifier(dataset_path: str, hidden: str = "16", target_error: str = 
     """Train, evaluate and use a classifier on a FANN .data file."""
     return (
         f"Train a neural-network classifier on the FANN dataset at {dataset_path}.\n"
+        "The server reads files only inside its data roots: a directory the server was started "
+        "with (--data-root DIR, or RUV_SWARM_DATA_ROOTS) or one of your client's roots. If a "
+        "tool says the path must be inside an allowed data root, ask the user to add the "
+        "file's directory that way; do not guess other paths.\n"
         "1. Call swarm_init (topology star) unless a swarm exists, then spawn_agent with type "
         "neural-processor.\n"
         f"2. Call train with data={dataset_path!r}, layers=[{hidden}], algorithm 'rprop', "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -46,6 +47,26 @@ def _event_store_limits(args: argparse.Namespace) -> EventStoreLimits:
     return EventStoreLimits(**given)
 
 
+DATA_ROOTS_ENV = "RUV_SWARM_DATA_ROOTS"
+
+
+def _data_roots(args: argparse.Namespace) -> tuple[str, ...]:
+    """--data-root values then RUV_SWARM_DATA_ROOTS entries, made absolute against the
+    directory the server was started in (so they mean what the user typed)."""
+    given = [*(getattr(args, "data_root", None) or ())]
+    given += [p for p in os.environ.get(DATA_ROOTS_ENV, "").split(os.pathsep) if p.strip()]
+    out: list[str] = []
+    for raw in given:
+        if not raw.strip():
+            raise ConfigError("--data-root: expected a directory, got an empty value")
+        path = os.path.abspath(os.path.expanduser(raw))
+        if not os.path.isdir(path):
+            log.warning("data root %s is not a directory (yet): nothing in it can be read", path)
+        if path not in out:
+            out.append(path)
+    return tuple(out)
+
+
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     return ServerConfig(
         transport=args.transport,
@@ -60,6 +81,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         allowed_origins=tuple(args.allowed_origin or ()),
         event_store=_event_store_limits(args),
         jit_warmup=getattr(args, "jit_warmup", False),
+        data_roots=_data_roots(args),
     )
 
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from mcp.server.mcpserver import MCPServer
 
-from ruv_swarm_mcp import _changes, _completions, _protocol
+from ruv_swarm_mcp import _changes, _completions, _protocol, _roots
 from ruv_swarm_mcp._config import ServerConfig
 from ruv_swarm_mcp._engine import EngineHolder
 from ruv_swarm_mcp._state import AppState
@@ -58,6 +58,7 @@ def build_app(
     holder.add_change_listener(fan_out.on_change)
     holder.add_background(fan_out.pump)
     _protocol.install(server, state)
+    _roots.install(server)
     _completions.register(server, state)
 
     def register() -> None:

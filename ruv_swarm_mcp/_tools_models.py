@@ -25,6 +25,7 @@ from ruv_swarm_mcp._models import (
     dump,
 )
 from ruv_swarm_mcp._protocol import client_log
+from ruv_swarm_mcp._roots import data_roots
 from ruv_swarm_mcp._toolkit import cancel_unless_shutting_down, engine_of, reply, tool_errors
 from ruv_swarm_mcp._tools_swarm import SwarmId
 
@@ -49,7 +50,8 @@ DataSpec = Annotated[
     InlineData | Annotated[str, Field(min_length=1, max_length=4096)],
     Field(
         description="inline {'inputs': [[...]], 'outputs': [[...]]} or the path of a FANN .data "
-        "file on the server (header line 'samples inputs outputs', then input and output lines)"
+        "file on the server (header line 'samples inputs outputs', then input and output lines) "
+        "inside an allowed data root: a --data-root of the server or one of the client's roots"
     ),
 ]
 
@@ -219,6 +221,7 @@ async def train(
         {k: v for k, v in payload.items() if v is not None},
         agent_ids=[agent_id] if agent_id else None,
         progress=on_progress,
+        data_roots=data_roots(ctx),
     )
     task_id = submitted.id
     started = time.perf_counter()
@@ -260,7 +263,7 @@ async def evaluate(ctx: Context, model_id: ModelId, data: DataSpec) -> EvaluateO
     """Measure a model on labelled data: MSE, bit-fail, and accuracy / confusion matrix for
     classifiers."""
     engine = await engine_of(ctx)
-    metrics = await engine.evaluate(model_id, _data_arg(data))
+    metrics = await engine.evaluate(model_id, _data_arg(data), data_roots=data_roots(ctx))
     out = EvaluateOut(model_id=model_id, metrics=dump(metrics))
     shown = {k: v for k, v in out.metrics.items() if isinstance(v, int | float)}
     return reply(out, f"{model_id} on {len(shown)} metrics: {shown}")

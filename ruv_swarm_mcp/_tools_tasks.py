@@ -12,6 +12,7 @@ from pydantic import Field
 
 from ruv_swarm_mcp._models import StrategyName, TaskOut, task_out
 from ruv_swarm_mcp._protocol import client_log
+from ruv_swarm_mcp._roots import data_roots
 from ruv_swarm_mcp._toolkit import engine_of, reply, state_of, tool_errors
 from ruv_swarm_mcp._tools_swarm import SwarmId
 
@@ -90,7 +91,13 @@ async def orchestrate(
     wait = _cap_wait(ctx, wait_seconds)
     await client_log(ctx, "info", f"orchestrating over {sid} with strategy {strategy or 'default'}")
     info = await engine.orchestrate(
-        sid, task, strategy=strategy, max_agents=max_agents, priority=priority, wait_seconds=wait
+        sid,
+        task,
+        strategy=strategy,
+        max_agents=max_agents,
+        priority=priority,
+        wait_seconds=wait,
+        data_roots=data_roots(ctx),
     )
     out = task_out(info)
     return reply(out, _summary(out))
@@ -140,7 +147,7 @@ async def task_retry(
     it trains from scratch and the result's resume_note says so. Returns the task, finished if
     it ended within wait_seconds; otherwise poll task_status / task_result."""
     engine = await engine_of(ctx)
-    await engine.retry_task(task_id, resume=resume)
+    await engine.retry_task(task_id, resume=resume, data_roots=data_roots(ctx))
     out = task_out(await _wait(engine, task_id, _cap_wait(ctx, wait_seconds)))
     return reply(out, _summary(out))
 

@@ -61,7 +61,10 @@ class EngineConfig(BaseModel):
     # this long, and beyond the newest max_checkpoints (those of live tasks are always kept)
     checkpoint_max_age_seconds: float = Field(7 * 86_400.0, gt=0)
     max_checkpoints: int = Field(1_000, ge=1)
-    data_dir: str | None = None  # only FANN .data files under this dir may be read (None: any)
+    # Directories (or files, or file:// URIs) user data files may be read from; a call may add
+    # its own (an MCP client's roots). No root: every file path is refused (see _paths.py).
+    data_roots: list[str] = Field(default_factory=list, max_length=1_000)
+    data_dir: str | None = None  # older name of a single data root, still honoured
 
     @field_validator("db")
     @classmethod
@@ -69,6 +72,17 @@ class EngineConfig(BaseModel):
         if v is not None and not str(v).strip():
             raise ValueError("db must be a path, ':memory:' or a SQLAlchemy URL")
         return v
+
+    @field_validator("data_roots")
+    @classmethod
+    def _roots_not_blank(cls, v: list[str]) -> list[str]:
+        if any(not str(r).strip() for r in v):
+            raise ValueError("data_roots entries must be non-empty paths")
+        return v
+
+    def all_data_roots(self) -> list[str]:
+        """The configured data roots, `data_dir` last."""
+        return [*self.data_roots, *([self.data_dir] if self.data_dir else [])]
 
     @model_validator(mode="after")
     def _coherent(self) -> EngineConfig:

@@ -191,7 +191,7 @@ class Context:
         return await self._engine._load_model(model_id)
 
     async def load_data(self, spec: Any) -> Any:
-        return await self._engine._load_data(spec)
+        return await self._engine._load_data(spec, self._run.data_roots)
 
     # -- training checkpoints ---------------------------------------------------------------
 

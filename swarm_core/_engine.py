@@ -18,6 +18,7 @@ from swarm_core._events import EventOps
 from swarm_core._exceptions import EngineClosedError, TaskFailedError, ValidationError
 from swarm_core._export import ExportOps
 from swarm_core._memory import MemoryOps
+from swarm_core._paths import DataRoots
 from swarm_core._runtime import peak_rss_bytes, rss_bytes
 from swarm_core._task_control import TaskControlOps
 from swarm_core._tasks import ProgressCallback
@@ -265,9 +266,11 @@ class Engine(TaskControlOps, MemoryOps, EventOps, ExportOps):
         progress: ProgressCallback | None = None,
         timeout_seconds: float | None = None,
         priority: int = 0,
+        data_roots: DataRoots | None = None,
         **options: Any,
     ) -> TaskInfo:
-        """Train a network on a neural-processor agent; the result holds model_id and history."""
+        """Train a network on a neural-processor agent; the result holds model_id and history.
+        A path `data` must lie inside `data_roots` or the configured roots (see submit_task)."""
         payload: dict[str, Any] = {"data": data, **options}
         for key, value in (
             ("algorithm", algorithm),
@@ -288,14 +291,21 @@ class Engine(TaskControlOps, MemoryOps, EventOps, ExportOps):
             progress=progress,
             timeout_seconds=timeout_seconds,
             priority=priority,
+            data_roots=data_roots,
         )
 
     async def _model_task(
-        self, model_id: str, kind: TaskKind, payload: dict[str, Any]
+        self,
+        model_id: str,
+        kind: TaskKind,
+        payload: dict[str, Any],
+        data_roots: DataRoots | None = None,
     ) -> dict[str, Any]:
         cached = self._model_cache.get(model_id)
         swarm_id = cached[1]["swarm_id"] if cached else (await self.get_model(model_id)).swarm_id
-        run, batch = self._submit_now(self._swarm(swarm_id), kind.value, payload)
+        run, batch = self._submit_now(
+            self._swarm(swarm_id), kind.value, payload, data_roots=data_roots
+        )
         await batch.wait()
         await run.wait_done()
         info = run.info
@@ -309,10 +319,18 @@ class Engine(TaskControlOps, MemoryOps, EventOps, ExportOps):
             model_id, TaskKind.PREDICT, {"model_id": model_id, "inputs": inputs}
         )
 
-    async def evaluate(self, model_id: str, data: Mapping[str, Any] | str) -> dict[str, Any]:
+    async def evaluate(
+        self,
+        model_id: str,
+        data: Mapping[str, Any] | str,
+        *,
+        data_roots: DataRoots | None = None,
+    ) -> dict[str, Any]:
         """Metrics of a stored model on a dataset (MSE, confusion matrix for classifiers, ...)."""
+        if isinstance(data, str):  # refused before a task exists (checked again on open)
+            await self._data_file(data, data_roots)
         return await self._model_task(
-            model_id, TaskKind.EVALUATE, {"model_id": model_id, "data": data}
+            model_id, TaskKind.EVALUATE, {"model_id": model_id, "data": data}, data_roots
         )
 
     async def orchestrate(
@@ -325,9 +343,11 @@ class Engine(TaskControlOps, MemoryOps, EventOps, ExportOps):
         wait_seconds: float | None = None,
         progress: ProgressCallback | None = None,
         timeout_seconds: float | None = None,
+        data_roots: DataRoots | None = None,
     ) -> TaskInfo:
         """Run a task across the swarm's agents with a strategy; waits up to `wait_seconds`
-        (None: until done) and returns the task as it stands then."""
+        (None: until done) and returns the task as it stands then. Every file the strategy's
+        subtasks read must lie inside `data_roots` or the configured roots."""
         if not isinstance(task, Mapping | str):
             raise ValidationError("task", "task must be an object or a string")
         payload: dict[str, Any] = {"task": dict(task) if isinstance(task, Mapping) else task}
@@ -341,6 +361,7 @@ class Engine(TaskControlOps, MemoryOps, EventOps, ExportOps):
             priority=priority,
             progress=progress,
             timeout_seconds=timeout_seconds,
+            data_roots=data_roots,
         )
         if wait_seconds is not None and wait_seconds <= 0:
             return info

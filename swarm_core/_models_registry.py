@@ -18,6 +18,7 @@ from swarm_core import _convert as conv
 from swarm_core._core import EngineCore
 from swarm_core._exceptions import LimitExceededError, NotFoundError, ValidationError
 from swarm_core._ids import new_id
+from swarm_core._paths import DataRoots, allowed_data_file
 from swarm_core._types import ModelInfo
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import INSERT
@@ -199,7 +200,21 @@ class ModelOps(EngineCore):
 
     # -- datasets --------------------------------------------------------------------------------
 
-    async def _load_data(self, spec: Any) -> Any:
+    async def _data_file(
+        self, spec: str | os.PathLike[str], roots: DataRoots | None, *, field: str = "data"
+    ) -> Path:
+        """The resolved path of the user file ``spec``, once it is known to lie inside an
+        allowed data root and to be a regular file. Every reader of a user-named file (FANN
+        ``.data``, CSV, Parquet, ...) calls this first and opens what it returns.
+
+        The configured roots (`EngineConfig.data_roots`) are tried first, so a path inside
+        them never waits for ``roots``; otherwise ``roots`` (the call's: fixed paths or a
+        provider, e.g. the MCP client's roots, asked only now) are added. A relative path is
+        relative to the first root of that combined list. Refusals are identical for files that
+        exist and files that do not (see swarm_core._paths)."""
+        return await allowed_data_file(spec, self.config.all_data_roots(), roots, field=field)
+
+    async def _load_data(self, spec: Any, roots: DataRoots | None = None) -> Any:
         import neural
 
         cfg = self.config
@@ -217,19 +232,20 @@ class ModelOps(EngineCore):
             except (ValueError, TypeError) as exc:
                 raise ValidationError("data", f"invalid inline data: {exc}") from None
         if isinstance(spec, str | os.PathLike):
-            path = Path(spec).expanduser()
-            if cfg.data_dir is not None:
-                root = Path(cfg.data_dir).resolve()
-                if not path.resolve().is_relative_to(root):
-                    raise ValidationError(
-                        "data", f"data files must be under data_dir {root}; got {path}"
-                    )
-            if not path.is_file():
-                raise NotFoundError("data file", str(path), f"data file not found: {path}")
+            path = await self._data_file(spec, roots)
             try:
                 data = await self._pool.run(neural.read_fann_data, path)
-            except (ValueError, OSError) as exc:
-                raise ValidationError("data", f"cannot read FANN data {path}: {exc}") from None
+            except neural.DataFormatError as exc:
+                # the parser's messages name a line and what was expected, never the text found
+                raise ValidationError("data", f"cannot read FANN data {spec}: {exc}") from None
+            except OSError as exc:
+                reason = exc.strerror or type(exc).__name__
+                raise ValidationError("data", f"cannot read FANN data {spec}: {reason}") from None
+            except ValueError:
+                # any other parser failure may quote the file: say only what was expected
+                raise ValidationError(
+                    "data", f"cannot read FANN data {spec}: not a valid FANN .data file"
+                ) from None
             self._check_data_size(len(data), data.inputs.shape[1], data.outputs.shape[1])
             return data
         raise ValidationError(

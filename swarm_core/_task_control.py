@@ -17,6 +17,7 @@ from swarm_core._exceptions import (
     QueueFullError,
     ValidationError,
 )
+from swarm_core._paths import DataRoots
 from swarm_core._task_ops import TaskOps
 from swarm_core._tasks import TaskRun, check_transition
 from swarm_core._types import (
@@ -131,14 +132,17 @@ class TaskControlOps(TaskOps):
         elif run.scope is not None:
             run.scope.cancel()
 
-    async def retry_task(self, task_id: str, resume: bool = True) -> TaskInfo:
+    async def retry_task(
+        self, task_id: str, resume: bool = True, *, data_roots: DataRoots | None = None
+    ) -> TaskInfo:
         """Queue a failed, cancelled or interrupted task again (same id, attempts + 1).
 
         A train task with a stored checkpoint continues from it when `resume` is true: the
         checkpointed network trains for the epochs left, and the result's history joins the
         checkpointed epochs with the new ones (`resumed_from_epoch`). Without a checkpoint, or
         with `resume=False` (which discards the checkpoint), it trains from scratch and the
-        result says so."""
+        result says so. `data_roots` are the retrying caller's (see `submit_task`): the first
+        run's are not kept."""
         self._check_open()
         if not isinstance(resume, bool):
             raise ValidationError("resume", f"resume must be true or false, got {resume!r}")
@@ -181,6 +185,7 @@ class TaskControlOps(TaskOps):
         if info.kind is not TaskKind.ORCHESTRATE:
             info.agent_ids = []
         run = TaskRun(info=info, seq=self._next_seq("task"), bound_agent=bound)
+        run.data_roots = data_roots
         run.counted_in_queue = True
         if info.kind is TaskKind.TRAIN:
             run.resume_requested = resume

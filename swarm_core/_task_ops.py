@@ -27,6 +27,7 @@ from swarm_core._exceptions import (
     ValidationError,
 )
 from swarm_core._ids import new_id
+from swarm_core._paths import DataRoots, allowed_data_file
 from swarm_core._swarms import SwarmOps
 from swarm_core._tasks import ProgressCallback, QueueKey, TaskRun, check_transition
 from swarm_core._types import (
@@ -76,10 +77,20 @@ class TaskOps(SwarmOps):
         depends_on: Iterable[str] = (),
         timeout_seconds: float | None = None,
         progress: ProgressCallback | None = None,
+        data_roots: DataRoots | None = None,
     ) -> TaskInfo:
         """Queue a task; returns once it is committed (status pending, or further along).
 
+        `data_roots`: where the task (and its children) may read files named in its payload,
+        besides `EngineConfig.data_roots` (paths, or an async function returning them that is
+        called only when a file path is opened; see swarm_core._paths).
+
         Raises QueueFullError when max_queued_tasks client tasks are waiting to start."""
+        data = payload.get("data") if isinstance(payload, Mapping) else None
+        if isinstance(data, str) and kind in (TaskKind.TRAIN.value, TaskKind.EVALUATE.value):
+            # a file this task cannot read is refused now rather than as a failed task (the
+            # worker checks again when it opens the file)
+            await allowed_data_file(data, self.config.all_data_roots(), data_roots)
         run, batch = self._submit_now(
             self._swarm(swarm_id),
             kind,
@@ -90,6 +101,7 @@ class TaskOps(SwarmOps):
             depends_on=depends_on,
             timeout_seconds=timeout_seconds,
             progress=progress,
+            data_roots=data_roots,
         )
         await batch.wait()
         return run.info.model_copy()
@@ -108,6 +120,7 @@ class TaskOps(SwarmOps):
         progress: ProgressCallback | None = None,
         parent: TaskRun | None = None,
         inline: bool = False,
+        data_roots: DataRoots | None = None,
     ) -> tuple[TaskRun, Batch]:
         self._check_open()
         k = parse_task_kind(kind)
@@ -173,6 +186,7 @@ class TaskOps(SwarmOps):
             payload=payload,
         )
         run = TaskRun(info=info, seq=seq, progress_cb=progress)
+        run.data_roots = parent.data_roots if parent is not None else data_roots
         if k is not TaskKind.ORCHESTRATE and ids:
             run.bound_agent = ids[0]
         self._tasks[tid] = run

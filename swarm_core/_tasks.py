@@ -63,6 +63,10 @@ class TaskRun:
     resume_requested: bool = False
     checkpoint: Any = None  # swarm_core._checkpoint.Checkpoint
     checkpointed: bool = False
+    # where this run (and the children it dispatches) may read user files besides the engine's
+    # configured roots: fixed paths or a provider called on first use (see _paths.py); kept in
+    # memory only, so a retry or a restart asks whoever retries
+    data_roots: Any = None
 
     # the events are created on first use: most tasks are never waited on by id or cancelled,
     # and a threading.Event (a Condition and a lock) per task is measurable at 2,000 tasks/s

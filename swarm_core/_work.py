@@ -122,7 +122,8 @@ class WorkContext(Protocol):
 
     async def load_data(self, spec: Any) -> Any:
         """A `neural.TrainingData` from inline {"inputs", "outputs"} or a FANN .data path,
-        checked against the engine's dataset limits."""
+        checked against the engine's dataset limits. A path must lie inside an allowed data
+        root (the engine's configured ones, or those the task was submitted with)."""
         ...
 
     @property

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import anyio
 import pytest
@@ -15,13 +16,13 @@ from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from tests.mcp.conftest import server_env
 
 HANDSHAKE = "2025-11-25"
-DATA = "ruv_swarm_mcp/data/diabetes.train"
+DATA_ROOT = str(Path(__file__).resolve().parents[2] / "ruv_swarm_mcp" / "data")
+DATA = str(Path(DATA_ROOT) / "diabetes.train")
 
 
 def _params(tmp_path, *extra: str) -> StdioServerParameters:
-    return StdioServerParameters(
-        command=sys.executable, args=["-m", "ruv_swarm_mcp", *extra], env=server_env(tmp_path)
-    )
+    args = ["-m", "ruv_swarm_mcp", "--data-root", DATA_ROOT, *extra]
+    return StdioServerParameters(command=sys.executable, args=args, env=server_env(tmp_path))
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -154,7 +155,7 @@ def test_full_session_stdout_is_only_json_rpc(tmp_path) -> None:
     """Every byte the server writes during a busy session (tools, progress, logs, resource
     updates, errors) is a JSON-RPC line; it exits 0 when stdin closes."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ruv_swarm_mcp"],
+        [sys.executable, "-m", "ruv_swarm_mcp", "--data-root", DATA_ROOT],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

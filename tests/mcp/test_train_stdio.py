@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -14,13 +15,13 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 
 from tests.mcp.conftest import server_env
 
-DATA = "ruv_swarm_mcp/data/diabetes.train"
+DATA_ROOT = str(Path(__file__).resolve().parents[2] / "ruv_swarm_mcp" / "data")
+DATA = str(Path(DATA_ROOT) / "diabetes.train")
 
 
 def _params(tmp_path) -> StdioServerParameters:
-    return StdioServerParameters(
-        command=sys.executable, args=["-m", "ruv_swarm_mcp"], env=server_env(tmp_path)
-    )
+    args = ["-m", "ruv_swarm_mcp", "--data-root", DATA_ROOT]
+    return StdioServerParameters(command=sys.executable, args=args, env=server_env(tmp_path))
 
 
 class Inbox:
@@ -145,7 +146,7 @@ def test_sigterm_during_training_marks_the_task_interrupted(tmp_path) -> None:
 
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "ruv_swarm_mcp"],
+            [sys.executable, "-m", "ruv_swarm_mcp", "--data-root", DATA_ROOT],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

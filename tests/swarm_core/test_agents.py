@@ -389,7 +389,9 @@ async def test_train_reads_a_fann_data_file(engine: Engine, tmp_path: Any) -> No
     path = tmp_path / "xor.data"
     path.write_text("4 2 1\n0 0\n0\n0 1\n1\n1 0\n1\n1 1\n0\n", encoding="ascii")
     swarm = await engine.create_swarm()
-    info = await engine.train(swarm.id, data=str(path), layers=[3], epochs=5, seed=1)
+    info = await engine.train(
+        swarm.id, data=str(path), layers=[3], epochs=5, seed=1, data_roots=[str(tmp_path)]
+    )
     assert info.status is TaskStatus.COMPLETED, info.error
     inline = await engine.train(swarm.id, data=XOR, layers=[3], epochs=5, seed=1)
     assert info.result is not None and inline.result is not None
