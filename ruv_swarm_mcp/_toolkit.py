@@ -50,6 +50,25 @@ async def cancel_unless_shutting_down(ctx: Context[Any, Any], engine: Any, task_
             log.debug("cancel of %s after a client cancel failed", task_id, exc_info=True)
 
 
+async def wait_bounded(ctx: Context[Any, Any], engine: Any, task_id: str, what: str) -> Any:
+    """The task once final, waiting at most the server's max_wait_seconds: a call never blocks
+    longer than that, whatever the task does (it keeps running and the answer names its id).
+    A client cancel cancels the task too."""
+    limit = state_of(ctx).config.max_wait_seconds
+    try:
+        info = await engine.wait_task(task_id, timeout=limit)
+    except anyio.get_cancelled_exc_class():
+        await cancel_unless_shutting_down(ctx, engine, task_id)
+        raise
+    status = getattr(info.status, "value", info.status)
+    if status in ("pending", "assigned", "running"):
+        raise ToolError(
+            f"{what} task {task_id} is still {status} after {limit:g} s (the server's "
+            "max_wait_seconds); it keeps running: follow it with task_status or task_result"
+        )
+    return info
+
+
 def describe_engine_error(exc: BaseException) -> str:
     """A message naming the field / limit, from a swarm_core error's attributes."""
     message = str(exc) or type(exc).__name__
