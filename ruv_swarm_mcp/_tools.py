@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
 
@@ -16,6 +17,7 @@ from ruv_swarm_mcp import (
     _tools_tasks,
 )
 from ruv_swarm_mcp._config import ServerConfig
+from ruv_swarm_mcp._toolkit import GUARDED, tool_errors
 
 READ_ONLY = frozenset(
     {
@@ -69,8 +71,12 @@ def register(server: MCPServer[Any], config: ServerConfig) -> None:
         tools = [(fn, title) for fn, title in tools if fn.__name__ not in clashing] + compat
     for fn, title in tools:
         name = fn.__name__
+        if not fn.__dict__.get(GUARDED):
+            fn = tool_errors(fn)  # every tool answers a crash with a message naming it
         server.add_tool(fn, name=name, title=title, annotations=_annotations(name, title))
-        _refuse_unknown_arguments(server._tool_manager.get_tool(name))
+        tool = server._tool_manager.get_tool(name)
+        _refuse_unknown_arguments(tool)
+        _exact_arguments(tool)
 
 
 def _refuse_unknown_arguments(tool: Any) -> None:
@@ -83,3 +89,103 @@ def _refuse_unknown_arguments(tool: Any) -> None:
     tool.fn_metadata.arg_model = strict
     # What strict.model_json_schema() would say, without building the schema a second time.
     tool.parameters["additionalProperties"] = False
+
+
+class _ExactArguments(FuncMetadata):
+    """Arguments validated exactly as the advertised inputSchema says, nothing more lenient.
+
+    The SDK validates in pydantic's lax mode ("123" is taken for an integer, 1 for true, true
+    for 1.0) and first parses any string argument that looks like JSON for a non-string
+    parameter (so '[1, 2]' passes as a list). Both accept calls the schema refuses. Here
+    validation is strict, and the one difference between strict pydantic and JSON Schema is
+    bridged: JSON Schema counts 1.0 as an integer, so integral floats where the schema asks
+    for an integer are taken as integers."""
+
+    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        return data
+
+    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+        schema = self.__dict__.get("_input_schema")
+        data = arguments_to_validate
+        if schema is not None and _has_integer(schema, schema.get("$defs", {})):
+            data = _integral_floats(data, schema, schema.get("$defs", {}))
+        model = self.arg_model.model_validate(data, strict=True)
+        return model.model_dump_one_level()
+
+
+def _exact_arguments(tool: Any) -> None:
+    meta = tool.fn_metadata
+    exact = _ExactArguments(
+        arg_model=meta.arg_model,
+        output_schema=meta.output_schema,
+        output_model=meta.output_model,
+        wrap_output=meta.wrap_output,
+    )
+    exact.__dict__["_input_schema"] = tool.parameters
+    tool.fn_metadata = exact
+
+
+_HAS_INTEGER: dict[int, bool] = {}
+
+
+def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        target = defs.get(ref.rsplit("/", 1)[-1])
+        return target if isinstance(target, dict) else {}
+    return schema
+
+
+def _has_integer(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> bool:
+    """Whether an integer appears anywhere in ``schema`` (cached: most array arguments, such
+    as rows of numbers, need no walk at all)."""
+    key = id(schema)
+    if key in _HAS_INTEGER:
+        return _HAS_INTEGER[key]
+    found = False
+    if depth < 32:
+        node = _resolve(schema, defs)
+        kind = node.get("type")
+        found = kind == "integer" or (isinstance(kind, list) and "integer" in kind)
+        subs: list[Any] = [node.get("items"), node.get("additionalProperties")]
+        subs += list((node.get("properties") or {}).values())
+        for branch in ("anyOf", "oneOf", "allOf"):
+            subs += list(node.get(branch) or ())
+        found = found or any(
+            isinstance(sub, dict) and _has_integer(sub, defs, depth + 1) for sub in subs
+        )
+    _HAS_INTEGER[key] = found
+    return found
+
+
+def _integral_floats(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> Any:
+    """``value`` with every float that has no fractional part and stands where ``schema``
+    allows an integer replaced by that integer (JSON Schema's notion of an integer)."""
+    node = _resolve(schema, defs)
+    if not _has_integer(node, defs):
+        return value
+    if isinstance(value, float):
+        kind = node.get("type")
+        if value.is_integer() and (
+            kind == "integer" or (isinstance(kind, list) and "integer" in kind)
+        ):
+            return int(value)
+    elif isinstance(value, list) and isinstance(node.get("items"), dict):
+        return [_integral_floats(item, node["items"], defs) for item in value]
+    elif isinstance(value, dict):
+        props = node.get("properties") or {}
+        extra = node.get("additionalProperties")
+        if props or isinstance(extra, dict):
+            return {
+                k: _integral_floats(v, props[k], defs)
+                if k in props
+                else (_integral_floats(v, extra, defs) if isinstance(extra, dict) else v)
+                for k, v in value.items()
+            }
+    for branch in ("anyOf", "oneOf"):
+        for sub in node.get(branch) or ():
+            if isinstance(sub, dict):
+                converted = _integral_floats(value, sub, defs)
+                if converted is not value:
+                    return converted
+    return value
