@@ -7,7 +7,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from ruv_swarm_mcp import (
     _tools_catalog,
@@ -101,14 +101,16 @@ class _ExactArguments(FuncMetadata):
     bridged: JSON Schema counts 1.0 as an integer, so integral floats where the schema asks
     for an integer are taken as integers."""
 
+    _walk: _IntegerWalk | None = PrivateAttr(default=None)
+
     def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
         return data
 
     def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
-        schema = self.__dict__.get("_input_schema")
         data = arguments_to_validate
-        if schema is not None and _has_integer(schema, schema.get("$defs", {})):
-            data = _integral_floats(data, schema, schema.get("$defs", {}))
+        walk = self._walk
+        if walk is not None and walk.has_integer(walk.schema):
+            data = walk.integral_floats(data, walk.schema)
         model = self.arg_model.model_validate(data, strict=True)
         return model.model_dump_one_level()
 
@@ -121,71 +123,74 @@ def _exact_arguments(tool: Any) -> None:
         output_model=meta.output_model,
         wrap_output=meta.wrap_output,
     )
-    exact.__dict__["_input_schema"] = tool.parameters
+    exact._walk = _IntegerWalk(tool.parameters)
     tool.fn_metadata = exact
 
 
-_HAS_INTEGER: dict[int, bool] = {}
+class _IntegerWalk:
+    """Where a tool's inputSchema allows integers. The answers are cached per sub-schema (by
+    id: the tool keeps its schema alive, so ids cannot be reused), so most array arguments,
+    such as rows of numbers, need no walk at all."""
 
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self._defs: dict[str, Any] = schema.get("$defs") or {}
+        self._cache: dict[int, bool] = {}
 
-def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    ref = schema.get("$ref")
-    if isinstance(ref, str):
-        target = defs.get(ref.rsplit("/", 1)[-1])
-        return target if isinstance(target, dict) else {}
-    return schema
+    def _resolve(self, node: dict[str, Any]) -> dict[str, Any]:
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            target = self._defs.get(ref.rsplit("/", 1)[-1])
+            return target if isinstance(target, dict) else {}
+        return node
 
+    def has_integer(self, node: dict[str, Any], depth: int = 0) -> bool:
+        key = id(node)
+        if key in self._cache:
+            return self._cache[key]
+        found = False
+        if depth < 32:
+            node = self._resolve(node)
+            found = _allows_integer(node)
+            subs: list[Any] = [node.get("items"), node.get("additionalProperties")]
+            subs += list((node.get("properties") or {}).values())
+            for branch in ("anyOf", "oneOf", "allOf"):
+                subs += list(node.get(branch) or ())
+            found = found or any(
+                isinstance(sub, dict) and self.has_integer(sub, depth + 1) for sub in subs
+            )
+        self._cache[key] = found
+        return found
 
-def _has_integer(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> bool:
-    """Whether an integer appears anywhere in ``schema`` (cached: most array arguments, such
-    as rows of numbers, need no walk at all)."""
-    key = id(schema)
-    if key in _HAS_INTEGER:
-        return _HAS_INTEGER[key]
-    found = False
-    if depth < 32:
-        node = _resolve(schema, defs)
-        kind = node.get("type")
-        found = kind == "integer" or (isinstance(kind, list) and "integer" in kind)
-        subs: list[Any] = [node.get("items"), node.get("additionalProperties")]
-        subs += list((node.get("properties") or {}).values())
-        for branch in ("anyOf", "oneOf", "allOf"):
-            subs += list(node.get(branch) or ())
-        found = found or any(
-            isinstance(sub, dict) and _has_integer(sub, defs, depth + 1) for sub in subs
-        )
-    _HAS_INTEGER[key] = found
-    return found
-
-
-def _integral_floats(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> Any:
-    """``value`` with every float that has no fractional part and stands where ``schema``
-    allows an integer replaced by that integer (JSON Schema's notion of an integer)."""
-    node = _resolve(schema, defs)
-    if not _has_integer(node, defs):
+    def integral_floats(self, value: Any, node: dict[str, Any]) -> Any:
+        """``value`` with every float that has no fractional part and stands where the schema
+        allows an integer replaced by that integer (JSON Schema's notion of an integer)."""
+        if not self.has_integer(node):
+            return value
+        node = self._resolve(node)
+        if isinstance(value, float):
+            if value.is_integer() and _allows_integer(node):
+                return int(value)
+        elif isinstance(value, list) and isinstance(node.get("items"), dict):
+            return [self.integral_floats(item, node["items"]) for item in value]
+        elif isinstance(value, dict):
+            props = node.get("properties") or {}
+            extra = node.get("additionalProperties")
+            if props or isinstance(extra, dict):
+                out = {}
+                for k, v in value.items():
+                    sub = props.get(k, extra)
+                    out[k] = self.integral_floats(v, sub) if isinstance(sub, dict) else v
+                return out
+        for branch in ("anyOf", "oneOf"):
+            for sub in node.get(branch) or ():
+                if isinstance(sub, dict):
+                    converted = self.integral_floats(value, sub)
+                    if converted is not value:
+                        return converted
         return value
-    if isinstance(value, float):
-        kind = node.get("type")
-        if value.is_integer() and (
-            kind == "integer" or (isinstance(kind, list) and "integer" in kind)
-        ):
-            return int(value)
-    elif isinstance(value, list) and isinstance(node.get("items"), dict):
-        return [_integral_floats(item, node["items"], defs) for item in value]
-    elif isinstance(value, dict):
-        props = node.get("properties") or {}
-        extra = node.get("additionalProperties")
-        if props or isinstance(extra, dict):
-            return {
-                k: _integral_floats(v, props[k], defs)
-                if k in props
-                else (_integral_floats(v, extra, defs) if isinstance(extra, dict) else v)
-                for k, v in value.items()
-            }
-    for branch in ("anyOf", "oneOf"):
-        for sub in node.get(branch) or ():
-            if isinstance(sub, dict):
-                converted = _integral_floats(value, sub, defs)
-                if converted is not value:
-                    return converted
-    return value
+
+
+def _allows_integer(node: dict[str, Any]) -> bool:
+    kind = node.get("type")
+    return kind == "integer" or (isinstance(kind, list) and "integer" in kind)
