@@ -20,6 +20,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, TextContent
 from pydantic import ValidationError
 
+from ruv_swarm_mcp._toolkit import unexpected_error_text
+
 MAX_PROBLEMS = 8
 MAX_VALUE_CHARS = 80
 
@@ -256,13 +258,22 @@ def explain(server: Any, name: str, arguments: Any, result: CallToolResult) -> C
         known = [t.name for t in manager.list_tools()]
         return _error_result(unknown_tool(name, known))
     if not isinstance(arguments, Mapping):
-        return result
+        return _bare_crash(name, result)
     try:
         tool.fn_metadata.validate_arguments(dict(arguments))
     except ValidationError as exc:
         return _error_result(describe(name, exc, arguments, accepted_arguments(tool)))
     except Exception:
-        return result
+        return _bare_crash(name, result)
+    return _bare_crash(name, result)
+
+
+def _bare_crash(name: str, result: CallToolResult) -> CallToolResult:
+    """The SDK answers a crash it caught itself (outside the tool body, e.g. while validating
+    or converting) with only "Error executing tool <name>": say at least what happened."""
+    text = " ".join(getattr(c, "text", "") for c in result.content).strip()
+    if text in (f"Error executing tool {name}", ""):
+        return _error_result(unexpected_error_text(name))
     return result
 
 

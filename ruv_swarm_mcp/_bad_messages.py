@@ -4,7 +4,8 @@ The SDK's stdio framing turns such a line into an exception on the read stream a
 dispatcher drops it with a debug log, so the client waits forever for an answer to a request
 it got slightly wrong. JSON-RPC 2.0 asks for an error response instead: -32700 for text that
 is not JSON, -32600 for JSON that is not a valid request, with the request's id when one can
-be read from it (else null). Lines that are blank, or that look like responses, get no answer.
+be read from it (else null), also when the full parse failed: :func:`scan_id` finds a top-level
+id by a token scan of the text. Lines that are blank, or that look like responses, get no answer.
 
 :func:`body_error` gives the same answers for an HTTP POST body, where every body is owed a
 reply, and also refuses a request whose id is null (MCP ids are strings or integers; the SDK
@@ -13,6 +14,8 @@ would take it for a notification and never answer it).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +32,93 @@ from mcp_types import (
 from pydantic import ValidationError
 
 MAX_DETAIL_CHARS = 200
+# How much of a message the id scanner reads (tokens, and characters of a too-long line kept for
+# it): enough for any real envelope, where the id precedes or follows the params; bounded so a
+# hostile body costs milliseconds, not seconds.
+MAX_ID_SCAN_TOKENS = 100_000
+ID_SCAN_HEAD_BYTES = 64 * 1024
+_TAIL_CHARS = 512
+# JSON tokens: a string, a structural character, or a bare scalar (number, true, false, null).
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+', re.S)
+_OPENS_OBJECT = re.compile(r"\s*\{")
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+# A last member `"id": <scalar>` right before the one brace that closes the top-level object.
+_TAIL_ID = re.compile(
+    r'[{,]\s*"id"\s*:\s*("[^"\\]*(?:\\.[^"\\]*)*"|-?(?:0|[1-9][0-9]*))\s*}\s*$', re.S
+)
+
+
+def _id_value(token: str) -> str | int | None:
+    if token.startswith('"'):
+        try:
+            value = json.loads(token)
+            value.encode("utf-8")  # a lone surrogate cannot be echoed
+        except (ValueError, UnicodeError):
+            return None
+        return value if isinstance(value, str) else None
+    if _INT.fullmatch(token) and len(token) <= 4000:  # below int()'s digit limit
+        return int(token)
+    return None
+
+
+def scan_id(text: str, *, complete: bool = True) -> str | int | None:
+    """The id of a JSON-RPC message whose full parse failed (too deep, a lone surrogate, an
+    integer beyond the parser's range, cut short): the string or integer value of a top-level
+    ``"id"`` member, found by a token scan that never builds the document. None when there is
+    none, when it is of another type, or when it lies beyond what the scan reads."""
+    found = _scan_head(text)
+    if found is not _MISSING:
+        return found  # type: ignore[return-value]
+    if not complete or not _OPENS_OBJECT.match(text):
+        return None  # the tail of a cut-off prefix may close a nested object
+    tail = _TAIL_ID.search(text, max(0, len(text) - _TAIL_CHARS))
+    return _id_value(tail.group(1)) if tail else None
+
+
+_MISSING = object()
+
+
+def _scan_head(text: str) -> object:
+    depth = 0
+    state = "key"  # at depth 1: key -> colon -> value -> after -> (",") key
+    is_id = False
+    for count, match in enumerate(_TOKEN.finditer(text)):
+        if count >= MAX_ID_SCAN_TOKENS:
+            break
+        token = match.group()
+        first = token[0]
+        if first in "{[":
+            if depth == 0 and first != "{":
+                return None  # a batch or a bare array has no id
+            depth += 1
+            if depth == 1:
+                state = "key"
+            elif depth == 2 and state == "value":
+                if is_id:
+                    return None  # an object or array id is no id
+                state = "after"
+            continue
+        if first in "}]":
+            depth -= 1
+            if depth <= 0:
+                return _MISSING
+            continue
+        if depth != 1:
+            continue
+        if token == ",":
+            state = "key"
+        elif token == ":":
+            state = "value" if state == "colon" else state
+        elif state == "key":
+            is_id = token == '"id"' or (
+                "\\" in token and _id_value(token) == "id" and token.startswith('"')
+            )
+            state = "colon"
+        elif state == "value":
+            if is_id:
+                return _id_value(token)
+            state = "after"
+    return _MISSING
 
 
 def _request_id(value: Any) -> str | int | None:
@@ -60,14 +150,15 @@ def _reason(errors: list[Any], message: Any) -> str:
 
 class MessageTooLarge(ValueError):
     """A stdin line longer than the configured limit: dropped as it arrived, answered once its
-    newline came (its id cannot be read, so the answer's id is null)."""
+    newline came, with the id when its first bytes (``head``) name one."""
 
-    def __init__(self, size: int, limit: int) -> None:
+    def __init__(self, size: int, limit: int, head: bytes = b"") -> None:
         super().__init__(
             f"message of {size} bytes exceeds the limit of {limit} bytes (max_stdio_message_bytes)"
         )
         self.size = size
         self.limit = limit
+        self.head = head
 
 
 class NullIdRequest(ValueError):
@@ -94,8 +185,11 @@ def null_id_request(line: bytes | str) -> NullIdRequest | None:
 def answer(item: Exception) -> SessionMessage | None:
     """The error response a client should get for a line the transport could not read as a
     JSON-RPC message, or None when no answer is due."""
-    if isinstance(item, NullIdRequest | MessageTooLarge):
+    if isinstance(item, NullIdRequest):
         return _error(None, INVALID_REQUEST, f"Invalid Request: {item}")
+    if isinstance(item, MessageTooLarge):
+        head = item.head.decode("utf-8", "replace")
+        return _error(scan_id(head, complete=False), INVALID_REQUEST, f"Invalid Request: {item}")
     if not isinstance(item, ValidationError):
         return None
     errors = item.errors(include_url=False)
@@ -104,7 +198,10 @@ def answer(item: Exception) -> SessionMessage | None:
         if isinstance(raw, str | bytes) and not raw.strip():
             return None  # a blank line between messages
         detail = str(errors[0].get("msg", "")).removeprefix("Invalid JSON: ")[:MAX_DETAIL_CHARS]
-        return _error(None, PARSE_ERROR, f"Parse error: {detail}")
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", "replace")
+        rid = scan_id(raw) if isinstance(raw, str) else None
+        return _error(rid, PARSE_ERROR, f"Parse error: {detail}")
     message = next(
         (e.get("input") for e in errors if isinstance(e.get("input"), Mapping)),
         errors[0].get("input") if errors else None,
@@ -136,7 +233,8 @@ def body_error(body: bytes) -> JSONRPCError | None:
     try:
         decoded = pydantic_core.from_json(body)
     except ValueError as exc:  # also invalid UTF-8 and nesting past the parser's limit
-        return _wire_error(None, PARSE_ERROR, f"Parse error: {str(exc)[:MAX_DETAIL_CHARS]}")
+        rid = scan_id(body.decode("utf-8", "replace"))
+        return _wire_error(rid, PARSE_ERROR, f"Parse error: {str(exc)[:MAX_DETAIL_CHARS]}")
     try:
         message = jsonrpc_message_adapter.validate_python(decoded, by_name=False)
     except ValidationError as exc:

@@ -45,11 +45,11 @@ from ruv_swarm_mcp._models import (
 )
 from ruv_swarm_mcp._roots import data_roots
 from ruv_swarm_mcp._toolkit import (
-    cancel_unless_shutting_down,
     engine_of,
     reply_as,
     state_of,
     tool_errors,
+    wait_bounded,
 )
 from ruv_swarm_mcp._tools_models import _train_out
 
@@ -421,11 +421,7 @@ async def neural_train(
         progress=on_progress,
         data_roots=data_roots(ctx) if data else [bundled_dataset_path()],
     )
-    try:
-        finished = await engine.wait_task(submitted.id)
-    except anyio.get_cancelled_exc_class():
-        await cancel_unless_shutting_down(ctx, engine, submitted.id)
-        raise
+    finished = await wait_bounded(ctx, engine, submitted.id, "training")
     out = _train_out(finished).model_dump(mode="json")
     if out["status"] != "completed":
         raise ToolError(f"training task {submitted.id} ended {out['status']}: {out['error']}")
@@ -595,7 +591,7 @@ async def benchmark_run(
                     "output_activation": "sigmoid_symmetric",
                 },
             )
-            done = await engine.wait_task(task.id)
+            done = await wait_bounded(ctx, engine, task.id, "benchmark training")
             if dump(done)["status"] != "completed":
                 raise ToolError(f"benchmark training failed: {dump(done).get('error')}")
 

@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import socket
 from dataclasses import dataclass, field
 
 from ruv_swarm_mcp._exceptions import ConfigError
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def host_addresses(host: str) -> list[IpAddress]:
+    """Every address ``host`` stands for: itself when it is an IP literal (brackets allowed),
+    else what the resolver answers. Raises OSError when it cannot be resolved."""
+    name = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        return [ipaddress.ip_address(name)]
+    except ValueError:
+        pass
+    infos = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
+    # A scoped IPv6 address ("fe80::1%eth0") carries its zone after the percent sign.
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+
+
+def all_loopback(addresses: list[IpAddress]) -> bool:
+    """True only when there is at least one address and none leaves the host."""
+
+    def loopback(a: IpAddress) -> bool:
+        mapped = getattr(a, "ipv4_mapped", None)
+        return a.is_loopback or (mapped is not None and mapped.is_loopback)
+
+    return bool(addresses) and all(loopback(a) for a in addresses)
+
+
 TRANSPORTS = ("stdio", "sse", "http")
 PROFILES = ("default", "ruv-swarm")
 CLIENT_LOG_LEVELS = (
@@ -129,6 +156,16 @@ class ServerConfig:
             raise ConfigError(
                 f"roots_timeout_seconds must be in (0, 600], got {self.roots_timeout_seconds}"
             )
+        if self.transport != "stdio":
+            # The token rule and the allowed origins follow from where the server really
+            # listens: a name counts as loopback only if everything it resolves to is loopback
+            # (`127.attacker.invalid` is not, whatever its prefix).
+            try:
+                addresses = host_addresses(self.host)
+            except (OSError, UnicodeError) as exc:
+                reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+                raise ConfigError(f"--host {self.host!r} cannot be resolved: {reason}") from None
+            object.__setattr__(self, "_loopback", all_loopback(addresses))
         if self.token is not None and len(self.token) < 16:
             raise ConfigError("token must be at least 16 characters long")
         if self.transport != "stdio" and not self.is_loopback and not self.token:
@@ -138,4 +175,12 @@ class ServerConfig:
 
     @property
     def is_loopback(self) -> bool:
-        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+        """Whether every address the host resolves to is a loopback address."""
+        known: bool | None = self.__dict__.get("_loopback")
+        if known is None:
+            try:
+                known = all_loopback(host_addresses(self.host))
+            except (OSError, UnicodeError):
+                known = False
+            object.__setattr__(self, "_loopback", known)
+        return known

@@ -86,7 +86,9 @@ class EngineHolder:
         self._start.set()
         await self._ready.wait()
         if self._engine is None:
-            raise EngineUnavailableError(f"the swarm engine failed to open: {self._error!r}")
+            err = self._error
+            reason = f"{type(err).__name__}: {err}" if err is not None else "unknown error"
+            raise EngineUnavailableError(f"the swarm engine failed to open: {reason}")
         return self._engine
 
     @asynccontextmanager
@@ -167,7 +169,9 @@ class EngineHolder:
                         await anyio.to_thread.run_sync(warmup.stop)
         except Exception as exc:
             self._error = exc
-            log.exception("the swarm engine failed to open or close")
+            # One line where an operator looks; the traceback only for debugging.
+            log.error("the swarm engine failed to open or close: %s: %s", type(exc).__name__, exc)
+            log.debug("engine failure", exc_info=True)
         finally:
             self._ready.set()
             self._closed.set()

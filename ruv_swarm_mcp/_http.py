@@ -38,16 +38,22 @@ _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 def security_settings(config: ServerConfig) -> TransportSecuritySettings:
-    hosts: list[str] = []
-    origins: list[str] = []
-    if config.is_loopback:
-        for name in _LOOPBACK_NAMES:
-            hosts.append(f"{name}:*")
-            origins.extend([f"http://{name}:*", f"https://{name}:*"])
+    """Host and Origin values the server accepts. A browser page may call the server only from
+    the server's own origin (``http://<host>:<port>``, on loopback also spelt localhost,
+    127.0.0.1 or [::1] with the same port): another local port is another site, e.g. a dev
+    server or a page a local tool serves, and needs ``--allowed-origin``. Requests without an
+    Origin header (non-browser clients) are not affected."""
+    own: list[str] = []
     if config.host not in ("0.0.0.0", "::"):
-        bracketed = f"[{config.host}]" if ":" in config.host else config.host
-        hosts.append(f"{bracketed}:{config.port}")
-        origins.extend([f"http://{bracketed}:{config.port}", f"https://{bracketed}:{config.port}"])
+        bare = config.host.removeprefix("[").removesuffix("]")
+        own.append(f"[{bare}]" if ":" in bare else bare)
+    hosts: list[str] = []
+    if config.is_loopback:
+        own.extend(_LOOPBACK_NAMES)
+        # Any port in Host: a port-forwarded client names the local end of its tunnel.
+        hosts.extend(f"{name}:*" for name in _LOOPBACK_NAMES)
+    hosts.extend(f"{name}:{config.port}" for name in own)
+    origins = [f"http://{name}:{config.port}" for name in own]
     hosts.extend(config.allowed_hosts)
     origins.extend(config.allowed_origins)
     return TransportSecuritySettings(

@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 
 from ruv_swarm_mcp._config import EventStoreLimits, ServerConfig
-from ruv_swarm_mcp._exceptions import ConfigError
+from ruv_swarm_mcp._exceptions import ConfigError, EngineUnavailableError
 
 log = logging.getLogger("ruv_swarm_mcp")
 
@@ -93,9 +93,8 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     if config.transport == "stdio":
         anyio.run(_serve_stdio, config)
-    else:
-        anyio.run(_serve_http, config)
-    return 0
+        return 0
+    return anyio.run(_serve_http, config)
 
 
 async def _drain_in_flight(state: Any, grace_seconds: float) -> None:
@@ -186,7 +185,7 @@ async def _run_connection(low: Any, read_stream: Any, write_stream: Any) -> None
             await write_stream.aclose()
 
 
-async def _serve_http(config: ServerConfig) -> None:
+async def _serve_http(config: ServerConfig) -> int:
     import uvicorn
 
     from ruv_swarm_mcp._http import build_http_app
@@ -214,7 +213,23 @@ async def _serve_http(config: ServerConfig) -> None:
             state.shutting_down = True
             super().handle_exit(sig, frame)
 
+    failed = False
     async with state.engine.running_scope():
         state.engine.warm_up()
-        await _Server(uv_config).serve()
+        try:
+            # An HTTP server that cannot open its database would only answer errors: say why
+            # once and stop, before listening.
+            await state.engine.get()
+        except EngineUnavailableError:
+            return 1  # the holder has logged the reason
+        try:
+            await _Server(uv_config).serve()
+        except SystemExit:
+            # uvicorn has logged why it could not listen (one line, e.g. the address is in
+            # use) and exits; left to propagate, the exit would come wrapped in the task
+            # groups' traceback.
+            failed = True
+    if failed:
+        return 1
     print(f"ruv-swarm-mcp stopped serving {config.transport}", file=sys.stderr)
+    return 0

@@ -29,7 +29,7 @@ import anyio
 import mcp_types as types
 from mcp.shared.message import SessionMessage
 
-from ruv_swarm_mcp._bad_messages import MessageTooLarge, null_id_request
+from ruv_swarm_mcp._bad_messages import ID_SCAN_HEAD_BYTES, MessageTooLarge, null_id_request
 
 log = logging.getLogger("ruv_swarm_mcp")
 
@@ -74,6 +74,15 @@ def parse_line(line: bytes) -> Item:
 DEFAULT_MAX_LINE_BYTES = 128 * 1024 * 1024  # above model_import's 64 MiB of content
 
 
+def _prefix(parts: list[bytes], size: int) -> bytes:
+    out = bytearray()
+    for part in parts:
+        out += part[: size - len(out)]
+        if len(out) >= size:
+            break
+    return bytes(out)
+
+
 class LineSplitter:
     """Chunks in, whole lines out, in time linear in the input (a long line is kept as a list
     of its chunks, not re-copied on every read). A line beyond ``limit`` bytes is dropped as it
@@ -85,6 +94,7 @@ class LineSplitter:
         self._parts: list[bytes] = []
         self._size = 0
         self._dropped = 0  # bytes of the current line seen past the limit (0: within it)
+        self._head = b""  # the first bytes of a dropped line: its id may be read from them
 
     def feed(self, chunk: bytes) -> list[bytes | MessageTooLarge]:
         out: list[bytes | MessageTooLarge] = []
@@ -109,6 +119,7 @@ class LineSplitter:
         self._size += len(piece)
         if self._size > self._limit:
             self._dropped = self._size
+            self._head = _prefix(self._parts, ID_SCAN_HEAD_BYTES)
             self._parts.clear()
             self._size = 0
         else:
@@ -116,8 +127,9 @@ class LineSplitter:
 
     def _take(self) -> bytes | MessageTooLarge:
         if self._dropped:
-            too_long = MessageTooLarge(self._dropped, self._limit)
+            too_long = MessageTooLarge(self._dropped, self._limit, self._head)
             self._dropped = 0
+            self._head = b""
             return too_long
         line = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
         self._parts.clear()

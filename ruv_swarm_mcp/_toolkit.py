@@ -12,6 +12,7 @@ import anyio
 import pydantic_core
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel
 
@@ -50,6 +51,25 @@ async def cancel_unless_shutting_down(ctx: Context[Any, Any], engine: Any, task_
             log.debug("cancel of %s after a client cancel failed", task_id, exc_info=True)
 
 
+async def wait_bounded(ctx: Context[Any, Any], engine: Any, task_id: str, what: str) -> Any:
+    """The task once final, waiting at most the server's max_wait_seconds: a call never blocks
+    longer than that, whatever the task does (it keeps running and the answer names its id).
+    A client cancel cancels the task too."""
+    limit = state_of(ctx).config.max_wait_seconds
+    try:
+        info = await engine.wait_task(task_id, timeout=limit)
+    except anyio.get_cancelled_exc_class():
+        await cancel_unless_shutting_down(ctx, engine, task_id)
+        raise
+    status = getattr(info.status, "value", info.status)
+    if status in ("pending", "assigned", "running"):
+        raise ToolError(
+            f"{what} task {task_id} is still {status} after {limit:g} s (the server's "
+            "max_wait_seconds); it keeps running: follow it with task_status or task_result"
+        )
+    return info
+
+
 def describe_engine_error(exc: BaseException) -> str:
     """A message naming the field / limit, from a swarm_core error's attributes."""
     message = str(exc) or type(exc).__name__
@@ -80,8 +100,20 @@ async def resource_call(state: AppState, method: str, *args: Any, **kwargs: Any)
         raise
 
 
+def unexpected_error_text(tool: str, exc: BaseException | None = None) -> str:
+    """What a caller reads when a tool failed in a way nobody planned for: the tool and the
+    exception class, never its text (it may hold internals or file content)."""
+    kind = f" ({type(exc).__name__})" if exc is not None else ""
+    return (
+        f"{tool} failed with an unexpected internal error{kind}; the server log (stderr) "
+        "has the details"
+    )
+
+
 def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Expected failures become ToolError (an isError result the model can read)."""
+    """Expected failures become ToolError (an isError result the model can read); anything
+    else is logged with its traceback and answered with a message naming the tool and the
+    exception class (the SDK would answer only "Error executing tool <name>")."""
 
     @functools.wraps(fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -94,9 +126,16 @@ def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         except Exception as exc:
             if _is_engine_error(exc):
                 raise ToolError(describe_engine_error(exc)) from exc
-            raise
+            if isinstance(exc, ResourceError | MCPError):
+                raise  # the SDK answers these itself, with their own text or code
+            log.error("tool %s failed unexpectedly", fn.__name__, exc_info=True)
+            raise ToolError(unexpected_error_text(fn.__name__, exc)) from exc
 
+    wrapper.__dict__[GUARDED] = True
     return wrapper
+
+
+GUARDED = "_ruv_swarm_tool_errors"
 
 
 def _text_view(data: dict[str, Any]) -> dict[str, Any]:

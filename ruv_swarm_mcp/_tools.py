@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from ruv_swarm_mcp import (
     _tools_catalog,
@@ -16,6 +17,7 @@ from ruv_swarm_mcp import (
     _tools_tasks,
 )
 from ruv_swarm_mcp._config import ServerConfig
+from ruv_swarm_mcp._toolkit import GUARDED, tool_errors
 
 READ_ONLY = frozenset(
     {
@@ -69,8 +71,12 @@ def register(server: MCPServer[Any], config: ServerConfig) -> None:
         tools = [(fn, title) for fn, title in tools if fn.__name__ not in clashing] + compat
     for fn, title in tools:
         name = fn.__name__
+        if not fn.__dict__.get(GUARDED):
+            fn = tool_errors(fn)  # every tool answers a crash with a message naming it
         server.add_tool(fn, name=name, title=title, annotations=_annotations(name, title))
-        _refuse_unknown_arguments(server._tool_manager.get_tool(name))
+        tool = server._tool_manager.get_tool(name)
+        _refuse_unknown_arguments(tool)
+        _exact_arguments(tool)
 
 
 def _refuse_unknown_arguments(tool: Any) -> None:
@@ -83,3 +89,108 @@ def _refuse_unknown_arguments(tool: Any) -> None:
     tool.fn_metadata.arg_model = strict
     # What strict.model_json_schema() would say, without building the schema a second time.
     tool.parameters["additionalProperties"] = False
+
+
+class _ExactArguments(FuncMetadata):
+    """Arguments validated exactly as the advertised inputSchema says, nothing more lenient.
+
+    The SDK validates in pydantic's lax mode ("123" is taken for an integer, 1 for true, true
+    for 1.0) and first parses any string argument that looks like JSON for a non-string
+    parameter (so '[1, 2]' passes as a list). Both accept calls the schema refuses. Here
+    validation is strict, and the one difference between strict pydantic and JSON Schema is
+    bridged: JSON Schema counts 1.0 as an integer, so integral floats where the schema asks
+    for an integer are taken as integers."""
+
+    _walk: _IntegerWalk | None = PrivateAttr(default=None)
+
+    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        return data
+
+    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+        data = arguments_to_validate
+        walk = self._walk
+        if walk is not None and walk.has_integer(walk.schema):
+            data = walk.integral_floats(data, walk.schema)
+        model = self.arg_model.model_validate(data, strict=True)
+        return model.model_dump_one_level()
+
+
+def _exact_arguments(tool: Any) -> None:
+    meta = tool.fn_metadata
+    exact = _ExactArguments(
+        arg_model=meta.arg_model,
+        output_schema=meta.output_schema,
+        output_model=meta.output_model,
+        wrap_output=meta.wrap_output,
+    )
+    exact._walk = _IntegerWalk(tool.parameters)
+    tool.fn_metadata = exact
+
+
+class _IntegerWalk:
+    """Where a tool's inputSchema allows integers. The answers are cached per sub-schema (by
+    id: the tool keeps its schema alive, so ids cannot be reused), so most array arguments,
+    such as rows of numbers, need no walk at all."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self._defs: dict[str, Any] = schema.get("$defs") or {}
+        self._cache: dict[int, bool] = {}
+
+    def _resolve(self, node: dict[str, Any]) -> dict[str, Any]:
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            target = self._defs.get(ref.rsplit("/", 1)[-1])
+            return target if isinstance(target, dict) else {}
+        return node
+
+    def has_integer(self, node: dict[str, Any], depth: int = 0) -> bool:
+        key = id(node)
+        if key in self._cache:
+            return self._cache[key]
+        found = False
+        if depth < 32:
+            node = self._resolve(node)
+            found = _allows_integer(node)
+            subs: list[Any] = [node.get("items"), node.get("additionalProperties")]
+            subs += list((node.get("properties") or {}).values())
+            for branch in ("anyOf", "oneOf", "allOf"):
+                subs += list(node.get(branch) or ())
+            found = found or any(
+                isinstance(sub, dict) and self.has_integer(sub, depth + 1) for sub in subs
+            )
+        self._cache[key] = found
+        return found
+
+    def integral_floats(self, value: Any, node: dict[str, Any]) -> Any:
+        """``value`` with every float that has no fractional part and stands where the schema
+        allows an integer replaced by that integer (JSON Schema's notion of an integer)."""
+        if not self.has_integer(node):
+            return value
+        node = self._resolve(node)
+        if isinstance(value, float):
+            if value.is_integer() and _allows_integer(node):
+                return int(value)
+        elif isinstance(value, list) and isinstance(node.get("items"), dict):
+            return [self.integral_floats(item, node["items"]) for item in value]
+        elif isinstance(value, dict):
+            props = node.get("properties") or {}
+            extra = node.get("additionalProperties")
+            if props or isinstance(extra, dict):
+                out = {}
+                for k, v in value.items():
+                    sub = props.get(k, extra)
+                    out[k] = self.integral_floats(v, sub) if isinstance(sub, dict) else v
+                return out
+        for branch in ("anyOf", "oneOf"):
+            for sub in node.get(branch) or ():
+                if isinstance(sub, dict):
+                    converted = self.integral_floats(value, sub)
+                    if converted is not value:
+                        return converted
+        return value
+
+
+def _allows_integer(node: dict[str, Any]) -> bool:
+    kind = node.get("type")
+    return kind == "integer" or (isinstance(kind, list) and "integer" in kind)

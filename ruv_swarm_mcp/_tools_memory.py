@@ -22,6 +22,10 @@ from ruv_swarm_mcp._models import (
 from ruv_swarm_mcp._toolkit import engine_of, reply, tool_errors
 from ruv_swarm_mcp._tools_swarm import SwarmId
 
+# Event ids are SQLite INTEGERs (int64); swarm_core checks the same bound (not imported here:
+# it is heavy, and this module is on the startup path).
+MAX_EVENT_ID = 2**63 - 1
+
 Namespace = Annotated[
     str,
     Field(min_length=1, max_length=128, description="a grouping such as 'notes' or 'results'"),
@@ -113,7 +117,9 @@ async def knowledge_search(
 @tool_errors
 async def events(
     ctx: Context,
-    since_id: Annotated[int, Field(ge=0, description="only events after this id")] = 0,
+    since_id: Annotated[
+        int, Field(ge=0, le=MAX_EVENT_ID, description="only events after this id")
+    ] = 0,
     limit: Annotated[int, Field(ge=1, le=1000)] = 100,
     swarm_id: Annotated[str | None, Field(max_length=64)] = None,
     kind: Annotated[

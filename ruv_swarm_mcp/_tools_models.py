@@ -7,7 +7,6 @@ import binascii
 import time
 from typing import Annotated, Any, Literal
 
-import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
@@ -26,7 +25,12 @@ from ruv_swarm_mcp._models import (
 )
 from ruv_swarm_mcp._protocol import client_log
 from ruv_swarm_mcp._roots import data_roots
-from ruv_swarm_mcp._toolkit import cancel_unless_shutting_down, engine_of, reply, tool_errors
+from ruv_swarm_mcp._toolkit import (
+    engine_of,
+    reply,
+    tool_errors,
+    wait_bounded,
+)
 from ruv_swarm_mcp._tools_swarm import SwarmId
 
 MAX_INLINE_ROWS = 100_000
@@ -225,11 +229,7 @@ async def train(
     )
     task_id = submitted.id
     started = time.perf_counter()
-    try:
-        finished = await engine.wait_task(task_id)
-    except anyio.get_cancelled_exc_class():
-        await cancel_unless_shutting_down(ctx, engine, task_id)
-        raise
+    finished = await wait_bounded(ctx, engine, task_id, "training")
     out = _train_out(finished)
     if out.status != "completed":
         raise ToolError(f"training task {task_id} ended {out.status}: {out.error or 'no error'}")

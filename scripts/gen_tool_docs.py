@@ -122,7 +122,10 @@ def render() -> str:
         "text, and reports bad arguments or engine refusals as `isError` results naming the "
         "argument (dotted path for nested values), the limit and the value received. Unknown "
         "argument names are refused with the closest accepted name (every `inputSchema` has "
-        '`"additionalProperties": false`).',
+        '`"additionalProperties": false`). Validation is exactly as strict as the schema: no '
+        '"123" for an integer, no `true` for a number or `1` for a boolean, no JSON text for a '
+        "list (`1.0` counts as an integer, as in JSON Schema). A failure nobody planned for is "
+        "answered with the tool and the exception class; the details go to the server log.",
         "",
         f"### Default profile ({len(default)} tools)",
         "",

@@ -11,6 +11,9 @@ from swarm_core._exceptions import ValidationError
 from swarm_core._types import Event
 from swarm_core.store._tables import TABLES
 
+# Event ids are SQLite INTEGERs (int64); a larger bound cannot even be bound to a query.
+MAX_EVENT_ID = 2**63 - 1
+
 
 class EventOps(EngineCore):
     async def events(
@@ -22,8 +25,14 @@ class EventOps(EngineCore):
     ) -> list[Event]:
         """Events with id > since_id, oldest first (append-only; ids only grow)."""
         self._check_limit_offset(limit, 0)
-        if isinstance(since_id, bool) or not isinstance(since_id, int) or since_id < 0:
-            raise ValidationError("since_id", f"since_id must be an integer >= 0, got {since_id!r}")
+        if (
+            isinstance(since_id, bool)
+            or not isinstance(since_id, int)
+            or not 0 <= since_id <= MAX_EVENT_ID
+        ):
+            raise ValidationError(
+                "since_id", f"since_id must be an integer in 0..{MAX_EVENT_ID}, got {since_id!r}"
+            )
         e = TABLES["event"]
         q = select(e).where(e.c.id > since_id)
         if swarm_id is not None:

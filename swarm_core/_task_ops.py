@@ -254,12 +254,15 @@ class TaskOps(SwarmOps):
                     f"a {kind.value} task runs on one agent; got {len(ids)} (use kind orchestrate to spread work)",
                 )
             agent = self._agents[ids[0]]
-            if agent.type is not AgentType.EXTERNAL and agent.type not in self._types_for(kind):
+            # An external agent only takes external tasks: nothing would ever run a train or
+            # search it was handed, so the task would sit running until its timeout.
+            if agent.type not in self._types_for(kind):
                 able = ", ".join(t.value for t in self._types_for(kind)) or "none"
+                role = f" ({agent.role})" if agent.role != agent.type.value else ""
                 raise ValidationError(
                     "agent_ids",
-                    f"agent {agent.id} is a {agent.type.value} and cannot run {kind.value} tasks "
-                    f"(types that can: {able}, external)",
+                    f"agent {agent.id} is a {agent.type.value}{role} and cannot run "
+                    f"{kind.value} tasks (types that can: {able})",
                 )
         return ids
 

@@ -43,7 +43,54 @@ PYDANTIC_WORDS = ("pydantic", "validation error", "JSONRPCRequest", "input_value
 # (label, body, expected HTTP status, expected id, expected code, text the message must hold)
 MALFORMED: list[tuple[str, Any, int, Any, int, str]] = [
     ("not json", b"this is not json", 400, None, -32700, "Parse error: expected ident"),
-    ("cut short", b'{"jsonrpc": "2.0", "id": 5, ', 400, None, -32700, "Parse error: EOF"),
+    # the id is readable, so the answer carries it, also past the parser's limits
+    ("cut short", b'{"jsonrpc": "2.0", "id": 5, ', 400, 5, -32700, "Parse error: EOF"),
+    (
+        "too deep",
+        b'{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "x", '
+        b'"arguments": {"a": ' + b"[" * 300 + b"]" * 300 + b"}}}",
+        400,
+        7,
+        -32700,
+        "Parse error: recursion limit",
+    ),
+    (
+        "too deep, id last",
+        b'{"jsonrpc": "2.0", "method": "tools/call", "params": {"a": '
+        + b"[" * 300
+        + b"]" * 300
+        + b'}, "id": "last"}',
+        400,
+        "last",
+        -32700,
+        "Parse error",
+    ),
+    (
+        "lone surrogate",
+        b'{"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "x", '
+        b'"arguments": {"a": "\\ud800"}}}',
+        400,
+        8,
+        -32700,
+        "Parse error",
+    ),
+    (
+        "5001 digits",
+        b'{"jsonrpc": "2.0", "id": "n", "method": "tools/call", "params": {"name": "x", '
+        b'"arguments": {"a": ' + b"1" * 5001 + b"}}}",
+        400,
+        "n",
+        -32700,
+        "Parse error: number out of range",
+    ),
+    (
+        "an id nested in params only",
+        b'{"jsonrpc": "2.0", "method": "m", "params": {"id": 3, "a": "\\ud800"}}',
+        400,
+        None,
+        -32700,
+        "Parse error",
+    ),
     (
         "params list",
         {"jsonrpc": "2.0", "id": 31, "method": "tools/call", "params": [1]},

@@ -134,8 +134,8 @@ def test_lines_that_are_not_requests_get_json_rpc_errors(server: RawServer) -> N
     _initialize(server)
     server.send(b"this is not json\n")
     assert _error(server.answer(), None, -32700).startswith("Parse error")
-    server.send(b'{"jsonrpc": "2.0", "id": 5, \n')  # cut short
-    _error(server.answer(), None, -32700)
+    server.send(b'{"jsonrpc": "2.0", "id": 5, \n')  # cut short, but the id is readable
+    _error(server.answer(), 5, -32700)
     server.send({"jsonrpc": "2.0", "id": 31, "method": "tools/call", "params": [1]})
     assert "params must be an object" in _error(server.answer(), 31, -32600)
     server.send({"id": 32, "method": "ping"})
