@@ -196,11 +196,3 @@ class ExportOps(ModelOps, KnowledgeOps):
             self._forget_swarm(swarm.id)
             raise
         return swarm.model_copy()
-
-    def _forget_swarm(self, swarm_id: str) -> None:
-        for aid in list(self._swarm_agents.pop(swarm_id, {})):
-            a = self._agents.pop(aid, None)
-            if a is not None:
-                self._idle.get((swarm_id, a.type), {}).pop(aid, None)
-        self._swarms.pop(swarm_id, None)
-        self._swarm_seq.pop(swarm_id, None)

@@ -63,6 +63,8 @@ class TaskRun:
     resume_requested: bool = False
     checkpoint: Any = None  # swarm_core._checkpoint.Checkpoint
     checkpointed: bool = False
+    # what the task's row keeps as its result instead of the full one (fan-out children)
+    stored_result: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     # the events are created on first use: most tasks are never waited on by id or cancelled,
     # and a threading.Event (a Condition and a lock) per task is measurable at 2,000 tasks/s
