@@ -18,8 +18,8 @@ from swarm_core._events import EventOps
 from swarm_core._exceptions import EngineClosedError, TaskFailedError, ValidationError
 from swarm_core._export import ExportOps
 from swarm_core._memory import MemoryOps
-from swarm_core._runtime import peak_rss_bytes, rss_bytes
 from swarm_core._retention import RetentionOps
+from swarm_core._runtime import peak_rss_bytes, rss_bytes
 from swarm_core._tasks import ProgressCallback
 from swarm_core._types import AgentStatus, TaskInfo, TaskKind, TaskStatus
 from swarm_core.store._db import Store

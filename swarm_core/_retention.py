@@ -12,6 +12,7 @@ interleave with a large purge instead of waiting for it.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import Any
 
 import anyio
@@ -25,6 +26,8 @@ PURGE_CHUNK = 5_000
 
 
 class RetentionOps(TaskControlOps):
+    _model_cache: OrderedDict[str, tuple[Any, dict[str, Any]]]
+
     # -- deleting a swarm ---------------------------------------------------------------------
 
     async def delete_swarm(self, swarm_id: str) -> dict[str, Any]:

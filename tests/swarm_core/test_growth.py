@@ -75,9 +75,9 @@ async def test_delete_swarm_removes_everything_it_owns(db_path: Path) -> None:
     for table in ("swarm", "agent", "agent_capability", "task", "model", "memory", "document"):
         col = "id" if table == "swarm" else "swarm_id"
         assert _rows(db_path, f"SELECT count(*) FROM {table} WHERE {col} = ?", gone.id) == [(0,)]
-    assert _rows(
-        db_path, "SELECT count(*) FROM knowledge_fts WHERE swarm_id = ?", gone.id
-    ) == [(0,)]
+    assert _rows(db_path, "SELECT count(*) FROM knowledge_fts WHERE swarm_id = ?", gone.id) == [
+        (0,)
+    ]
     # and it stays gone after a restart
     async with Engine.open(EngineConfig(db=str(db_path))) as engine:
         assert gone.id not in {s.id for s in await engine.list_swarms()}
@@ -292,9 +292,7 @@ async def test_fanout_non_search_keeps_full_results(engine: Engine) -> None:
     swarm = await engine.create_swarm()
     for _ in range(3):
         await engine.spawn_agent(swarm.id, "coordinator")
-    info = await engine.orchestrate(
-        swarm.id, {"kind": "workflow", "x": 1}, strategy="parallel"
-    )
+    info = await engine.orchestrate(swarm.id, {"kind": "workflow", "x": 1}, strategy="parallel")
     assert info.status.value == "completed", info.error
     assert [r["result"]["echo"] for r in info.result["results"]] == [{"x": 1}] * 3  # type: ignore[index]
 
