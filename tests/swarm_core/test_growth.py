@@ -401,3 +401,62 @@ async def test_new_index_is_added_to_an_existing_database(db_path: Path) -> None
         pass
     names = {r[0] for r in _rows(db_path, "SELECT name FROM sqlite_master WHERE type='index'")}
     assert {ix.name for ix in TABLES["task"].indexes} <= names
+
+
+# -- export checksums --------------------------------------------------------------------------
+
+
+async def _exported(tmp_path: Path) -> tuple[dict[str, Any], str]:
+    async with Engine.open(EngineConfig(db=":memory:")) as src:
+        s = await src.create_swarm("exported")
+        await src.spawn_agent(s.id, "researcher")
+        await src.memory_store("ns", "k", {"v": 12345}, swarm_id=s.id)
+        await src.knowledge_add(s.id, "Doc", "Cascade-Correlation grows hidden units.")
+        data = await src.export_swarm(s.id)
+    return data, s.id
+
+
+async def test_export_carries_a_checksum_that_import_verifies(tmp_path: Path) -> None:
+    from swarm_core._export import export_checksum
+
+    data, sid = await _exported(tmp_path)
+    assert data["checksum"].startswith("sha256:") and len(data["checksum"]) == 7 + 64
+    assert data["checksum"] == export_checksum(data)
+    # re-indenting the file keeps the content, so it still imports
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(data, indent=2))
+    async with Engine.open(EngineConfig(db=":memory:")) as dst:
+        await dst.import_swarm(json.loads(path.read_text()))
+        ev = (await dst.events(kind="swarm_imported"))[0]
+        assert ev.data["checksum"] == "verified" and "warning" not in ev.data
+        assert (await dst.get_swarm(sid)).name == "exported"
+
+
+@pytest.mark.parametrize("needle", ["12345", "hidden units", "researcher", "exported"])
+async def test_import_refuses_an_export_with_one_byte_changed(tmp_path: Path, needle: str) -> None:
+    data, sid = await _exported(tmp_path)
+    raw = json.dumps(data).encode()
+    at = raw.index(needle.encode()) + len(needle) - 1  # still valid JSON once flipped
+    changed = raw[:at] + bytes([raw[at] ^ 0x01]) + raw[at + 1 :]
+    async with Engine.open(EngineConfig(db=":memory:")) as dst:
+        with pytest.raises(Exception) as info:
+            await dst.import_swarm(json.loads(changed))
+        assert getattr(info.value, "field", None) == "checksum"
+        assert "checksum mismatch" in str(info.value)
+        assert await dst.list_swarms() == []
+
+
+async def test_old_export_without_checksum_imports_with_a_warning(tmp_path: Path) -> None:
+    from swarm_core import ValidationError
+
+    data, sid = await _exported(tmp_path)
+    data.pop("checksum")
+    async with Engine.open(EngineConfig(db=":memory:")) as dst:
+        with pytest.raises(ValidationError, match="no checksum"):
+            await dst.import_swarm(data, require_checksum=True)
+        await dst.import_swarm(data)
+        ev = (await dst.events(kind="swarm_imported"))[0]
+        assert ev.data["checksum"] == "absent" and "not verified" in ev.data["warning"]
+    async with Engine.open(EngineConfig(db=":memory:")) as dst:
+        with pytest.raises(ValidationError, match="checksum must be"):
+            await dst.import_swarm({**data, "checksum": 42})
