@@ -434,7 +434,7 @@ async def test_export_carries_a_checksum_that_import_verifies(tmp_path: Path) ->
 
 @pytest.mark.parametrize("needle", ["12345", "hidden units", "researcher", "exported"])
 async def test_import_refuses_an_export_with_one_byte_changed(tmp_path: Path, needle: str) -> None:
-    data, sid = await _exported(tmp_path)
+    data, _sid = await _exported(tmp_path)
     raw = json.dumps(data).encode()
     at = raw.index(needle.encode()) + len(needle) - 1  # still valid JSON once flipped
     changed = raw[:at] + bytes([raw[at] ^ 0x01]) + raw[at + 1 :]
@@ -449,7 +449,7 @@ async def test_import_refuses_an_export_with_one_byte_changed(tmp_path: Path, ne
 async def test_old_export_without_checksum_imports_with_a_warning(tmp_path: Path) -> None:
     from swarm_core import ValidationError
 
-    data, sid = await _exported(tmp_path)
+    data, _sid = await _exported(tmp_path)
     data.pop("checksum")
     async with Engine.open(EngineConfig(db=":memory:")) as dst:
         with pytest.raises(ValidationError, match="no checksum"):
