@@ -146,3 +146,23 @@ def test_benchmark_run_cleans_up_when_it_fails(tmp_path, monkeypatch: pytest.Mon
         assert ok(await call("swarm_status", {}))["swarm"]["id"] == home
 
     run_with_client(tmp_path, body, profile="ruv-swarm")
+
+
+def test_benchmark_run_never_exhausts_max_swarms(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+
+    import swarm_core
+
+    # the server builds its EngineConfig from swarm_core.EngineConfig: 3 swarms in all
+    monkeypatch.setattr(
+        swarm_core, "EngineConfig", functools.partial(swarm_core.EngineConfig, max_swarms=3)
+    )
+
+    async def body(client: Client, call: Call) -> None:
+        home = ok(await call("swarm_init", {}))["id"]
+        for _ in range(6):  # each run needs the 2 free slots, so leftovers would fail run 2
+            bench = ok(await call("benchmark_run", {"type": "swarm", "iterations": 1}))
+            assert bench["scratch_swarms_deleted"] == 2
+        assert [s["id"] for s in ok(await call("swarm_list", {}))["swarms"]] == [home]
+
+    run_with_client(tmp_path, body, profile="ruv-swarm")
