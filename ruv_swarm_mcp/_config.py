@@ -10,6 +10,14 @@ from ruv_swarm_mcp._exceptions import ConfigError
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 TRANSPORTS = ("stdio", "sse", "http")
 PROFILES = ("default", "ruv-swarm")
+# EngineConfig retention field -> the command-line option that sets it
+RETENTION_OPTIONS = {
+    "max_finished_tasks": "--keep-tasks",
+    "task_retention_seconds": "--keep-task-seconds",
+    "max_events": "--keep-events",
+    "event_retention_seconds": "--keep-event-seconds",
+}
+RETENTION_COUNTS = ("max_finished_tasks", "max_events")
 CLIENT_LOG_LEVELS = (
     "debug",
     "info",
@@ -81,6 +89,9 @@ class ServerConfig:
     session_idle_timeout_seconds: float = 1800.0
     # What streamable HTTP keeps for clients that resume a stream with Last-Event-ID.
     event_store: EventStoreLimits = field(default_factory=EventStoreLimits)
+    # EngineConfig retention settings given on the command line (the engine's defaults else):
+    # task_retention_seconds, max_finished_tasks, event_retention_seconds, max_events
+    retention: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:
@@ -114,6 +125,20 @@ class ServerConfig:
             raise ConfigError(
                 f"max_http_sessions must be in 1..1000000, got {self.max_http_sessions}"
             )
+        for name, value in self.retention.items():
+            counts = name in RETENTION_COUNTS
+            if name not in RETENTION_OPTIONS:
+                raise ConfigError(f"unknown retention setting {name!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int if counts else int | float)
+                or not math.isfinite(value)
+                or value <= 0
+            ):
+                kind = "integer" if counts else "number of seconds"
+                raise ConfigError(
+                    f"{RETENTION_OPTIONS[name]} ({name}) must be a positive {kind}, got {value!r}"
+                )
         if self.token is not None and len(self.token) < 16:
             raise ConfigError("token must be at least 16 characters long")
         if self.transport != "stdio" and not self.is_loopback and not self.token:

@@ -122,7 +122,7 @@ class EngineHolder:
                 return
             swarm_core = await anyio.to_thread.run_sync(importlib.import_module, "swarm_core")
             engine_config = swarm_core.EngineConfig(
-                db=self._config.db, synchronous=self._config.synchronous
+                db=self._config.db, synchronous=self._config.synchronous, **self._config.retention
             )
             async with swarm_core.Engine.open(engine_config) as engine:
                 unsubscribe = engine.subscribe(self._on_change)

@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio
 
-from ruv_swarm_mcp._config import EventStoreLimits, ServerConfig
+from ruv_swarm_mcp._config import RETENTION_OPTIONS, EventStoreLimits, ServerConfig
 from ruv_swarm_mcp._exceptions import ConfigError
 
 log = logging.getLogger("ruv_swarm_mcp")
@@ -59,6 +59,11 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         allowed_hosts=tuple(args.allowed_host or ()),
         allowed_origins=tuple(args.allowed_origin or ()),
         event_store=_event_store_limits(args),
+        retention={
+            name: value
+            for name, option in RETENTION_OPTIONS.items()
+            if (value := getattr(args, option[2:].replace("-", "_"), None)) is not None
+        },
     )
 
 

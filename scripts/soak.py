@@ -101,7 +101,11 @@ class Soak:
         await self.call(
             "orchestrate",
             {
-                "task": {"kind": "search", "query": TOPICS[n % len(TOPICS)], "answer": True},
+                "task": {
+                    "kind": "search",
+                    "query": TOPICS[n % len(TOPICS)],
+                    "answer": self.args.answer,
+                },
                 "strategy": "parallel",
                 "swarm_id": sid,
                 "wait_seconds": self.args.call_timeout,
@@ -132,6 +136,7 @@ def _minute_row(
         "calls": soak.calls,
         **_process(pid),
         "db_bytes": _db_bytes(db),
+        "wal_bytes": _db_bytes(Path(str(db) + "-wal")),
         "loadavg": os.getloadavg()[0],
         "p50_ms": {k: round(statistics.median(v), 2) for k, v in sorted(soak.latency.items()) if v},
         "errors": dict(soak.errors),
@@ -163,7 +168,7 @@ async def main(args: argparse.Namespace) -> int:
         env = dict(os.environ, RUV_SWARM_DB=str(db), PYTHONUNBUFFERED="1")
         params = StdioServerParameters(
             command=sys.executable,
-            args=["-m", "ruv_swarm_mcp", "--profile", "ruv-swarm"],
+            args=["-m", "ruv_swarm_mcp", "--profile", "ruv-swarm", *args.server_arg],
             env=env,
         )
         async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
@@ -195,6 +200,8 @@ async def main(args: argparse.Namespace) -> int:
             "researchers": args.researchers,
             "documents": args.documents,
             "benchmark_every": args.benchmark_every,
+            "answer": args.answer,
+            "server_args": args.server_arg,
             "cpu_count": os.cpu_count(),
         },
         "minutes": rows,
@@ -212,6 +219,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--documents", type=int, default=40, help="knowledge documents (default 40)")
     ap.add_argument(
         "--benchmark-every", type=int, default=10, help="rounds between benchmark_run (0: never)"
+    )
+    ap.add_argument(
+        "--answer",
+        action="store_true",
+        help="each researcher also extracts an answer (CPU-bound: hides latency changes)",
+    )
+    ap.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        help="extra server option, e.g. --server-arg=--keep-tasks=20000 (repeatable)",
     )
     ap.add_argument("--call-timeout", type=float, default=60.0, help="seconds per call")
     ap.add_argument("--db", help="database file (default: a temporary one)")

@@ -66,9 +66,9 @@ class EngineConfig(BaseModel):
     # max_events ids. Tasks that are pending or running, or whose checkpoint is kept for a
     # retry, are never deleted. Purged every memory_purge_interval seconds.
     task_retention_seconds: float = Field(7 * 86_400.0, gt=0)
-    max_finished_tasks: int = Field(100_000, ge=1)
+    max_finished_tasks: int = Field(50_000, ge=1)
     event_retention_seconds: float = Field(7 * 86_400.0, gt=0)
-    max_events: int = Field(1_000_000, ge=1)
+    max_events: int = Field(200_000, ge=1)
     # a fan-out search (one query over many researchers) keeps at most this many distinct hits
     max_fanout_hits: int = Field(50, ge=1, le=10_000)
     data_dir: str | None = None  # only FANN .data files under this dir may be read (None: any)

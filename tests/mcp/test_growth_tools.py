@@ -166,3 +166,44 @@ def test_benchmark_run_never_exhausts_max_swarms(tmp_path, monkeypatch: pytest.M
         assert [s["id"] for s in ok(await call("swarm_list", {}))["swarms"]] == [home]
 
     run_with_client(tmp_path, body, profile="ruv-swarm")
+
+
+def test_retention_options_reach_the_engine_config(tmp_path) -> None:
+    from ruv_swarm_mcp._cli import _build_parser
+    from ruv_swarm_mcp._exceptions import ConfigError
+    from ruv_swarm_mcp._serve import config_from_args
+
+    args = _build_parser().parse_args(["--keep-tasks", "10", "--keep-event-seconds", "60"])
+    cfg = config_from_args(args)
+    assert cfg.retention == {"max_finished_tasks": 10, "event_retention_seconds": 60.0}
+    assert config_from_args(_build_parser().parse_args([])).retention == {}
+    for argv, option in (
+        (["--keep-tasks", "0"], "--keep-tasks"),
+        (["--keep-events", "-1"], "--keep-events"),
+        (["--keep-task-seconds", "inf"], "--keep-task-seconds"),
+    ):
+        with pytest.raises(ConfigError, match=option):
+            config_from_args(_build_parser().parse_args(argv))
+
+    async def body(client: Client, call: Call) -> None:
+        for i in range(4):
+            ok(await call("memory_store", {"namespace": "n", "key": f"k{i}", "value": i}))
+        usage = ok(await call("server_info", {}))
+        assert usage["engine_open"] is True
+
+    import swarm_core
+
+    seen: list[Any] = []
+    real_open = swarm_core.Engine.open
+
+    def spy(config: Any = None, **kw: Any) -> Any:
+        seen.append(config)
+        return real_open(config, **kw)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(swarm_core.Engine, "open", spy)
+    try:
+        run_with_client(tmp_path, body, retention={"max_events": 3})
+    finally:
+        mp.undo()
+    assert seen and seen[0].max_events == 3
