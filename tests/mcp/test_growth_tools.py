@@ -207,3 +207,36 @@ def test_retention_options_reach_the_engine_config(tmp_path) -> None:
     finally:
         mp.undo()
     assert seen and seen[0].max_events == 3
+
+
+def test_benchmark_run_cleans_up_when_cancelled(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ruv_swarm_mcp import _compat
+
+    started = anyio.Event()
+
+    async def hanging(fn: Any, iterations: int) -> dict[str, Any]:
+        await fn(0)  # one scratch swarm more, then wait to be cancelled
+        started.set()
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(_compat, "_time", hanging)
+
+    async def body(client: Client, call: Call) -> None:
+        home = ok(await call("swarm_init", {}))["id"]
+        async with anyio.create_task_group() as tg:
+
+            async def bench() -> None:
+                await call("benchmark_run", {"type": "swarm", "iterations": 1})
+
+            tg.start_soon(bench)
+            await started.wait()
+            assert len(ok(await call("swarm_list", {}))["swarms"]) == 3
+            tg.cancel_scope.cancel()  # the client cancels its request
+        with anyio.fail_after(30):
+            while len(ok(await call("swarm_list", {}))["swarms"]) > 1:
+                await anyio.sleep(0.02)
+        assert [s["id"] for s in ok(await call("swarm_list", {}))["swarms"]] == [home]
+        assert ok(await call("swarm_status", {}))["swarm"]["id"] == home
+
+    run_with_client(tmp_path, body, profile="ruv-swarm")
