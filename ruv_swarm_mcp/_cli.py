@@ -100,6 +100,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "(env RUV_SWARM_JIT_WARMUP=0); the first training then compiles them itself",
     )
     _add_replay_options(parser)
+    _add_retention_options(parser)
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser(
         "demo",
@@ -155,6 +156,32 @@ def _add_replay_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help=f"streams tracked (default {limits.max_streams:,})",
+    )
+
+
+def _add_retention_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "history retention",
+        "Finished tasks and events are deleted by age or beyond a count, whichever comes first "
+        "(pending/running tasks never).",
+    )
+    group.add_argument(
+        "--keep-tasks", type=int, metavar="N", help="newest finished tasks kept (default 50,000)"
+    )
+    group.add_argument(
+        "--keep-task-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="finished tasks kept this long (default 604800, 7 days)",
+    )
+    group.add_argument(
+        "--keep-events", type=int, metavar="N", help="newest events kept (default 200,000)"
+    )
+    group.add_argument(
+        "--keep-event-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="events kept this long (default 604800, 7 days)",
     )
 
 

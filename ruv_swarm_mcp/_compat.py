@@ -9,6 +9,7 @@ install, memory_usage reads the process and the database.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import resource
@@ -23,6 +24,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from ruv_swarm_mcp._current import resolve, set_current
 from ruv_swarm_mcp._models import (
     FINAL_TASK_STATES,
     AgentListOut,
@@ -52,6 +54,8 @@ from ruv_swarm_mcp._toolkit import (
     wait_bounded,
 )
 from ruv_swarm_mcp._tools_models import _train_out
+
+log = logging.getLogger("ruv_swarm_mcp")
 
 # npm's swarm strategies are about agent mix; these are the closest default task strategies.
 SWARM_STRATEGY_MAP = {"balanced": "parallel", "specialized": "divergent", "adaptive": "parallel"}
@@ -125,13 +129,16 @@ async def swarm_init(
         ),
     ] = "balanced",
 ) -> CompatSwarmInitOut:
-    """Initialize a new swarm with the given topology (ruv-swarm compatible)."""
+    """Initialize a new swarm with the given topology (ruv-swarm compatible). It becomes this
+    session's current swarm, the one every tool here acts on; only swarm_init changes it
+    (before any, the most recently created swarm is adopted; benchmark_run never changes it)."""
     engine = await engine_of(ctx)
     info = dump(
         await engine.create_swarm(
             topology=topology, strategy=SWARM_STRATEGY_MAP[strategy], max_agents=maxAgents
         )
     )
+    set_current(ctx, info["id"])
     data = {
         "id": info["id"],
         "message": f"Successfully initialized {topology} swarm with {maxAgents} max agents",
@@ -148,7 +155,7 @@ async def swarm_init(
 async def swarm_status(ctx: Context, verbose: bool = False) -> CompatSwarmStatusOut:
     """Status of the current swarm: agents, tasks, models (verbose: every agent)."""
     engine = await engine_of(ctx)
-    swarm = await engine.resolve_swarm(None)
+    swarm = await resolve(ctx, engine, None)
     status = dump(await engine.swarm_status(swarm.id))
     data: dict[str, Any] = {
         "swarm": status["swarm"],
@@ -226,7 +233,7 @@ async def agent_spawn(
 ) -> AgentSpawnOut:
     """Spawn a new agent in the current swarm (ruv-swarm compatible)."""
     engine = await engine_of(ctx)
-    swarm = await engine.resolve_swarm(None)
+    swarm = await resolve(ctx, engine, None)
     agent = dump(
         await engine.spawn_agent(swarm.id, type, name=name, capabilities=tuple(capabilities or ()))
     )
@@ -240,7 +247,7 @@ async def agent_list(
 ) -> AgentListOut:
     """List the current swarm's agents; active = not terminated."""
     engine = await engine_of(ctx)
-    swarm = await engine.resolve_swarm(None)
+    swarm = await resolve(ctx, engine, None)
     status = None if filter in ("all", "active") else filter
     agents = [
         dump(a) for a in await engine.query_agents(swarm_id=swarm.id, status=status, limit=1000)
@@ -263,7 +270,7 @@ async def agent_metrics(
     if agentId:
         agents = [await engine.get_agent(agentId)]
     else:
-        swarm = await engine.resolve_swarm(None)
+        swarm = await resolve(ctx, engine, None)
         agents = await engine.query_agents(swarm_id=swarm.id, limit=1000)
     rows = []
     for agent in agents:
@@ -316,7 +323,7 @@ async def task_orchestrate(
             spec = json.loads(task)
         except ValueError as exc:
             raise ToolError(f"task: looks like JSON but does not parse ({exc})") from exc
-    swarm = await engine.resolve_swarm(None)
+    swarm = await resolve(ctx, engine, None)
     wait = min(10.0, state_of(ctx).config.max_wait_seconds)
     info = await engine.orchestrate(
         swarm.id,
@@ -343,7 +350,7 @@ async def task_status(
     if taskId:
         tasks = [task_out(await engine.get_task(taskId)).model_dump(mode="json")]
     else:
-        swarm = await engine.resolve_swarm(None)
+        swarm = await resolve(ctx, engine, None)
         rows = await engine.list_tasks(swarm_id=swarm.id, limit=100)
         tasks = [task_out(t).model_dump(mode="json") for t in rows]
     if not detailed:
@@ -405,7 +412,7 @@ async def neural_train(
     """Train a neural network on an agent for `iterations` epochs (RPROP, one hidden layer of
     16) and return the measured history."""
     engine = await engine_of(ctx)
-    swarm = await engine.resolve_swarm(None)
+    swarm = await resolve(ctx, engine, None)
     epochs = iterations
 
     async def on_progress(fraction: float, _total: float | None, message: str | None) -> None:
@@ -554,15 +561,52 @@ async def benchmark_run(
     iterations: Annotated[int, Field(ge=1, le=1000)] = 10,
 ) -> BenchmarkOut:
     """Time real engine work in a scratch swarm: swarm creation, agent spawn + query, memory
-    round trips as tasks' storage path, and a neural training epoch budget on XOR."""
+    round trips as tasks' storage path, and a neural training epoch budget on XOR. Every
+    scratch swarm (with its agents, tasks, models and memory) is deleted afterwards, also when
+    the benchmark fails or is cancelled; the current swarm is never changed."""
     if type == "wasm":
         raise ToolError("type: wasm is not available; the engine is native (try neural)")
     engine = await engine_of(ctx)
+    scratch_ids = state_of(ctx).scratch_swarms
+    created: list[str] = []
+
+    async def scratch_swarm(name: str, **kw: Any) -> Any:
+        info = await engine.create_swarm(name=name, **kw)
+        created.append(info.id)
+        scratch_ids.add(info.id)
+        return info
+
     results: dict[str, Any] = {}
-    scratch = await engine.create_swarm(name=f"benchmark-{time.time_ns()}", max_agents=10_000)
+    try:
+        scratch = await scratch_swarm(f"benchmark-{time.time_ns()}", max_agents=10_000)
+        await _benchmarks(ctx, engine, scratch, type, iterations, results, scratch_swarm)
+    finally:
+        deleted = await _delete_scratch(engine, created, scratch_ids)
+    await ctx.report_progress(1, 1, "benchmark done")
+    return reply_as(
+        BenchmarkOut,
+        {
+            "type": type,
+            "swarm_id": scratch.id,
+            "results": results,
+            "scratch_swarms_deleted": deleted,
+        },
+        f"benchmarked {', '.join(results)}; deleted {deleted} scratch swarms",
+    )
+
+
+async def _benchmarks(
+    ctx: Context,
+    engine: Any,
+    scratch: Any,
+    type: str,
+    iterations: int,
+    results: dict[str, Any],
+    scratch_swarm: Any,
+) -> None:
     if type in ("all", "swarm"):
         results["swarm_create"] = await _time(
-            lambda i: engine.create_swarm(name=f"benchmark-{time.time_ns()}-{i}"), iterations
+            lambda i: scratch_swarm(f"benchmark-{time.time_ns()}-{i}"), iterations
         )
     if type in ("all", "agent"):
         results["agent_spawn"] = await _time(
@@ -573,7 +617,7 @@ async def benchmark_run(
         )
     if type in ("all", "task"):
         results["memory_roundtrip"] = await _time(
-            lambda i: _memory_roundtrip(engine, i), iterations
+            lambda i: _memory_roundtrip(engine, scratch.id, i), iterations
         )
     if type in ("all", "neural"):
         xor = {"inputs": [[-1, -1], [-1, 1], [1, -1], [1, 1]], "outputs": [[-1], [1], [1], [-1]]}
@@ -596,17 +640,28 @@ async def benchmark_run(
                 raise ToolError(f"benchmark training failed: {dump(done).get('error')}")
 
         results["neural_train_xor_100_epochs"] = await _time(train_once, min(iterations, 20))
-    await ctx.report_progress(1, 1, "benchmark done")
-    return reply_as(
-        BenchmarkOut,
-        {"type": type, "swarm_id": scratch.id, "results": results},
-        f"benchmarked {', '.join(results)}",
-    )
 
 
-async def _memory_roundtrip(engine: Any, i: int) -> None:
-    await engine.memory_store("benchmark", f"k{i}", {"i": i})
-    await engine.memory_get("benchmark", f"k{i}")
+async def _delete_scratch(engine: Any, created: list[str], scratch_ids: set[str]) -> int:
+    """Delete the benchmark's swarms. Shielded: a cancelled benchmark still cleans up (bounded
+    by the engine's cancel wait per swarm)."""
+    deleted = 0
+    with anyio.CancelScope(shield=True):
+        for sid in created:
+            try:
+                await engine.delete_swarm(sid)
+                deleted += 1
+            except Exception:
+                log.warning("benchmark_run could not delete scratch swarm %s", sid, exc_info=True)
+            finally:
+                scratch_ids.discard(sid)
+    return deleted
+
+
+async def _memory_roundtrip(engine: Any, swarm_id: str, i: int) -> None:
+    # tied to the scratch swarm (and named after it), so deleting the swarm removes them
+    await engine.memory_store(f"benchmark-{swarm_id}", f"k{i}", {"i": i}, swarm_id=swarm_id)
+    await engine.memory_get(f"benchmark-{swarm_id}", f"k{i}")
 
 
 @tool_errors

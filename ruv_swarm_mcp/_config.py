@@ -37,6 +37,14 @@ def all_loopback(addresses: list[IpAddress]) -> bool:
 
 TRANSPORTS = ("stdio", "sse", "http")
 PROFILES = ("default", "ruv-swarm")
+# EngineConfig retention field -> the command-line option that sets it
+RETENTION_OPTIONS = {
+    "max_finished_tasks": "--keep-tasks",
+    "task_retention_seconds": "--keep-task-seconds",
+    "max_events": "--keep-events",
+    "event_retention_seconds": "--keep-event-seconds",
+}
+RETENTION_COUNTS = ("max_finished_tasks", "max_events")
 CLIENT_LOG_LEVELS = (
     "debug",
     "info",
@@ -117,6 +125,9 @@ class ServerConfig:
     data_roots: tuple[str, ...] = field(default_factory=tuple)
     # How long a file read waits for the client's answer to roots/list.
     roots_timeout_seconds: float = 10.0
+    # EngineConfig retention settings given on the command line (the engine's defaults else):
+    # task_retention_seconds, max_finished_tasks, event_retention_seconds, max_events
+    retention: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:
@@ -166,6 +177,20 @@ class ServerConfig:
                 reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
                 raise ConfigError(f"--host {self.host!r} cannot be resolved: {reason}") from None
             object.__setattr__(self, "_loopback", all_loopback(addresses))
+        for name, value in self.retention.items():
+            counts = name in RETENTION_COUNTS
+            if name not in RETENTION_OPTIONS:
+                raise ConfigError(f"unknown retention setting {name!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int if counts else int | float)
+                or not math.isfinite(value)
+                or value <= 0
+            ):
+                kind = "integer" if counts else "number of seconds"
+                raise ConfigError(
+                    f"{RETENTION_OPTIONS[name]} ({name}) must be a positive {kind}, got {value!r}"
+                )
         if self.token is not None and len(self.token) < 16:
             raise ConfigError("token must be at least 16 characters long")
         if self.transport != "stdio" and not self.is_loopback and not self.token:

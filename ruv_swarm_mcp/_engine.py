@@ -151,6 +151,7 @@ class EngineHolder:
                 db=self._config.db,
                 synchronous=self._config.synchronous,
                 data_roots=list(self._config.data_roots),
+                **self._config.retention,
             )
             async with swarm_core.Engine.open(engine_config) as engine:
                 unsubscribe = engine.subscribe(self._on_change)

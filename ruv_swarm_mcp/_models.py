@@ -476,8 +476,11 @@ class TimingOut(_Out):
 
 class BenchmarkOut(_Out):
     type: Literal["all", "swarm", "agent", "task", "neural", "wasm"]
-    swarm_id: str = Field(description="the scratch swarm the benchmark ran in")
+    swarm_id: str = Field(description="the scratch swarm the benchmark ran in (deleted since)")
     results: dict[str, TimingOut]
+    scratch_swarms_deleted: int = Field(
+        0, description="scratch swarms the benchmark created and deleted again"
+    )
 
 
 class FeaturesOut(_Out):
@@ -498,3 +501,16 @@ class MemoryUsageOut(_Out):
     engine: dict[str, Any]
     memory_entries_listed: int | None = None
     by_agent: dict[str, ModelBytesOut] | None = None
+
+
+class SwarmDeleteOut(_Out):
+    swarm_id: str
+    cancelled_tasks: int = Field(description="unfinished tasks cancelled before the delete")
+    deleted: dict[str, int] = Field(description="rows deleted per kind (tasks, agents, ...)")
+    was_current: bool = Field(description="whether it was this session's current swarm")
+
+
+class MemoryDeleteOut(_Out):
+    namespace: str
+    key: str
+    deleted: bool = Field(description="false when no live entry was stored there")

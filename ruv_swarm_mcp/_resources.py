@@ -22,14 +22,15 @@ def _json(data: Any) -> str:
 def register(server: MCPServer[Any], state: AppState) -> None:
     @server.resource("swarm://status", name="swarm-status", mime_type=JSON)
     async def swarm_status() -> str:
-        """Status of the current (most recent) swarm: agents, tasks, models, memory."""
-        swarm = await _call(state, "resolve_swarm", None)
+        """Status of the most recently created swarm (a resource read has no session, so not
+        the session's current swarm): agents, tasks, models, memory."""
+        swarm = await _call(state, "resolve_swarm", None, exclude=state.scratch_swarms)
         return _json(dump(await _call(state, "swarm_status", swarm.id)))
 
     @server.resource("swarm://agents", name="agents", mime_type=JSON)
     async def agents() -> str:
-        """Every agent of the current swarm (up to 1000)."""
-        swarm = await _call(state, "resolve_swarm", None)
+        """Every agent of the most recently created swarm (up to 1000)."""
+        swarm = await _call(state, "resolve_swarm", None, exclude=state.scratch_swarms)
         rows = await _call(state, "query_agents", swarm_id=swarm.id, limit=1000)
         return _json([dump(a) for a in rows])
 

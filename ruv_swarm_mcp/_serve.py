@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio
 
-from ruv_swarm_mcp._config import EventStoreLimits, ServerConfig
+from ruv_swarm_mcp._config import RETENTION_OPTIONS, EventStoreLimits, ServerConfig
 from ruv_swarm_mcp._exceptions import ConfigError, EngineUnavailableError
 
 log = logging.getLogger("ruv_swarm_mcp")
@@ -82,6 +82,11 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         event_store=_event_store_limits(args),
         jit_warmup=getattr(args, "jit_warmup", False),
         data_roots=_data_roots(args),
+        retention={
+            name: value
+            for name, option in RETENTION_OPTIONS.items()
+            if (value := getattr(args, option[2:].replace("-", "_"), None)) is not None
+        },
     )
 
 

@@ -24,6 +24,8 @@ class AppState:
     # leaves its task to the engine's close, which records it as `interrupted`, whereas a call
     # the client cancels also cancels its task.
     shutting_down: bool = False
+    # Swarms benchmark_run creates and deletes again: never adopted as anyone's current swarm.
+    scratch_swarms: set[str] = field(default_factory=set)
     # Tool/resource/prompt registration left for after the handshake (see build_app).
     pending_registration: Callable[[], None] | None = None
 

@@ -39,7 +39,7 @@ READ_ONLY = frozenset(
         "task_list",
     }
 )
-DESTRUCTIVE = frozenset({"agent_terminate", "task_cancel"})
+DESTRUCTIVE = frozenset({"agent_terminate", "task_cancel", "swarm_delete", "memory_delete"})
 
 
 def default_tools() -> list[tuple[Any, str]]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from ruv_swarm_mcp._current import resolve
 from ruv_swarm_mcp._models import (
     AnyJson,
     DocumentHitOut,
@@ -14,6 +15,7 @@ from ruv_swarm_mcp._models import (
     EventsOut,
     KnowledgeAddOut,
     KnowledgeSearchOut,
+    MemoryDeleteOut,
     MemoryEntryOut,
     MemoryGetOut,
     MemoryListOut,
@@ -83,6 +85,16 @@ async def memory_list(
 
 
 @tool_errors
+async def memory_delete(ctx: Context, namespace: Namespace, key: Key) -> MemoryDeleteOut:
+    """Delete the value stored under namespace/key (deleted=false when nothing live was
+    there). Cannot be undone."""
+    engine = await engine_of(ctx)
+    deleted = await engine.memory_delete(namespace, key)
+    out = MemoryDeleteOut(namespace=namespace, key=key, deleted=deleted)
+    return reply(out, f"deleted {namespace}/{key}" if deleted else f"{namespace}/{key} not found")
+
+
+@tool_errors
 async def knowledge_add(
     ctx: Context,
     title: Annotated[str, Field(min_length=1, max_length=500)],
@@ -92,7 +104,7 @@ async def knowledge_add(
 ) -> KnowledgeAddOut:
     """Add a document to the swarm's full-text knowledge base (researcher agents search it)."""
     engine = await engine_of(ctx)
-    sid = (await engine.resolve_swarm(swarm_id)).id
+    sid = (await resolve(ctx, engine, swarm_id)).id
     doc_id = await engine.knowledge_add(sid, title, text, metadata=metadata)
     out = KnowledgeAddOut(doc_id=str(doc_id), swarm_id=sid)
     return reply(out, f"added document {out.doc_id} to {sid}")
@@ -107,7 +119,7 @@ async def knowledge_search(
 ) -> KnowledgeSearchOut:
     """Full-text search (BM25 ranking) over the swarm's knowledge base."""
     engine = await engine_of(ctx)
-    sid = (await engine.resolve_swarm(swarm_id)).id
+    sid = (await resolve(ctx, engine, swarm_id)).id
     hits = await engine.knowledge_search(sid, query, limit=limit)
     out = KnowledgeSearchOut(query=query, hits=[DocumentHitOut(**dump(h)) for h in hits])
     top = f"; best: {out.hits[0].title!r}" if out.hits else ""
@@ -139,6 +151,7 @@ TOOLS: list[tuple[Any, str]] = [
     (memory_store, "Store a memory value"),
     (memory_get, "Read a memory value"),
     (memory_list, "List memory entries"),
+    (memory_delete, "Delete a memory value"),
     (knowledge_add, "Add a knowledge document"),
     (knowledge_search, "Search the knowledge base"),
     (events, "Read the event log"),

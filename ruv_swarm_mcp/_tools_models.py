@@ -11,6 +11,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from ruv_swarm_mcp._current import resolve
 from ruv_swarm_mcp._models import (
     ActivationName,
     AlgorithmName,
@@ -186,7 +187,7 @@ async def train(
     epoch if the client cancels the call. Raw data is fine: scale=auto maps columns a network
     cannot use as they are. Returns the model id, fit metrics and the measured history."""
     engine = await engine_of(ctx)
-    sid = (await engine.resolve_swarm(swarm_id)).id
+    sid = (await resolve(ctx, engine, swarm_id)).id
     spec = _data_arg(data)
     last_sent = [0.0]
 
@@ -313,7 +314,7 @@ async def model_import(
 ) -> ModelOut:
     """Import a model exported by model_export (native) or a FANN 2.x .net file (fann)."""
     engine = await engine_of(ctx)
-    sid = (await engine.resolve_swarm(swarm_id)).id
+    sid = (await resolve(ctx, engine, swarm_id)).id
     payload: bytes | str
     if encoding == "base64":
         try:

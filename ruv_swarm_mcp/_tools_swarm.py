@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from ruv_swarm_mcp._current import current_swarm_id, resolve, set_current
 from ruv_swarm_mcp._models import (
     AgentList,
     AgentOut,
@@ -16,6 +17,7 @@ from ruv_swarm_mcp._models import (
     AgentTypeName,
     ServerInfoOut,
     StrategyName,
+    SwarmDeleteOut,
     SwarmOut,
     SwarmStatusOut,
     TopologyName,
@@ -29,7 +31,8 @@ SwarmId = Annotated[
     Field(
         default=None,
         max_length=64,
-        description="swarm id (swarm-...); omit to use the only / most recent swarm",
+        description="swarm id (swarm-...); omit to use this session's current swarm (the "
+        "one its last swarm_init created)",
     ),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=128)]
@@ -53,13 +56,15 @@ async def swarm_init(
 ) -> SwarmOut:
     """Create a new swarm: a named group of agents with a topology and a default strategy.
 
-    Call this first. Later tools take an optional swarm_id; when omitted they use the only (or
-    most recent) swarm.
+    Call this first: the new swarm becomes this session's current swarm. Later tools take an
+    optional swarm_id; when omitted they act on the current swarm, which only swarm_init
+    changes (before any swarm_init, the most recently created swarm is adopted).
     """
     engine = await engine_of(ctx)
     info = await engine.create_swarm(
         name=name, topology=topology, strategy=strategy, max_agents=max_agents
     )
+    set_current(ctx, info.id)
     out = SwarmOut(**dump(info))
     return reply(
         out, f"created swarm {out.id} ({out.topology}, {out.strategy}, max {out.max_agents} agents)"
@@ -71,7 +76,7 @@ async def swarm_status(ctx: Context, swarm_id: SwarmId = None) -> SwarmStatusOut
     """Measured state of a swarm: agents by status and type, tasks by status, models,
     documents and memory entries, and the topology graph summary."""
     engine = await engine_of(ctx)
-    sid = (await engine.resolve_swarm(swarm_id)).id
+    sid = (await resolve(ctx, engine, swarm_id)).id
     out = SwarmStatusOut(**dump(await engine.swarm_status(sid)))
     return reply(
         out,
@@ -103,7 +108,7 @@ async def spawn_agent(
 ) -> AgentOut:
     """Add an agent to a swarm. Returns the new agent with its id (agent-...)."""
     engine = await engine_of(ctx)
-    sid = (await engine.resolve_swarm(swarm_id)).id
+    sid = (await resolve(ctx, engine, swarm_id)).id
     info = await engine.spawn_agent(
         sid,
         type,
@@ -158,6 +163,29 @@ async def agent_terminate(
     return reply(out, f"agent {out.id} is {out.status}")
 
 
+@tool_errors
+async def swarm_delete(
+    ctx: Context,
+    swarm_id: Annotated[
+        str, Field(min_length=1, max_length=64, description="the swarm to delete (swarm-...)")
+    ],
+) -> SwarmDeleteOut:
+    """Delete a swarm and everything it owns: its unfinished tasks are cancelled, then its
+    tasks, agents, models, training checkpoints, documents, memory entries tied to it and its
+    events are deleted (the event log keeps one swarm_deleted event). Cannot be undone. When it
+    was this session's current swarm, calls without swarm_id fail until the next swarm_init."""
+    engine = await engine_of(ctx)
+    was_current = current_swarm_id(ctx) == swarm_id
+    result = await engine.delete_swarm(swarm_id)
+    data = {**result, "was_current": was_current}
+    rows = sum(result["deleted"].values())
+    return reply_as(
+        SwarmDeleteOut,
+        data,
+        f"deleted swarm {swarm_id} ({rows} rows, {result['cancelled_tasks']} tasks cancelled)",
+    )
+
+
 async def server_info(ctx: Context) -> ServerInfoOut:
     """This server's version, process id, uptime, transport, tool profile and whether the
     training kernels are compiled yet (jit_warmup)."""
@@ -183,5 +211,6 @@ TOOLS: list[tuple[Any, str]] = [
     (spawn_agent, "Spawn an agent"),
     (query_agents, "Query agents"),
     (agent_terminate, "Terminate an agent"),
+    (swarm_delete, "Delete a swarm"),
     (server_info, "Server information"),
 ]

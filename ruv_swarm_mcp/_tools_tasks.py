@@ -10,6 +10,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from ruv_swarm_mcp._current import resolve
 from ruv_swarm_mcp._models import StrategyName, TaskOut, task_out
 from ruv_swarm_mcp._protocol import client_log
 from ruv_swarm_mcp._roots import data_roots
@@ -87,7 +88,7 @@ async def orchestrate(
     """Run a task over the swarm's agents through a strategy. Returns the task, with its result
     when it finished within wait_seconds; otherwise poll task_status / task_result."""
     engine = await engine_of(ctx)
-    sid = (await engine.resolve_swarm(swarm_id)).id
+    sid = (await resolve(ctx, engine, swarm_id)).id
     wait = _cap_wait(ctx, wait_seconds)
     await client_log(ctx, "info", f"orchestrating over {sid} with strategy {strategy or 'default'}")
     info = await engine.orchestrate(

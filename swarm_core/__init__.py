@@ -20,6 +20,7 @@ from swarm_core._exceptions import (
     UnsupportedError,
     ValidationError,
 )
+from swarm_core._jit_warmup import JitWarmup, start_jit_warmup
 from swarm_core._types import (
     AgentInfo,
     AgentStatus,
@@ -37,7 +38,6 @@ from swarm_core._types import (
     TaskStatus,
     Topology,
 )
-from swarm_core._jit_warmup import JitWarmup, start_jit_warmup
 from swarm_core._work import Handler, StrategyFn, WorkContext
 
 __all__ = [

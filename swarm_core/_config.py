@@ -65,6 +65,16 @@ class EngineConfig(BaseModel):
     # its own (an MCP client's roots). No root: every file path is refused (see _paths.py).
     data_roots: list[str] = Field(default_factory=list, max_length=1_000)
     data_dir: str | None = None  # older name of a single data root, still honoured
+    # Finished tasks (with their results) are deleted once older than task_retention_seconds or
+    # beyond the newest max_finished_tasks; events likewise by age and beyond the newest
+    # max_events ids. Tasks that are pending or running, or whose checkpoint is kept for a
+    # retry, are never deleted. Purged every memory_purge_interval seconds.
+    task_retention_seconds: float = Field(7 * 86_400.0, gt=0)
+    max_finished_tasks: int = Field(50_000, ge=1)
+    event_retention_seconds: float = Field(7 * 86_400.0, gt=0)
+    max_events: int = Field(200_000, ge=1)
+    # a fan-out search (one query over many researchers) keeps at most this many distinct hits
+    max_fanout_hits: int = Field(50, ge=1, le=10_000)
 
     @field_validator("db")
     @classmethod

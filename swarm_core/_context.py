@@ -138,6 +138,7 @@ class Context:
         payload: Mapping[str, Any],
         *,
         timeout_seconds: float | None = None,
+        stored_result: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         self.check_cancelled()
         eng = self._engine
@@ -158,6 +159,7 @@ class Context:
             parent=self._run,
             inline=inline,
         )
+        child.stored_result = stored_result
         try:
             await batch.wait()
             if inline:

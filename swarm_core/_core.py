@@ -39,6 +39,7 @@ class EngineCore:
         self._pool = CpuPool(config.cpu_workers)
         self._swarms: dict[str, SwarmInfo] = {}
         self._swarm_seq: dict[str, int] = {}
+        self._deleting: set[str] = set()  # swarms being deleted: no new work, not listed
         self._swarm_agents: dict[str, dict[str, AgentInfo]] = {}  # live agents, join order
         self._agents: dict[str, AgentInfo] = {}  # live (non-terminated) agents
         self._agent_seq: dict[str, int] = {}
@@ -131,6 +132,18 @@ class EngineCore:
         self._swarm_seq[info.id] = seq
         self._swarm_agents.setdefault(info.id, {})
 
+    def _forget_swarm(self, swarm_id: str) -> None:
+        """Drop a swarm and its live agents from memory (its rows are the caller's business)."""
+        for aid in list(self._swarm_agents.pop(swarm_id, {})):
+            a = self._agents.pop(aid, None)
+            self._agent_seq.pop(aid, None)
+            if a is not None:
+                self._idle.get((swarm_id, a.type), {}).pop(aid, None)
+        for key in [k for k in self._idle if k[0] == swarm_id]:
+            del self._idle[key]
+        self._swarms.pop(swarm_id, None)
+        self._swarm_seq.pop(swarm_id, None)
+
     def _add_live_agent(self, info: AgentInfo, seq: int) -> None:
         self._agents[info.id] = info
         self._agent_seq[info.id] = seq
@@ -144,7 +157,7 @@ class EngineCore:
         if not isinstance(swarm_id, str):
             raise ValidationError("swarm_id", f"swarm_id must be a string, got {swarm_id!r}")
         s = self._swarms.get(swarm_id)
-        if s is None:
+        if s is None or swarm_id in self._deleting:
             raise NotFoundError("swarm", swarm_id)
         return s
 

@@ -19,8 +19,8 @@ from swarm_core._exceptions import EngineClosedError, TaskFailedError, Validatio
 from swarm_core._export import ExportOps
 from swarm_core._memory import MemoryOps
 from swarm_core._paths import DataRoots
+from swarm_core._retention import RetentionOps
 from swarm_core._runtime import peak_rss_bytes, rss_bytes
-from swarm_core._task_control import TaskControlOps
 from swarm_core._tasks import ProgressCallback
 from swarm_core._types import AgentStatus, TaskInfo, TaskKind, TaskStatus
 from swarm_core.store._db import Store
@@ -30,13 +30,13 @@ from swarm_core.store._writer import UPDATE, Writer
 _NOT_FINAL = (TaskStatus.PENDING.value, TaskStatus.ASSIGNED.value, TaskStatus.RUNNING.value)
 
 
-class Engine(TaskControlOps, MemoryOps, EventOps, ExportOps):
+class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
     """A swarm engine over one database.
 
     Durability promise: when a call that changes state returns (create_swarm, spawn_agent,
     terminate_agent, submit_task, cancel_task, retry_task, complete_external_task, memory_store,
-    memory_delete, knowledge_add, import_swarm, import_model, a model save), every row it wrote —
-    and its event — is committed. Concurrent calls are group-committed: one transaction and one
+    memory_delete, knowledge_add, import_swarm, delete_swarm, import_model, a model save), every
+    row it wrote — and its event — is committed. Concurrent calls are group-committed: one transaction and one
     WAL sync serve many calls, and no call returns before the commit that holds its rows.
 
     - SQLite file (default; WAL mode) with `synchronous="FULL"` (default): a returned call

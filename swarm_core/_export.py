@@ -1,9 +1,20 @@
-"""Export a whole swarm as one JSON document and import it back (same ids)."""
+"""Export a whole swarm as one JSON document and import it back (same ids).
+
+An export carries `checksum`: "sha256:<hex>" over the canonical JSON of every other field
+(keys sorted, no whitespace, UTF-8), so it survives re-indenting or re-serialising the file but
+not a changed value. Import verifies it and refuses a mismatch naming the field. Exports made
+before checksums existed have none: they are imported (unless `require_checksum`), and the
+`swarm_imported` event records `"checksum": "absent"` with a warning.
+"""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
+import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +29,45 @@ from swarm_core.store._writer import INSERT
 
 EXPORT_FORMAT = "ruv-swarm-export"
 EXPORT_VERSION = 1
+CHECKSUM_PREFIX = "sha256:"
+
+log = logging.getLogger("swarm_core")
+
+
+def export_checksum(data: Mapping[str, Any]) -> str:
+    """The checksum an export carries: sha256 over the canonical JSON of all its fields but
+    `checksum` itself."""
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    try:
+        text = json.dumps(
+            body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("data", f"invalid swarm export: not plain JSON ({exc})") from None
+    return CHECKSUM_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def verify_export(data: Mapping[str, Any], *, require_checksum: bool = False) -> str:
+    """ "verified", or "absent" for an export without a checksum (refused when
+    `require_checksum`); ValidationError naming `checksum` when it does not match."""
+    given = data.get("checksum")
+    if given is None:
+        if require_checksum:
+            raise ValidationError(
+                "checksum", "the export has no checksum field and require_checksum is set"
+            )
+        return "absent"
+    if not isinstance(given, str) or not given.startswith(CHECKSUM_PREFIX):
+        raise ValidationError(
+            "checksum", f"checksum must be a string {CHECKSUM_PREFIX}<64 hex digits>"
+        )
+    if given != export_checksum(data):
+        raise ValidationError(
+            "checksum",
+            "checksum mismatch: the export's content does not match its checksum field (the "
+            "file was changed or damaged after export); nothing was imported",
+        )
+    return "verified"
 
 
 class ExportOps(ModelOps, KnowledgeOps):
@@ -50,7 +100,7 @@ class ExportOps(ModelOps, KnowledgeOps):
             info = live.get(r.id) or conv.task_from(r)
             return info.model_dump(mode="json")
 
-        return {
+        out = {
             "format": EXPORT_FORMAT,
             "version": EXPORT_VERSION,
             "exported_at": time.time(),
@@ -76,10 +126,16 @@ class ExportOps(ModelOps, KnowledgeOps):
                 for r in rows["document"]
             ],
         }
+        out["checksum"] = export_checksum(out)
+        return out
 
-    async def import_swarm(self, data: dict[str, Any]) -> SwarmInfo:
+    async def import_swarm(
+        self, data: dict[str, Any], *, require_checksum: bool = False
+    ) -> SwarmInfo:
         """Recreate an exported swarm with its ids. Tasks that were not final come back as
-        `interrupted`; agents come back idle (or terminated)."""
+        `interrupted`; agents come back idle (or terminated). The export's checksum is
+        verified first (see the module doc; an export without one is accepted unless
+        `require_checksum`, and the `swarm_imported` event says so)."""
         from swarm_core._types import AgentInfo, MemoryEntry, ModelInfo, TaskInfo
 
         self._check_open()
@@ -90,6 +146,9 @@ class ExportOps(ModelOps, KnowledgeOps):
                 "version",
                 f"unsupported export version {data.get('version')!r}; expected {EXPORT_VERSION}",
             )
+        checksum = verify_export(data, require_checksum=require_checksum)
+        if checksum == "absent":
+            log.warning("importing a swarm export without a checksum: its content is unverified")
         try:
             swarm = SwarmInfo.model_validate(data["swarm"])
             agents = [AgentInfo.model_validate(a) for a in data.get("agents", [])]
@@ -187,6 +246,12 @@ class ExportOps(ModelOps, KnowledgeOps):
                 "models": len(models),
                 "memory": len(memory),
                 "documents": len(docs),
+                "checksum": checksum,
+                **(
+                    {"warning": "the export has no checksum: its content was not verified"}
+                    if checksum == "absent"
+                    else {}
+                ),
             },
         )
         self._notify("swarm", swarm.id)
@@ -196,11 +261,3 @@ class ExportOps(ModelOps, KnowledgeOps):
             self._forget_swarm(swarm.id)
             raise
         return swarm.model_copy()
-
-    def _forget_swarm(self, swarm_id: str) -> None:
-        for aid in list(self._swarm_agents.pop(swarm_id, {})):
-            a = self._agents.pop(aid, None)
-            if a is not None:
-                self._idle.get((swarm_id, a.type), {}).pop(aid, None)
-        self._swarms.pop(swarm_id, None)
-        self._swarm_seq.pop(swarm_id, None)

@@ -157,7 +157,8 @@ class MemoryOps(EngineCore):
             try:
                 await self.purge_expired_memory()
                 await self.purge_stale_checkpoints()  # type: ignore[attr-defined]  # TaskControlOps
+                await self.purge_history()  # type: ignore[attr-defined]  # RetentionOps
             except Exception:
                 from swarm_core._core import log
 
-                log.exception("purge of expired memory / stale checkpoints failed")
+                log.exception("purge of expired memory / checkpoints / old tasks and events failed")

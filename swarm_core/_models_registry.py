@@ -217,7 +217,6 @@ class ModelOps(EngineCore):
     async def _load_data(self, spec: Any, roots: DataRoots | None = None) -> Any:
         import neural
 
-        cfg = self.config
         if isinstance(spec, Mapping):
             if "inputs" not in spec or "outputs" not in spec:
                 raise ValidationError(

@@ -11,7 +11,12 @@ rebuilt over them (`TopologyGraph.induced`) and decides who passes results to wh
   order, each on the next pipeline agent able to take it; a stage's fields may reference the
   previous stage's result as "$prev.<field>". external: each agent gets the previous agent's
   result as `previous`.
-- parallel: the same task to every participant at once; all results fanned in.
+- parallel: the same task to every participant at once; all results fanned in. A search
+  fans in as one list: hits deduplicated by document (best score kept), the top `limit`
+  (capped by EngineConfig.max_fanout_hits) with quotes deduplicated the same way, and per agent
+  only a summary (found, hit count, best document); each child task's row keeps that summary
+  too, so a fan-out over n researchers stores its hits once, not 2n times. Divergent searches
+  (different queries per variant) are merged the same way.
 - divergent: each participant gets a different variant: `variants` (explicit overrides) or, for
   train, seed + i and the i-th entry of each list in `vary` (default: the algorithm cycles
   through rprop, quickprop, sarprop, incremental). All results, with their spread.
@@ -360,12 +365,19 @@ async def parallel(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     agents = participants(ctx, kind, _max_agents(payload))
     graph = graph_over(ctx, agents)
     work = work_payload(task)
+    search = kind == TaskKind.SEARCH.value
     if kind == TaskKind.EXTERNAL.value:
         calls = [_dispatcher(ctx, a.id, kind, external_payload(work, a)) for a in agents]
     else:
-        calls = [_dispatcher(ctx, a.id, kind, work) for a in agents]
+        calls = [_dispatcher(ctx, a.id, kind, work, fan_out=search) for a in agents]
     results = await gather(calls)
     out = _base(Strategy.PARALLEL, kind, graph)
+    if search:
+        out.update(_merge_search(ctx, work, results))
+        out["results"] = [
+            {"agent_id": a.id, **_search_summary(r)} for a, r in zip(agents, results, strict=True)
+        ]
+        return out
     out["results"] = [{"agent_id": a.id, "result": r} for a, r in zip(agents, results, strict=True)]
     if kind == TaskKind.TRAIN.value:
         scores = [_score(r) for r in results]
@@ -376,12 +388,71 @@ async def parallel(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _dispatcher(
-    ctx: WorkContext, agent_id: str, kind: str, work: Mapping[str, Any]
+    ctx: WorkContext, agent_id: str, kind: str, work: Mapping[str, Any], *, fan_out: bool = False
 ) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """One child task; with `fan_out` its row keeps a summary (the parent stores the merged
+    hits, so they are not stored once per agent)."""
+    parent = ctx.task.id
+
+    def stored(result: dict[str, Any]) -> dict[str, Any]:
+        return {**_search_summary(result), "merged_into": parent}
+
     async def call() -> dict[str, Any]:
+        if fan_out:
+            return await ctx.dispatch(agent_id, kind, dict(work), stored_result=stored)
         return await ctx.dispatch(agent_id, kind, dict(work))
 
     return call
+
+
+# -- merging fan-out search results ------------------------------------------------------------
+
+
+def _search_summary(result: Mapping[str, Any]) -> dict[str, Any]:
+    hits = result.get("hits") or []
+    return {
+        "found": bool(result.get("found")),
+        "hits": len(hits),
+        "best_doc_id": hits[0].get("doc_id") if hits else None,
+    }
+
+
+def _merge_search(
+    ctx: WorkContext, work: Mapping[str, Any], results: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """One answer from many researchers' results: hits deduplicated by document (best score
+    kept), the top k by score (k = the task's `limit`, capped by max_fanout_hits); quotes
+    deduplicated likewise, and the first non-empty extractive answer."""
+    limit = work.get("limit", 10)
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        limit = 10
+    k = max(1, min(limit, ctx.config.max_fanout_hits))
+    best: dict[str, dict[str, Any]] = {}
+    for r in results:
+        for h in r.get("hits") or []:
+            doc = str(h.get("doc_id"))
+            if doc not in best or float(h.get("score", 0.0)) > float(best[doc].get("score", 0.0)):
+                best[doc] = dict(h)
+    ranked = sorted(best.values(), key=lambda h: (-float(h.get("score", 0.0)), str(h["doc_id"])))
+    out: dict[str, Any] = {
+        "query": work.get("query"),
+        "hits": ranked[:k],
+        "distinct_hits": len(ranked),
+        "found": any(bool(r.get("found")) for r in results),
+    }
+    if any("answer" in r for r in results):
+        seen: set[tuple[str, str]] = set()
+        quotes: list[dict[str, Any]] = []
+        for r in results:
+            for q in r.get("quotes") or []:
+                key = (str(q.get("doc_id")), str(q.get("sentence")))
+                if key not in seen and len(quotes) < k:
+                    seen.add(key)
+                    quotes.append(dict(q))
+        out["answer"] = next((r["answer"] for r in results if r.get("answer")), "")
+        out["quotes"] = quotes
+        out["citations"] = list(dict.fromkeys(str(q["doc_id"]) for q in quotes))
+    return out
 
 
 # -- divergent ------------------------------------------------------------------------------
@@ -393,10 +464,26 @@ async def divergent(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]
     agents = participants(ctx, kind, _max_agents(payload))
     variants = _train_variants(task, len(agents))
     graph = graph_over(ctx, agents)
+    search = kind == TaskKind.SEARCH.value
     # more variants than agents: agent i takes variants i, i+n, ...
-    calls = [_dispatcher(ctx, agents[i % len(agents)].id, kind, v) for i, v in enumerate(variants)]
+    calls = [
+        _dispatcher(ctx, agents[i % len(agents)].id, kind, v, fan_out=search)
+        for i, v in enumerate(variants)
+    ]
     results = await gather(calls)
     out = _base(Strategy.DIVERGENT, kind, graph)
+    if search:
+        out.update(_merge_search(ctx, work_payload(task), results))
+        out["query"] = None  # the variants ask different queries: each is in its entry
+        out["results"] = [
+            {
+                "agent_id": agents[i % len(agents)].id,
+                "variant": _variant_fields(v, task),
+                **_search_summary(r),
+            }
+            for i, (v, r) in enumerate(zip(variants, results, strict=True))
+        ]
+        return out
     out["results"] = [
         {"agent_id": agents[i % len(agents)].id, "variant": _variant_fields(v, task), "result": r}
         for i, (v, r) in enumerate(zip(variants, results, strict=True))

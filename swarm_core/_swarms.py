@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -110,18 +110,24 @@ class SwarmOps(EngineCore):
         return self._swarm(swarm_id).model_copy()
 
     async def list_swarms(self) -> list[SwarmInfo]:
-        order = sorted(self._swarms, key=self._swarm_seq.__getitem__)
+        order = sorted(
+            (s for s in self._swarms if s not in self._deleting), key=self._swarm_seq.__getitem__
+        )
         return [self._swarms[s].model_copy() for s in order]
 
-    async def resolve_swarm(self, swarm_id: str | None = None) -> SwarmInfo:
-        """The given swarm; with None, the only swarm or else the most recently created one."""
+    async def resolve_swarm(
+        self, swarm_id: str | None = None, *, exclude: Collection[str] = ()
+    ) -> SwarmInfo:
+        """The given swarm; with None, the most recently created swarm that is not in
+        `exclude` (e.g. a benchmark's scratch swarms) and not being deleted."""
         if swarm_id is not None:
             return self._swarm(swarm_id).model_copy()
-        if not self._swarms:
+        candidates = [s for s in self._swarms if s not in self._deleting and s not in exclude]
+        if not candidates:
             raise NotFoundError(
                 "swarm", None, "no swarm exists yet; create one first (call swarm_init)"
             )
-        latest = max(self._swarms, key=self._swarm_seq.__getitem__)
+        latest = max(candidates, key=self._swarm_seq.__getitem__)
         return self._swarms[latest].model_copy()
 
     async def swarm_status(self, swarm_id: str) -> SwarmStatus:

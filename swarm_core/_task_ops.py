@@ -561,7 +561,15 @@ class TaskOps(SwarmOps):
         if status is TaskStatus.COMPLETED:
             info.progress = 1.0
         state = conv.task_state(info)
-        if run.result_json is not None and result is not None:
+        summary = None
+        if run.stored_result is not None and result is not None:
+            try:
+                summary = RawJson(json.dumps(run.stored_result(result), allow_nan=False))
+            except (TypeError, ValueError):
+                summary = None  # an unusable summary: the full result is stored
+        if summary is not None:
+            state["result"] = summary
+        elif run.result_json is not None and result is not None:
             state["result"] = run.result_json
         run.result_json = None
         self._writer.row("task", UPDATE, state)

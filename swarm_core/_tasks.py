@@ -67,6 +67,8 @@ class TaskRun:
     # configured roots: fixed paths or a provider called on first use (see _paths.py); kept in
     # memory only, so a retry or a restart asks whoever retries
     data_roots: Any = None
+    # what the task's row keeps as its result instead of the full one (fan-out children)
+    stored_result: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     # the events are created on first use: most tasks are never waited on by id or cancelled,
     # and a threading.Event (a Condition and a lock) per task is measurable at 2,000 tasks/s

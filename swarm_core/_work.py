@@ -100,11 +100,14 @@ class WorkContext(Protocol):
         payload: Mapping[str, Any],
         *,
         timeout_seconds: float | None = None,
+        stored_result: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Run a child task (parent_id = this task) on `agent_id` and return its result.
 
         Waits for the agent if it is busy; raises TaskFailedError if the child fails,
         TaskCancelledError if it is cancelled. Cancelling this task cancels its children.
+        `stored_result(result)` is what the child's row keeps instead of the full result (for
+        a fan-out whose parent stores the merged result, so each hit is not stored twice).
         """
         ...
 

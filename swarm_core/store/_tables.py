@@ -2,7 +2,8 @@
 training checkpoints.
 
 Indexes follow the engine's hot queries: agents filtered by swarm/status/type in join order
-(`seq`), tasks by swarm/status/parent/agent, memory by expiry, events by id within swarm/kind.
+(`seq`), tasks by swarm/status/parent/agent and by finish time (retention), memory by expiry,
+events by id within swarm/kind. Indexes added later are created on open in existing databases.
 Full-text search over documents is an FTS5 virtual table created beside these (see `_db.py`).
 """
 
@@ -86,6 +87,8 @@ class TaskRow(SQLModel, table=True):
         Index("ix_task_status_seq", "status", "seq"),
         Index("ix_task_parent", "parent_id"),
         Index("ix_task_agent_seq", "agent_id", "seq"),
+        # the retention purge walks finished tasks oldest first (NULL: not finished)
+        Index("ix_task_finished_at", "finished_at"),
     )
 
     id: str = Field(primary_key=True)
@@ -225,6 +228,15 @@ _ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"checkpoint": ("optimizer_state",)
 
 def _add_missing_columns(metadata: Any, connection: Connection, **kw: Any) -> None:
     existing = inspect(connection)
+    # indexes added to a table after its first release (create_all makes indexes only with
+    # their table)
+    for table in TABLES.values():
+        if not existing.has_table(table.name):
+            continue
+        have = {ix["name"] for ix in existing.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in have:
+                index.create(connection)
     for name, columns in _ADDED_COLUMNS.items():
         if not existing.has_table(name):
             continue

@@ -60,6 +60,7 @@ async def _default_session(call: Call) -> None:
     await call("events", {"limit": 5})
     for name, args in _catalog_calls(model):
         await call(name, args)
+    await _delete_calls(call)
 
 
 def _catalog_calls(model: str) -> list[tuple[str, dict[str, Any]]]:
@@ -70,6 +71,14 @@ def _catalog_calls(model: str) -> list[tuple[str, dict[str, Any]]]:
         ("model_info", {"model_id": model}),
         ("task_list", {}),
     ]
+
+
+async def _delete_calls(call: Call) -> None:
+    await call("memory_store", {"namespace": "n", "key": "gone", "value": 1})
+    await call("memory_delete", {"namespace": "n", "key": "gone"})
+    await call("memory_delete", {"namespace": "n", "key": "gone"})
+    swarms = (await call("swarm_list", {}))["swarms"]
+    await call("swarm_delete", {"swarm_id": swarms[0]["id"]})
 
 
 async def _external_child(call: Call, parent_id: str) -> str:
@@ -177,7 +186,11 @@ async def _default_leftovers(call: Call) -> None:
     await call("memory_list", {})
     done = await call("orchestrate", {"task": {"kind": "search", "query": "text"}})
     await call("task_result", {"task_id": done["id"]})
-    pending = await call("orchestrate", {"task": "write a note", "wait_seconds": 0})
+    # the session's current swarm is the compat one (strategy specialized -> divergent, which
+    # needs explicit variants for text): spread the text over the external agent in parallel
+    pending = await call(
+        "orchestrate", {"task": "write a note", "strategy": "parallel", "wait_seconds": 0}
+    )
     child = await _external_child(call, pending["id"])
     await call("task_complete", {"task_id": child, "error": "could not"})
     long = await call("orchestrate", {"task": {**TINY_TRAIN, "epochs": 50_000}, "wait_seconds": 0})
@@ -187,6 +200,7 @@ async def _default_leftovers(call: Call) -> None:
     await call("agent_terminate", {"agent_id": agent["id"]})
     for name, args in _catalog_calls(model):
         await call(name, args)
+    await _delete_calls(call)
 
 
 @pytest.mark.parametrize("profile", ["default", "ruv-swarm"])

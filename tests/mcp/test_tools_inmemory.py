@@ -51,6 +51,7 @@ def test_every_tool_publishes_schemas_and_an_llm_description(tmp_path) -> None:
             "task_complete", "memory_store", "memory_get", "memory_list", "knowledge_add",
             "knowledge_search", "model_export", "model_import", "evaluate", "events",
             "server_info", "swarm_list", "model_list", "model_info", "task_list", "task_retry",
+            "swarm_delete", "memory_delete",
         }  # fmt: skip
         assert set(tools) == expected
         for tool in tools.values():
