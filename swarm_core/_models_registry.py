@@ -217,14 +217,22 @@ class ModelOps(EngineCore):
             except (ValueError, TypeError) as exc:
                 raise ValidationError("data", f"invalid inline data: {exc}") from None
         if isinstance(spec, str | os.PathLike):
-            path = Path(spec).expanduser()
-            if cfg.data_dir is not None:
-                root = Path(cfg.data_dir).resolve()
-                if not path.resolve().is_relative_to(root):
-                    raise ValidationError(
-                        "data", f"data files must be under data_dir {root}; got {path}"
-                    )
-            if not path.is_file():
+            try:
+                path = Path(spec).expanduser()
+                if cfg.data_dir is not None:
+                    root = Path(cfg.data_dir).resolve()
+                    if not path.resolve().is_relative_to(root):
+                        raise ValidationError(
+                            "data", f"data files must be under data_dir {root}; got {path}"
+                        )
+                is_file = path.is_file()
+            except (OSError, RuntimeError) as exc:
+                # A name longer than the OS allows, "~user" without a home: pathlib raises
+                # where it would otherwise answer "no such file". The path is not echoed (it
+                # may be 4096 characters).
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                raise ValidationError("data", f"data: not a usable file path ({reason})") from None
+            if not is_file:
                 raise NotFoundError("data file", str(path), f"data file not found: {path}")
             try:
                 data = await self._pool.run(neural.read_fann_data, path)
