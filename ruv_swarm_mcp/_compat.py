@@ -323,6 +323,9 @@ async def task_orchestrate(
             spec = json.loads(task)
         except ValueError as exc:
             raise ToolError(f"task: looks like JSON but does not parse ({exc})") from exc
+        except RecursionError:
+            # json.loads recurses once per level: '{"a":' * 3000 exhausts the stack
+            raise ToolError("task: looks like JSON but nests too deeply to parse") from None
     swarm = await resolve(ctx, engine, None)
     wait = min(10.0, state_of(ctx).config.max_wait_seconds)
     info = await engine.orchestrate(

@@ -97,7 +97,8 @@ async def memory_delete(ctx: Context, namespace: Namespace, key: Key) -> MemoryD
 @tool_errors
 async def knowledge_add(
     ctx: Context,
-    title: Annotated[str, Field(min_length=1, max_length=500)],
+    # the engine's max_name_length (default 200) applies to titles; 500 was advertised
+    title: Annotated[str, Field(min_length=1, max_length=200)],
     text: Annotated[str, Field(min_length=1, max_length=4 * 1024 * 1024)],
     metadata: dict[str, Any] | None = None,
     swarm_id: SwarmId = None,

@@ -19,6 +19,7 @@ from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import DELETE, REPLACE
 
 MAX_TTL_SECONDS = 10 * 365 * 24 * 3600.0
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class MemoryOps(EngineCore):
@@ -59,6 +60,18 @@ class MemoryOps(EngineCore):
         self._json_size(
             "value", value, self.config.max_memory_value_bytes, "max_memory_value_bytes"
         )
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and not INT64_MIN <= value <= INT64_MAX
+        ):
+            # The value column has SQLite's NUMERIC affinity: the JSON text of a bare integer
+            # beyond int64 is stored as a REAL (2**63 came back as 9.2e18, 10**400 as null).
+            raise ValidationError(
+                "value",
+                "value: a bare integer outside -2**63..2**63-1 cannot be stored exactly; "
+                "send it inside an array or object, or as a string",
+            )
         if ttl_seconds is not None and (
             isinstance(ttl_seconds, bool)
             or not isinstance(ttl_seconds, int | float)
