@@ -20,8 +20,8 @@ from typing import Any, Final
 import numpy as np
 
 from ._activations import ACTIVATIONS
-from ._exceptions import NetworkFormatError, NeuralError
-from ._network import Network
+from ._exceptions import LimitError, NetworkFormatError, NeuralError
+from ._network import MAX_WEIGHTS, Network, build_layout, count_weights
 from ._scaling import Scaler
 
 FANN_MAX_ACTIVATION: Final[int] = 17  # FANN_COS: the last id libfann 2.2 knows
@@ -168,21 +168,36 @@ def _float(text: str, what: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise NetworkFormatError(f"{what}: expected a number, found {text!r}") from None
+        raise NetworkFormatError(f"{what}: expected a number") from None
 
 
-def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
-    """Read a FANN ``.net`` file into a `Network` (float32 like libfann's float build)."""
+def load_fann(
+    path: str | Path,
+    *,
+    dtype: Any = np.float32,
+    max_weights: int | None = None,
+    max_bytes: int | None = None,
+) -> Network:
+    """Read a FANN ``.net`` file into a `Network` (float32 like libfann's float build).
+
+    ``max_bytes`` (default `MAX_FILE_BYTES`) bounds the file, ``max_weights`` (default the
+    network's own limit) the network; the weight count follows from ``layer_sizes`` and is
+    checked (`LimitError`) before the neurons and connections are parsed, which then happens
+    one entry at a time into the final arrays.
+    """
     p = Path(path)
-    if p.stat().st_size > MAX_FILE_BYTES:
-        raise NetworkFormatError(f"{p}: larger than the limit {MAX_FILE_BYTES} bytes")
+    size = p.stat().st_size
+    cap = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    if size > cap:
+        raise LimitError("bytes", size, cap, f"{p}: {size} bytes, more than the limit {cap}")
+    w_limit = MAX_WEIGHTS if max_weights is None else min(max_weights, MAX_WEIGHTS)
     lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
     if not lines:
         raise NetworkFormatError(f"{p}: empty file")
     version = lines[0].strip()
     if version not in ("FANN_FLO_2.1", "FANN_FLO_2.0"):
         raise NetworkFormatError(
-            f"{p}: unsupported header {version!r} (expected FANN_FLO_2.1 or FANN_FLO_2.0; "
+            f"{p}: unsupported header (expected FANN_FLO_2.1 or FANN_FLO_2.0; "
             "fixed-point and 1.x files are not supported)"
         )
     fields: dict[str, str] = {}
@@ -198,6 +213,7 @@ def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
             conn_text = value
         else:
             fields[key] = value.strip()
+    del lines
     for required in ("num_layers", "network_type", "layer_sizes"):
         if required not in fields:
             raise NetworkFormatError(f"{p}: missing field {required!r}")
@@ -206,53 +222,76 @@ def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
     try:
         num_layers = int(fields["num_layers"])
         network_type = int(fields["network_type"])
-        fann_sizes = [int(v) for v in fields["layer_sizes"].split()]
-    except ValueError as exc:
-        raise NetworkFormatError(f"{p}: bad num_layers/network_type/layer_sizes ({exc})") from None
+    except ValueError:
+        raise NetworkFormatError(f"{p}: num_layers and network_type must be integers") from None
     if network_type not in (0, 1):
         raise NetworkFormatError(
             f"{p}: network_type must be 0 (layered) or 1 (shortcut), got {network_type}"
         )
     shortcut = network_type == 1
-    if len(fann_sizes) != num_layers or num_layers < 2:
+    # every layer after the inputs has a neuron with a bias and one more connection
+    max_layers = w_limit // 2 + 2
+    if not 2 <= num_layers <= max_layers:
         raise NetworkFormatError(
-            f"{p}: layer_sizes has {len(fann_sizes)} entries, num_layers={num_layers}"
+            f"{p}: num_layers={num_layers}, expected 2 to {max_layers} for at most {w_limit} weights"
         )
+    size_fields = fields["layer_sizes"].split(maxsplit=num_layers)
+    if len(size_fields) != num_layers:
+        raise NetworkFormatError(
+            f"{p}: layer_sizes has {'more' if len(size_fields) > num_layers else 'fewer'} "
+            f"entries than num_layers={num_layers}"
+        )
+    try:
+        fann_sizes = [int(v) for v in size_fields]
+    except ValueError:
+        raise NetworkFormatError(f"{p}: layer_sizes must be integers") from None
     sizes = tuple([fann_sizes[0] - 1] + [s if shortcut else s - 1 for s in fann_sizes[1:]])
     if min(sizes) < 1:
-        raise NetworkFormatError(f"{p}: layer_sizes {fann_sizes} leave an empty layer")
+        raise NetworkFormatError(f"{p}: layer_sizes leave an empty layer")
+    try:
+        n_weights = count_weights(sizes, shortcut)
+    except NeuralError as exc:
+        raise NetworkFormatError(f"{p}: layer_sizes: {exc}") from None
+    if n_weights > w_limit:
+        raise LimitError(
+            "weights", n_weights, w_limit,
+            f"{p}: layer_sizes need {n_weights} weights, more than the limit {w_limit}",
+        )  # fmt: skip
     scaler = None
     if fields.get("scale_included", "0").strip() == "1":
         try:
             parts = {
                 where: {
-                    name: [float(v) for v in fields[f"scale_{name}_{where}"].split()]
+                    name: _floats(fields[f"scale_{name}_{where}"], sizes[0 if where == "in" else -1])
                     for name in _SCALE_KEYS
                 }
                 for where in ("in", "out")
             }
             scaler = Scaler.from_params(parts["in"], parts["out"])
-        except (KeyError, ValueError, NeuralError) as exc:
-            raise NetworkFormatError(f"{p}: bad scaling parameters ({exc})") from None
+        except (KeyError, ValueError, NeuralError):
+            raise NetworkFormatError(
+                f"{p}: bad scaling parameters (scale_*_in/out need one number per input/output)"
+            ) from None
         if scaler.n_inputs != sizes[0] or scaler.n_outputs != sizes[-1]:
             raise NetworkFormatError(f"{p}: scaling parameters do not match the layer sizes")
-    neurons = _NEURON_RE.findall(neuron_text)
-    conns = _CONN_RE.findall(conn_text)
-    if len(neurons) != sum(fann_sizes):
+    n_neurons = sum(fann_sizes)
+    neurons = []
+    for m in _NEURON_RE.finditer(neuron_text):
+        neurons.append(m.groups())
+        if len(neurons) > n_neurons:
+            raise NetworkFormatError(f"{p}: more neurons listed than layer_sizes need ({n_neurons})")
+    del neuron_text
+    if len(neurons) != n_neurons:
         raise NetworkFormatError(
-            f"{p}: {len(neurons)} neurons listed, layer_sizes need {sum(fann_sizes)}"
+            f"{p}: {len(neurons)} neurons listed, layer_sizes need {n_neurons}"
         )
     n_conn_declared = sum(int(c) for c, _, _ in neurons)
-    if len(conns) != n_conn_declared:
+    if n_conn_declared > n_weights:
         raise NetworkFormatError(
-            f"{p}: {len(conns)} connections listed, neurons declare {n_conn_declared}"
+            f"{p}: neurons declare {n_conn_declared} connections, the layer sizes allow {n_weights}"
         )
     try:
-        net = (
-            Network.standard(sizes, dtype=dtype)
-            if not shortcut
-            else Network.shortcut(sizes, dtype=dtype)
-        )
+        layout, n_units, _ = build_layout(sizes, shortcut)
     except NeuralError as exc:
         raise NetworkFormatError(f"{p}: {exc}") from None
     _, index, _ = _fann_numbering(sizes, shortcut)
@@ -263,10 +302,11 @@ def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
         offset += fs
         if not shortcut:
             to_unit[offset - 1] = 0
-    weights = np.zeros(net.n_connections, dtype=np.float64)
-    act = np.zeros(net.n_units, dtype=np.int32)
-    steep = np.zeros(net.n_units, dtype=np.float64)
-    layout = net.layout
+    # filled in the network dtype directly: no float64 copy of the weights on the way
+    weights = np.zeros(n_weights, dtype=dtype)
+    act = np.zeros(n_units, dtype=np.int32)
+    steep = np.zeros(n_units, dtype=np.float64)
+    conns = _CONN_RE.finditer(conn_text)
     ci = 0
     fann_idx = 0
     for layer, fs in enumerate(fann_sizes):
@@ -291,7 +331,13 @@ def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
             act[u] = a_id
             steep[u] = _float(s, f"steepness of neuron {fann_idx - 1}")
             seen = set()
-            for src_text, w_text in conns[ci : ci + n_c]:
+            for k in range(n_c):
+                m = next(conns, None)
+                if m is None:
+                    raise NetworkFormatError(
+                        f"{p}: {ci + k} connections listed, neurons declare {n_conn_declared}"
+                    )
+                src_text, w_text = m.groups()
                 src = to_unit.get(int(src_text))
                 if src is None or (src != 0 and not lo <= src < hi):
                     raise NetworkFormatError(
@@ -304,16 +350,28 @@ def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
                     )
                 seen.add(src)
                 row = 0 if src == 0 else 1 + src - lo
-                weights[w0 + row * n + pos] = _float(w_text, f"weight of connection {ci}")
+                weights[w0 + row * n + pos] = _float(w_text, f"weight of connection {ci + k}")
             ci += n_c
+    if next(conns, None) is not None:
+        raise NetworkFormatError(
+            f"{p}: more connections listed than the {n_conn_declared} the neurons declare"
+        )
     try:
         return Network(
             sizes,
             shortcut=shortcut,
-            weights=weights.astype(dtype),
+            weights=weights,
             act_id=act,
             steepness=steep.astype(dtype),
             scaler=scaler,
         )
     except NeuralError as exc:
         raise NetworkFormatError(f"{p}: {exc}") from None
+
+
+def _floats(text: str, n: int) -> list[float]:
+    """Exactly ``n`` numbers from ``text`` (splitting no further than one past them)."""
+    parts = text.split(maxsplit=n)
+    if len(parts) != n:
+        raise ValueError("wrong count")
+    return [float(v) for v in parts]
