@@ -204,6 +204,7 @@ class _Reader:
         self.rows = 0  # samples stored so far
         self.base = 1  # line number before the buffer's first line (the header is line 1)
         self.gap = 0  # blank lines dropped between the buffer's first and second line
+        self.seen = 1  # number of the last complete line read so far
         self.max_line = max(ni, no) * BYTES_PER_VALUE + BYTES_PER_LINE
 
     def _lineno(self, i: int) -> int:
@@ -226,6 +227,7 @@ class _Reader:
             )
         if ends.size == 0:
             return buf
+        self.seen = max(self.seen, self._lineno(int(ends.size) - 1))
         ws = _WHITESPACE[a[: int(ends[-1]) + 1]]
         starts = ~ws
         starts[1:] &= ws[:-1]
@@ -257,19 +259,18 @@ class _Reader:
                 f"file ends early: header promises {self.n} samples, found "
                 f"{self.rows + keep // 2} (sample {self.rows + keep // 2 + 1} has no outputs line)",
                 path=self.path,
-                line=self._lineno(int(ends.size) - 1),
+                line=self.seen,
             )
         if keep:
             self._store(buf[: int(ends[filled[keep - 1]]) + 1], filled[:keep], keep // 2)
-        last = self._lineno(int(ends.size) - 1)  # the buffer's last complete line
         rest = buf[int(ends[-1]) + 1 :]
         if keep < filled.size:  # carry the waiting inputs line, drop the blank lines after it
             j = int(filled[keep])
             lo = int(ends[j - 1]) + 1 if j else 0
             line_j = self._lineno(j)
-            self.base, self.gap = line_j - 1, last - line_j
+            self.base, self.gap = line_j - 1, self.seen - line_j
             return buf[lo : int(ends[j]) + 1] + rest
-        self.base, self.gap = last, 0
+        self.base, self.gap = self.seen, 0
         return rest
 
     def _store(self, text: bytes, filled: np.ndarray, m: int) -> None:
@@ -384,7 +385,7 @@ def read_fann_data(
             f"file ends early: header promises {n} samples, found {reader.rows} "
             f"(sample {reader.rows + 1} has no inputs line)",
             path=name,
-            line=reader.base,
+            line=reader.seen,
         )
     return TrainingData._adopt(reader.inputs, reader.outputs)
 
