@@ -154,7 +154,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     if init_model_id is None and not ctx.resume_requested:
         # with one input and one output the fewest the layers can cost: refused before the
         # data is even read
-        _check_weights(cfg, algorithm, hidden, epochs, 1, 1)
+        _check_weights(cfg, algorithm, hidden, epochs, 1, 1, at_least=True)
     data = await ctx.load_data(payload["data"])
     if validation_split > 0:
         try:
@@ -414,20 +414,29 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_weights(
-    cfg: Any, algorithm: str, hidden: list[int], epochs: int, n_in: int, n_out: int
+    cfg: Any,
+    algorithm: str,
+    hidden: list[int],
+    epochs: int,
+    n_in: int,
+    n_out: int,
+    *,
+    at_least: bool = False,
 ) -> None:
     """Refuse a network over max_network_weights from its sizes, before anything is built.
 
     Cascade grows a shortcut network by up to ``epochs`` single-unit layers: its final size is
-    what counts."""
+    what counts. ``at_least``: the data's widths are not known yet (1 input, 1 output)."""
     limit = cfg.max_network_weights
+    io = "with a single input and output" if at_least else f"with {n_in} inputs / {n_out} outputs"
     if algorithm == "cascade":
         n = neural.Network.count_weights([n_in, *([1] * epochs), n_out], shortcut=True)
         if n > limit:
             raise ValidationError(
                 "epochs",
-                f"cascade may add {epochs} hidden units to {n_in} inputs / {n_out} outputs: up to "
-                f"{n} weights; the limit is max_network_weights={limit}",
+                f"cascade may add epochs={epochs} hidden units, {io} up to "
+                f"{'at least ' if at_least else ''}{n} weights; the limit is "
+                f"max_network_weights={limit}",
             )
         return
     if not hidden:
@@ -436,8 +445,8 @@ def _check_weights(
     if n > limit:
         raise ValidationError(
             "layers",
-            f"network {[n_in, *hidden, n_out]} would have {n} weights; the limit is "
-            f"max_network_weights={limit}",
+            f"layers {hidden} {io} need {'at least ' if at_least else ''}{n} weights; the "
+            f"limit is max_network_weights={limit}",
         )
 
 
