@@ -175,7 +175,9 @@ def _refuse(what: str, value: int, limit: int | None, message: str) -> None:
 def _parse_header(line: bytes, path: str) -> tuple[int, int, int]:
     parts = line.split()
     if len(parts) != 3:
-        raise DataFormatError(f"header: {_HEADER_WANT}, found {len(parts)} fields", path=path, line=1)
+        raise DataFormatError(
+            f"header: {_HEADER_WANT}, found {len(parts)} fields", path=path, line=1
+        )
     try:
         n, ni, no = (int(p) for p in parts)
     except ValueError:
@@ -339,7 +341,9 @@ def read_fann_data(
         cells = max_samples * width  # type: ignore[operator]
         if max_values is not None:
             cells = min(cells, max_values)
-        cap = min(cap, HEADER_MAX_BYTES + cells * BYTES_PER_VALUE + 2 * max_samples * BYTES_PER_LINE)
+        cap = min(
+            cap, HEADER_MAX_BYTES + cells * BYTES_PER_VALUE + 2 * max_samples * BYTES_PER_LINE
+        )
     with p.open("rb") as f:
         size = os.fstat(f.fileno()).st_size
         _refuse(
@@ -350,7 +354,9 @@ def read_fann_data(
         if not first.strip():
             raise DataFormatError(f"empty first line: {_HEADER_WANT}", path=name, line=1)
         if not first.endswith(b"\n") and len(first) == HEADER_MAX_BYTES:
-            raise DataFormatError(f"header longer than {HEADER_MAX_BYTES} bytes: {_HEADER_WANT}", path=name, line=1)
+            raise DataFormatError(
+                f"header longer than {HEADER_MAX_BYTES} bytes: {_HEADER_WANT}", path=name, line=1
+            )
         n, ni, no = _parse_header(first, name)
         _refuse(
             "samples", n, max_samples,

@@ -13,7 +13,9 @@ Fixed-point files (``FANN_FIX_*``) and FANN 1.1 files are not supported.
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -190,20 +192,30 @@ def load_fann(
     cap = MAX_FILE_BYTES if max_bytes is None else max_bytes
     if size > cap:
         raise LimitError("bytes", size, cap, f"{p}: {size} bytes, more than the limit {cap}")
+    return parse_fann(
+        p.read_text(encoding="utf-8", errors="replace"), f"{p}: ", max_weights=max_weights
+    )
+
+
+def parse_fann(
+    text: str, where: str, *, dtype: Any = np.float32, max_weights: int | None = None
+) -> Network:
+    """`load_fann` of ``text``; ``where`` prefixes every error message (the file, or "")."""
+    p = where
     w_limit = MAX_WEIGHTS if max_weights is None else min(max_weights, MAX_WEIGHTS)
-    lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
-    if not lines:
-        raise NetworkFormatError(f"{p}: empty file")
-    version = lines[0].strip()
+    lines = io.StringIO(text)  # line by line: no second copy of the text as a list
+    version = lines.readline().strip()
+    if not version:
+        raise NetworkFormatError(f"{p}empty file")
     if version not in ("FANN_FLO_2.1", "FANN_FLO_2.0"):
         raise NetworkFormatError(
-            f"{p}: unsupported header (expected FANN_FLO_2.1 or FANN_FLO_2.0; "
+            f"{p}unsupported header (expected FANN_FLO_2.1 or FANN_FLO_2.0; "
             "fixed-point and 1.x files are not supported)"
         )
     fields: dict[str, str] = {}
     neuron_text = conn_text = None
-    for line in lines[1:]:
-        key, sep, value = line.partition("=")
+    for line in lines:
+        key, sep, value = line.rstrip("\r\n").partition("=")
         if not sep:
             continue
         key = key.strip()
@@ -213,56 +225,57 @@ def load_fann(
             conn_text = value
         else:
             fields[key] = value.strip()
-    del lines
     for required in ("num_layers", "network_type", "layer_sizes"):
         if required not in fields:
-            raise NetworkFormatError(f"{p}: missing field {required!r}")
+            raise NetworkFormatError(f"{p}missing field {required!r}")
     if neuron_text is None or conn_text is None:
-        raise NetworkFormatError(f"{p}: missing the neurons or connections line")
+        raise NetworkFormatError(f"{p}missing the neurons or connections line")
     try:
         num_layers = int(fields["num_layers"])
         network_type = int(fields["network_type"])
     except ValueError:
-        raise NetworkFormatError(f"{p}: num_layers and network_type must be integers") from None
+        raise NetworkFormatError(f"{p}num_layers and network_type must be integers") from None
     if network_type not in (0, 1):
         raise NetworkFormatError(
-            f"{p}: network_type must be 0 (layered) or 1 (shortcut), got {network_type}"
+            f"{p}network_type must be 0 (layered) or 1 (shortcut), got {network_type}"
         )
     shortcut = network_type == 1
     # every layer after the inputs has a neuron with a bias and one more connection
     max_layers = w_limit // 2 + 2
     if not 2 <= num_layers <= max_layers:
         raise NetworkFormatError(
-            f"{p}: num_layers={num_layers}, expected 2 to {max_layers} for at most {w_limit} weights"
+            f"{p}num_layers={num_layers}, expected 2 to {max_layers} for at most {w_limit} weights"
         )
     size_fields = fields["layer_sizes"].split(maxsplit=num_layers)
     if len(size_fields) != num_layers:
         raise NetworkFormatError(
-            f"{p}: layer_sizes has {'more' if len(size_fields) > num_layers else 'fewer'} "
+            f"{p}layer_sizes has {'more' if len(size_fields) > num_layers else 'fewer'} "
             f"entries than num_layers={num_layers}"
         )
     try:
         fann_sizes = [int(v) for v in size_fields]
     except ValueError:
-        raise NetworkFormatError(f"{p}: layer_sizes must be integers") from None
+        raise NetworkFormatError(f"{p}layer_sizes must be integers") from None
     sizes = tuple([fann_sizes[0] - 1] + [s if shortcut else s - 1 for s in fann_sizes[1:]])
     if min(sizes) < 1:
-        raise NetworkFormatError(f"{p}: layer_sizes leave an empty layer")
+        raise NetworkFormatError(f"{p}layer_sizes leave an empty layer")
     try:
         n_weights = count_weights(sizes, shortcut)
     except NeuralError as exc:
-        raise NetworkFormatError(f"{p}: layer_sizes: {exc}") from None
+        raise NetworkFormatError(f"{p}layer_sizes: {exc}") from None
     if n_weights > w_limit:
         raise LimitError(
             "weights", n_weights, w_limit,
-            f"{p}: layer_sizes need {n_weights} weights, more than the limit {w_limit}",
+            f"{p}layer_sizes need {n_weights} weights, more than the limit {w_limit}",
         )  # fmt: skip
     scaler = None
     if fields.get("scale_included", "0").strip() == "1":
         try:
             parts = {
                 where: {
-                    name: _floats(fields[f"scale_{name}_{where}"], sizes[0 if where == "in" else -1])
+                    name: _floats(
+                        fields[f"scale_{name}_{where}"], sizes[0 if where == "in" else -1]
+                    )
                     for name in _SCALE_KEYS
                 }
                 for where in ("in", "out")
@@ -270,30 +283,28 @@ def load_fann(
             scaler = Scaler.from_params(parts["in"], parts["out"])
         except (KeyError, ValueError, NeuralError):
             raise NetworkFormatError(
-                f"{p}: bad scaling parameters (scale_*_in/out need one number per input/output)"
+                f"{p}bad scaling parameters (scale_*_in/out need one number per input/output)"
             ) from None
         if scaler.n_inputs != sizes[0] or scaler.n_outputs != sizes[-1]:
-            raise NetworkFormatError(f"{p}: scaling parameters do not match the layer sizes")
+            raise NetworkFormatError(f"{p}scaling parameters do not match the layer sizes")
     n_neurons = sum(fann_sizes)
     neurons = []
     for m in _NEURON_RE.finditer(neuron_text):
         neurons.append(m.groups())
         if len(neurons) > n_neurons:
-            raise NetworkFormatError(f"{p}: more neurons listed than layer_sizes need ({n_neurons})")
+            raise NetworkFormatError(f"{p}more neurons listed than layer_sizes need ({n_neurons})")
     del neuron_text
     if len(neurons) != n_neurons:
-        raise NetworkFormatError(
-            f"{p}: {len(neurons)} neurons listed, layer_sizes need {n_neurons}"
-        )
+        raise NetworkFormatError(f"{p}{len(neurons)} neurons listed, layer_sizes need {n_neurons}")
     n_conn_declared = sum(int(c) for c, _, _ in neurons)
     if n_conn_declared > n_weights:
         raise NetworkFormatError(
-            f"{p}: neurons declare {n_conn_declared} connections, the layer sizes allow {n_weights}"
+            f"{p}neurons declare {n_conn_declared} connections, the layer sizes allow {n_weights}"
         )
     try:
         layout, n_units, _ = build_layout(sizes, shortcut)
     except NeuralError as exc:
-        raise NetworkFormatError(f"{p}: {exc}") from None
+        raise NetworkFormatError(f"{p}{exc}") from None
     _, index, _ = _fann_numbering(sizes, shortcut)
     to_unit = {int(f): u for u, f in enumerate(index)}
     # every bias neuron of a layered network is constant 1, i.e. our unit 0
@@ -306,7 +317,7 @@ def load_fann(
     weights = np.zeros(n_weights, dtype=dtype)
     act = np.zeros(n_units, dtype=np.int32)
     steep = np.zeros(n_units, dtype=np.float64)
-    conns = _CONN_RE.finditer(conn_text)
+    conns: Iterator[re.Match[str] | None] = _CONN_RE.finditer(conn_text)
     ci = 0
     fann_idx = 0
     for layer, fs in enumerate(fann_sizes):
@@ -317,36 +328,32 @@ def load_fann(
             n_c = int(n_c)
             if layer == 0 or pos >= real:  # inputs and bias neurons have no connections
                 if n_c:
-                    raise NetworkFormatError(
-                        f"{p}: input/bias neuron {fann_idx - 1} has connections"
-                    )
+                    raise NetworkFormatError(f"{p}input/bias neuron {fann_idx - 1} has connections")
                 continue
             u0, n, lo, hi, w0 = (int(v) for v in layout[layer - 1])
             u = u0 + pos
             a_id = int(a)
             if a_id > FANN_MAX_ACTIVATION:
-                raise NetworkFormatError(
-                    f"{p}: neuron {fann_idx - 1} has unknown activation {a_id}"
-                )
+                raise NetworkFormatError(f"{p}neuron {fann_idx - 1} has unknown activation {a_id}")
             act[u] = a_id
             steep[u] = _float(s, f"steepness of neuron {fann_idx - 1}")
             seen = set()
             for k in range(n_c):
-                m = next(conns, None)
-                if m is None:
+                hit = next(conns, None)
+                if hit is None:
                     raise NetworkFormatError(
-                        f"{p}: {ci + k} connections listed, neurons declare {n_conn_declared}"
+                        f"{p}{ci + k} connections listed, neurons declare {n_conn_declared}"
                     )
-                src_text, w_text = m.groups()
+                src_text, w_text = hit.groups()
                 src = to_unit.get(int(src_text))
                 if src is None or (src != 0 and not lo <= src < hi):
                     raise NetworkFormatError(
-                        f"{p}: neuron {fann_idx - 1} connects to neuron {src_text}, which this "
+                        f"{p}neuron {fann_idx - 1} connects to neuron {src_text}, which this "
                         f"{'shortcut' if shortcut else 'layered'} network cannot represent"
                     )
                 if src in seen:
                     raise NetworkFormatError(
-                        f"{p}: neuron {fann_idx - 1} connects twice to neuron {src_text}"
+                        f"{p}neuron {fann_idx - 1} connects twice to neuron {src_text}"
                     )
                 seen.add(src)
                 row = 0 if src == 0 else 1 + src - lo
@@ -354,7 +361,7 @@ def load_fann(
             ci += n_c
     if next(conns, None) is not None:
         raise NetworkFormatError(
-            f"{p}: more connections listed than the {n_conn_declared} the neurons declare"
+            f"{p}more connections listed than the {n_conn_declared} the neurons declare"
         )
     try:
         return Network(
@@ -366,7 +373,7 @@ def load_fann(
             scaler=scaler,
         )
     except NeuralError as exc:
-        raise NetworkFormatError(f"{p}: {exc}") from None
+        raise NetworkFormatError(f"{p}{exc}") from None
 
 
 def _floats(text: str, n: int) -> list[float]:

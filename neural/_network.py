@@ -568,3 +568,10 @@ class Network:
         from ._fann_io import load_fann
 
         return load_fann(path, max_weights=max_weights, max_bytes=max_bytes)
+
+    @classmethod
+    def load_fann_text(cls, text: str, *, max_weights: int | None = None) -> Network:
+        """`load_fann` of a ``.net`` file's content (no file: errors name no path)."""
+        from ._fann_io import parse_fann
+
+        return parse_fann(text, "", max_weights=max_weights)

@@ -120,7 +120,7 @@ class _Archive:
                     )  # fmt: skip
                 self.budget -= nbytes
                 arr = np.empty(n, dtype=dtype)
-                view = memoryview(arr).cast("B")
+                view = arr.data.cast("B")
                 got = 0
                 while got < nbytes:
                     chunk = fp.read(min(_READ_CHUNK, nbytes - got))
@@ -227,4 +227,8 @@ def network_from_bytes(
 
 
 def _short(sizes: list[int]) -> str:
-    return str(sizes) if len(sizes) <= 8 else f"[{sizes[0]}, ... {len(sizes) - 2} more ..., {sizes[-1]}]"
+    return (
+        str(sizes)
+        if len(sizes) <= 8
+        else f"[{sizes[0]}, ... {len(sizes) - 2} more ..., {sizes[-1]}]"
+    )

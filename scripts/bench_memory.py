@@ -69,11 +69,13 @@ def make_inputs(tmp: Path) -> dict[str, Path]:
     n, ni = 100_000, 50
     with p.open("w") as f:
         f.write(f"{n} {ni} 1\n")
-        for start in range(0, n, 10_000):
+        for _ in range(0, n, 10_000):
             x = rng.uniform(-1, 1, (10_000, ni)).round(4)
             y = (x.sum(axis=1) > 0).astype(int)
             f.write(
-                "".join(" ".join(map(str, r.tolist())) + f"\n{v}\n" for r, v in zip(x, y))
+                "".join(
+                    " ".join(map(str, r.tolist())) + f"\n{v}\n" for r, v in zip(x, y, strict=True)
+                )
             )
     paths["data_accepted"] = p
 
@@ -232,7 +234,10 @@ async def _child(case: str, path: str | None) -> dict[str, Any]:
                 lambda: eng.train(swarm.id, data=XOR, layers=[4096, 4096, 4096], epochs=1)
             )
         elif case == "cascade_refused":
-            rows = {"inputs": [[i % 7, i % 3] for i in range(20_000)], "outputs": [[i % 2] for i in range(20_000)]}
+            rows = {
+                "inputs": [[i % 7, i % 3] for i in range(20_000)],
+                "outputs": [[i % 2] for i in range(20_000)],
+            }
             await eng.train(swarm.id, data=XOR, algorithm="cascade", epochs=1, seed=1)
             out, growth, secs = await measured(
                 lambda: eng.train(
@@ -286,8 +291,10 @@ def main() -> None:
         tmp = Path(args.keep or td)
         tmp.mkdir(parents=True, exist_ok=True)
         paths = make_inputs(tmp)
-        print(f"load average: {open('/proc/loadavg').read().strip()}")
-        print(f"{'case':<22}{'growth MiB':>11}{'arrays MiB':>11}{'x arrays':>9}{'seconds':>9}  outcome")
+        print(f"load average: {Path('/proc/loadavg').read_text().strip()}")
+        print(
+            f"{'case':<22}{'growth MiB':>11}{'arrays MiB':>11}{'x arrays':>9}{'seconds':>9}  outcome"
+        )
         for case in cases:
             cmd = [sys.executable, __file__, "--child", case]
             if case in paths:
@@ -302,7 +309,7 @@ def main() -> None:
                 f"{case:<22}{r['growth_mib']:>11}{r['arrays_mib']:>11}{ratio:>9}"
                 f"{r['seconds']:>9}  {r['outcome'][:160]}"
             )
-        print(f"load average: {open('/proc/loadavg').read().strip()}")
+        print(f"load average: {Path('/proc/loadavg').read_text().strip()}")
 
 
 if __name__ == "__main__":

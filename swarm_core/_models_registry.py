@@ -190,9 +190,7 @@ class ModelOps(EngineCore):
                 )
             else:
                 text = content.decode("utf-8") if isinstance(content, bytes) else content
-                net = await self._pool.run(
-                    _from_fann_text, text, self.config.max_network_weights
-                )
+                net = await self._pool.run(_from_fann_text, text, self.config.max_network_weights)
         except neural.LimitError as exc:
             raise self._model_limit(exc) from None
         except (ValueError, TypeError) as exc:
@@ -293,8 +291,15 @@ class ModelOps(EngineCore):
                 f"{cfg.max_dataset_samples}, max_dataset_features={cfg.max_dataset_features} "
                 f"and max_dataset_values={cfg.max_dataset_values})",
             )
+        declares = {
+            "samples": f"{exc.value} samples",
+            "features": f"{exc.value} values per inputs or outputs line",
+            "values": f"{exc.value} values (samples x (inputs + outputs))",
+        }.get(exc.what, f"{exc.value} {exc.what}")
         return LimitExceededError(
-            field, exc.value, f"data: file {exc.what} {exc.value}; the limit is {field}={limit}"
+            field,
+            exc.value,
+            f"data: the file's header declares {declares}; the limit is {field}={limit}",
         )
 
     def _check_data_size(self, n: int, n_in: int, n_out: int) -> None:
@@ -335,7 +340,4 @@ def _to_fann_text(net: Any) -> str:
 def _from_fann_text(text: str, max_weights: int) -> Any:
     import neural
 
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "model.net"
-        path.write_text(text, encoding="utf-8")
-        return neural.Network.load_fann(path, max_weights=max_weights)
+    return neural.Network.load_fann_text(text, max_weights=max_weights)

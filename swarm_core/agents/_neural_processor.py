@@ -428,15 +428,17 @@ def _check_weights(
     Cascade grows a shortcut network by up to ``epochs`` single-unit layers: its final size is
     what counts. ``at_least``: the data's widths are not known yet (1 input, 1 output)."""
     limit = cfg.max_network_weights
-    io = "with a single input and output" if at_least else f"with {n_in} inputs / {n_out} outputs"
+    if at_least:
+        need, io = "need at least", " even with a single input and output"
+    else:
+        need, io = "need", f" with {n_in} inputs / {n_out} outputs"
     if algorithm == "cascade":
         n = neural.Network.count_weights([n_in, *([1] * epochs), n_out], shortcut=True)
         if n > limit:
             raise ValidationError(
                 "epochs",
-                f"cascade may add epochs={epochs} hidden units, {io} up to "
-                f"{'at least ' if at_least else ''}{n} weights; the limit is "
-                f"max_network_weights={limit}",
+                f"cascade may add epochs={epochs} hidden units: they {need} {n} weights{io}; "
+                f"the limit is max_network_weights={limit}",
             )
         return
     if not hidden:
@@ -445,8 +447,7 @@ def _check_weights(
     if n > limit:
         raise ValidationError(
             "layers",
-            f"layers {hidden} {io} need {'at least ' if at_least else ''}{n} weights; the "
-            f"limit is max_network_weights={limit}",
+            f"layers {hidden} {need} {n} weights{io}; the limit is max_network_weights={limit}",
         )
 
 

@@ -36,7 +36,6 @@ def old_read_fann_data(path: str | Path, *, dtype: Any = np.float64) -> Training
     """Read a FANN ``.data`` file. Raises `DataFormatError` with the offending line number."""
     p = Path(path)
     name = str(p)
-    size = p.stat().st_size
     text = p.read_text(encoding="utf-8", errors="replace")
     lines = text.splitlines()
     if not lines or not lines[0].strip():
@@ -90,5 +89,3 @@ def old_read_fann_data(path: str | Path, *, dtype: Any = np.float64) -> Training
         )
     table = values.reshape(n, ni + no).astype(dtype, copy=False)
     return TrainingData(table[:, :ni], table[:, ni:])
-
-

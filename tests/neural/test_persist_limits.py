@@ -23,7 +23,9 @@ def _archive(members: dict[str, tuple[tuple[int, ...], str, bytes]]) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, (shape, descr, raw) in members.items():
             head = io.BytesIO()
-            npf.write_array_header_1_0(head, {"descr": descr, "fortran_order": False, "shape": shape})
+            npf.write_array_header_1_0(
+                head, {"descr": descr, "fortran_order": False, "shape": shape}
+            )
             zf.writestr(f"{name}.npy", head.getvalue() + raw)
     return buf.getvalue()
 
@@ -43,13 +45,18 @@ def _members(sizes: list[int], **override: tuple[tuple[int, ...], str, bytes]) -
 
 def test_a_hand_built_archive_loads() -> None:
     net = Network.from_bytes(_members([2, 3, 1]))
-    assert net.layer_sizes == (2, 3, 1) and net == Network.standard([2, 3, 1], seed=1, dtype=np.float64)
+    assert net.layer_sizes == (2, 3, 1) and net == Network.standard(
+        [2, 3, 1], seed=1, dtype=np.float64
+    )
 
 
 @pytest.mark.parametrize(
     ("override", "match"),
     [
-        ({"weights": ((10**12,), "<f8", b"")}, r"weights: header declares shape \(1000000000000,\)"),
+        (
+            {"weights": ((10**12,), "<f8", b"")},
+            r"weights: header declares shape \(1000000000000,\)",
+        ),
         ({"weights": ((13,), "|O", b"")}, "weights: dtype"),
         ({"weights": ((13,), "<f8", b"\0" * 40)}, "weights: data ends after 40 of the 104 bytes"),
         ({"act_id": ((7, 10**9), "<i4", b"")}, "act_id: header declares shape"),
@@ -137,7 +144,9 @@ def test_fann_connection_counts_must_match(tmp_path: pathlib.Path) -> None:
     net = Network.standard([2, 2, 1], seed=3)
     net.save_fann(tmp_path / "ok.net")
     text = (tmp_path / "ok.net").read_text()
-    assert Network.load_fann(tmp_path / "ok.net", max_weights=9) == Network.load_fann(tmp_path / "ok.net")
+    assert Network.load_fann(tmp_path / "ok.net", max_weights=9) == Network.load_fann(
+        tmp_path / "ok.net"
+    )
     extra = _net_file(tmp_path, text.rstrip("\n") + "(0, 1.0) \n")
     with pytest.raises(NetworkFormatError, match="more connections listed"):
         Network.load_fann(extra)

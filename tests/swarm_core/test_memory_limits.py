@@ -101,7 +101,10 @@ def test_native_model_with_an_absurd_shape_gets_a_clear_error(tmp_path: Path) ->
     blob = _native(tmp_path / "absurd.npz", _npy((10**12,), "<f8"), 0)
     r = measure("native", str(blob))
     assert r["growth"] < REFUSED_BUDGET, r
-    assert "ValidationError" in r["error"] and "weights: header declares shape (1000000000000,)" in r["error"]
+    assert (
+        "ValidationError" in r["error"]
+        and "weights: header declares shape (1000000000000,)" in r["error"]
+    )
 
 
 def test_fann_model_over_the_weight_limit_is_refused_before_building(tmp_path: Path) -> None:
