@@ -13,7 +13,6 @@ Fixed-point files (``FANN_FIX_*``) and FANN 1.1 files are not supported.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,8 +202,9 @@ def parse_fann(
     """`load_fann` of ``text``; ``where`` prefixes every error message (the file, or "")."""
     p = where
     w_limit = MAX_WEIGHTS if max_weights is None else min(max_weights, MAX_WEIGHTS)
-    lines = io.StringIO(text)  # line by line: no second copy of the text as a list
-    version = lines.readline().strip()
+    lines = _lines(text)
+    first = next(lines, (0, 0))
+    version = text[first[0] : first[1]].strip()
     if not version:
         raise NetworkFormatError(f"{p}empty file")
     if version not in ("FANN_FLO_2.1", "FANN_FLO_2.0"):
@@ -213,22 +213,24 @@ def parse_fann(
             "fixed-point and 1.x files are not supported)"
         )
     fields: dict[str, str] = {}
-    neuron_text = conn_text = None
-    for line in lines:
-        key, sep, value = line.rstrip("\r\n").partition("=")
-        if not sep:
+    # the neurons and connections lines hold nearly all of the text: they are kept as offsets
+    # into it (the regexes scan them in place), the short field lines as strings
+    neuron_span = conn_span = None
+    for lo, hi in lines:
+        eq = text.find("=", lo, hi)
+        if eq < 0:
             continue
-        key = key.strip()
+        key = text[lo:eq].strip()
         if key.startswith("neurons"):
-            neuron_text = value
+            neuron_span = (eq + 1, hi)
         elif key.startswith("connections"):
-            conn_text = value
+            conn_span = (eq + 1, hi)
         else:
-            fields[key] = value.strip()
+            fields[key] = text[eq + 1 : hi].strip()
     for required in ("num_layers", "network_type", "layer_sizes"):
         if required not in fields:
             raise NetworkFormatError(f"{p}missing field {required!r}")
-    if neuron_text is None or conn_text is None:
+    if neuron_span is None or conn_span is None:
         raise NetworkFormatError(f"{p}missing the neurons or connections line")
     try:
         num_layers = int(fields["num_layers"])
@@ -289,11 +291,10 @@ def parse_fann(
             raise NetworkFormatError(f"{p}scaling parameters do not match the layer sizes")
     n_neurons = sum(fann_sizes)
     neurons = []
-    for m in _NEURON_RE.finditer(neuron_text):
+    for m in _NEURON_RE.finditer(text, *neuron_span):
         neurons.append(m.groups())
         if len(neurons) > n_neurons:
             raise NetworkFormatError(f"{p}more neurons listed than layer_sizes need ({n_neurons})")
-    del neuron_text
     if len(neurons) != n_neurons:
         raise NetworkFormatError(f"{p}{len(neurons)} neurons listed, layer_sizes need {n_neurons}")
     n_conn_declared = sum(int(c) for c, _, _ in neurons)
@@ -317,7 +318,7 @@ def parse_fann(
     weights = np.zeros(n_weights, dtype=dtype)
     act = np.zeros(n_units, dtype=np.int32)
     steep = np.zeros(n_units, dtype=np.float64)
-    conns: Iterator[re.Match[str] | None] = _CONN_RE.finditer(conn_text)
+    conns: Iterator[re.Match[str] | None] = _CONN_RE.finditer(text, *conn_span)
     ci = 0
     fann_idx = 0
     for layer, fs in enumerate(fann_sizes):
@@ -374,6 +375,18 @@ def parse_fann(
         )
     except NeuralError as exc:
         raise NetworkFormatError(f"{p}{exc}") from None
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each line of ``text``, "\r\n" excluded (a list of the lines, or a
+    StringIO, would copy all of it)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield start, end - 1 if end > start and text[end - 1] == "\r" else end
+        start = end + 1
 
 
 def _floats(text: str, n: int) -> list[float]:
