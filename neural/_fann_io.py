@@ -146,23 +146,29 @@ def save_fann(net: Network, path: str | Path) -> None:
                 out.append(f"scale_{name}_{where}=" + "".join(f"{v:.17g} " for v in values))
     zero = _fmt(0.0)
     neurons = [f"(0, 0, {zero}) "] * (sizes[0] + 1)
-    conns: list[str] = []
-    for _li, row, sources, flat in _fann_connections(net):
+    for _li, row, sources, _flat in _fann_connections(net):
         u0, n = int(row[0]), int(row[1])
         for j in range(n):
             u = u0 + j
             neurons.append(f"({len(sources)}, {int(net.act_id[u])}, {_fmt(net.steepness[u])}) ")
-            conns.extend(
-                f"({src}, {_fmt(net.weights[f + j])}) "
-                for src, f in zip(sources, flat, strict=True)
-            )
         if not net.is_shortcut:
             neurons.append(f"(0, 0, {zero}) ")
     out.append(
         "neurons (num_inputs, activation_function, activation_steepness)=" + "".join(neurons)
     )
-    out.append("connections (connected_to_neuron, weight)=" + "".join(conns))
-    Path(path).write_text("\n".join(out) + "\n", encoding="ascii")
+    # the connections (most of the file) are written neuron by neuron, never held as a whole
+    with Path(path).open("w", encoding="ascii", newline="\n") as f:
+        f.write("\n".join(out) + "\n")
+        f.write("connections (connected_to_neuron, weight)=")
+        for _li, row, sources, flat in _fann_connections(net):
+            for j in range(int(row[1])):
+                f.write(
+                    "".join(
+                        f"({src}, {_fmt(net.weights[w + j])}) "
+                        for src, w in zip(sources, flat, strict=True)
+                    )
+                )
+        f.write("\n")
 
 
 def _float(text: str, what: str) -> float:
