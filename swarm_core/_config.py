@@ -44,6 +44,9 @@ class EngineConfig(BaseModel):
     # inflated bytes of one imported native model; None: 40 bytes per max_network_weights
     # (float64 weights plus per-unit arrays of a network at the weight limit) + 1 MiB
     max_model_bytes: int | None = Field(None, ge=1024)
+    # what cascade training allocates up front: the unit values of every sample for every unit
+    # it may add (4 bytes each) plus the candidates' weights
+    max_cascade_workspace_bytes: int = Field(512 * 2**20, ge=2**20)
     # rows x outputs one predict call computes and returns
     max_predict_values: int = Field(2_000_000, ge=1)
     max_epochs: int = Field(100_000, ge=1)

@@ -213,6 +213,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         scaling = {"mode": "inherited", "scaled": net.scaler is not None}
     elif algorithm == "cascade":
         _check_weights(cfg, algorithm, hidden, epochs, n_in, n_out)
+        _check_cascade_workspace(cfg, epochs, n_in, len(train_data))
         net = neural.Network.shortcut(
             [n_in, n_out], hidden_activation=hidden_act, output_activation=output_act, seed=seed
         )
@@ -448,6 +449,21 @@ def _check_weights(
         raise ValidationError(
             "layers",
             f"layers {hidden} {need} {n} weights{io}; the limit is max_network_weights={limit}",
+        )
+
+
+def _check_cascade_workspace(cfg: Any, epochs: int, n_in: int, n_samples: int) -> None:
+    """Refuse a cascade run whose up-front workspace (neural.cascade_train's formula: a float32
+    per sample and per possible unit, plus the candidates) exceeds the configured bound."""
+    columns = 1 + n_in + epochs
+    candidates = neural.CascadeConfig().num_candidates
+    need = 4 * (n_samples * columns + 4 * columns * candidates)
+    limit = cfg.max_cascade_workspace_bytes
+    if need > limit:
+        raise ValidationError(
+            "epochs",
+            f"cascade with epochs={epochs} hidden units on {n_samples} samples of {n_in} inputs "
+            f"needs {need} bytes of workspace; the limit is max_cascade_workspace_bytes={limit}",
         )
 
 

@@ -155,6 +155,23 @@ async def test_dataset_file_limits_name_the_config_field(tmp_path) -> None:
         assert data.inputs.dtype == np.float32 and data.outputs[:, 0].tolist() == [0, 1, 1, 0]
 
 
+async def test_cascade_workspace_is_bounded_before_training() -> None:
+    rows = {
+        "inputs": [[i % 7, i % 3] for i in range(2000)],
+        "outputs": [[i % 2] for i in range(2000)],
+    }
+    limit = 2**20
+    async with Engine.open(EngineConfig(db=":memory:", max_cascade_workspace_bytes=limit)) as eng:
+        s = await eng.create_swarm()
+        info = await eng.train(s.id, data=rows, algorithm="cascade", epochs=200)
+        assert info.status is TaskStatus.FAILED
+        assert "epochs=200" in (info.error or "") and f"max_cascade_workspace_bytes={limit}" in (
+            info.error or ""
+        )
+        ok = await eng.train(s.id, data=rows, algorithm="cascade", epochs=2, seed=1)
+        assert ok.status is TaskStatus.COMPLETED, ok.error
+
+
 async def test_model_import_limits_name_the_config_field() -> None:
     import neural
 
