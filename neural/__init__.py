@@ -12,6 +12,7 @@ from ._evaluate import Evaluation, evaluate
 from ._exceptions import (
     ConfigError,
     DataFormatError,
+    LimitError,
     NetworkFormatError,
     NeuralError,
     NonFiniteError,
@@ -31,6 +32,7 @@ __all__ = [
     "DataFormatError",
     "EpochReport",
     "Evaluation",
+    "LimitError",
     "Network",
     "NetworkFormatError",
     "NeuralError",

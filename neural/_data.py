@@ -7,13 +7,14 @@ Blank lines are ignored.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
-from ._exceptions import ConfigError, DataFormatError, NonFiniteError, ShapeError
+from ._exceptions import ConfigError, DataFormatError, LimitError, NonFiniteError, ShapeError
 
 MAX_FILE_BYTES: Final[int] = 2_000_000_000
 
@@ -57,6 +58,17 @@ class TrainingData:
             )
         self.inputs: np.ndarray = x
         self.outputs: np.ndarray = y
+
+    @classmethod
+    def _adopt(cls, inputs: np.ndarray, outputs: np.ndarray) -> TrainingData:
+        """Wrap arrays a reader just filled and checked (2-D, C order, float, finite, at least
+        one sample) without the copy ``__init__`` makes."""
+        self = cls.__new__(cls)
+        inputs.flags.writeable = False
+        outputs.flags.writeable = False
+        self.inputs = inputs
+        self.outputs = outputs
+        return self
 
     @property
     def n_samples(self) -> int:
@@ -133,91 +145,255 @@ class TrainingData:
         return TrainingData(self.inputs.astype(dt), self.outputs.astype(dt))
 
 
-def _parse_header(line: str, path: str) -> tuple[int, int, int]:
+# Bytes a file may spend per value and per line beyond it (digits, sign, exponent, separators,
+# "\r\n", indentation, blank lines): libfann writes "%.20e " (27 bytes), `write_fann_data` fewer.
+# A file larger than its header's counts allow at this rate is refused before it is read.
+BYTES_PER_VALUE: Final[int] = 48
+BYTES_PER_LINE: Final[int] = 64
+HEADER_MAX_BYTES: Final[int] = 1024
+# read in blocks this large; each block is parsed into the final arrays before the next is read
+BLOCK_BYTES: Final[int] = 1 << 20
+_HEADER_WANT = "expected 3 integers (num_samples num_inputs num_outputs)"
+_WHITESPACE = np.zeros(256, dtype=bool)
+_WHITESPACE[[9, 10, 11, 12, 13, 32]] = True  # what bytes.split() and numpy's parser split on
+
+
+def fann_data_max_bytes(n_samples: int, n_inputs: int, n_outputs: int) -> int:
+    """The largest ``.data`` file that ``n_samples`` samples of these widths can need."""
+    return (
+        HEADER_MAX_BYTES
+        + n_samples * (n_inputs + n_outputs) * BYTES_PER_VALUE
+        + 2 * n_samples * BYTES_PER_LINE
+    )
+
+
+def _refuse(what: str, value: int, limit: int | None, message: str) -> None:
+    if limit is not None and value > limit:
+        raise LimitError(what, value, limit, message)
+
+
+def _parse_header(line: bytes, path: str) -> tuple[int, int, int]:
     parts = line.split()
     if len(parts) != 3:
         raise DataFormatError(
-            f"header: expected 3 integers 'num_samples num_inputs num_outputs', found {len(parts)} fields",
-            path=path,
-            line=1,
+            f"header: {_HEADER_WANT}, found {len(parts)} fields", path=path, line=1
         )
     try:
         n, ni, no = (int(p) for p in parts)
     except ValueError:
-        raise DataFormatError(
-            "header: expected 3 integers 'num_samples num_inputs num_outputs'", path=path, line=1
-        ) from None
+        raise DataFormatError(f"header: {_HEADER_WANT}", path=path, line=1) from None
     if n < 1 or ni < 1 or no < 1:
         raise DataFormatError(
-            "header: expected 3 integers >= 1 'num_samples num_inputs num_outputs'",
-            path=path,
-            line=1,
+            f"header: counts must be >= 1, found {n} {ni} {no}", path=path, line=1
         )
     return n, ni, no
 
 
-def read_fann_data(path: str | Path, *, dtype: Any = np.float64) -> TrainingData:
-    """Read a FANN ``.data`` file. Raises `DataFormatError` with the offending line number."""
-    p = Path(path)
-    name = str(p)
-    size = p.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise DataFormatError(
-            f"file is {size} bytes, more than the limit {MAX_FILE_BYTES}", path=name
-        )
-    text = p.read_text(encoding="utf-8", errors="replace")
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise DataFormatError(
-            "empty file: expected a header 'num_samples num_inputs num_outputs'", path=name, line=1
-        )
-    n, ni, no = _parse_header(lines[0], name)
-    body = [(i + 1, ln) for i, ln in enumerate(lines[1:], start=1) if ln.strip()]
-    counts = [len(ln.split()) for _, ln in body]
-    for idx in range(min(len(body), 2 * n)):
-        want = ni if idx % 2 == 0 else no
-        if counts[idx] != want:
-            what = "inputs" if idx % 2 == 0 else "outputs"
+class _Reader:
+    """Parses the body of a ``.data`` file block by block straight into the final arrays.
+
+    A block is consumed up to its last complete sample (an outputs line); an inputs line still
+    waiting for its outputs line is carried into the next block together with the unfinished
+    last line, and the blank lines between them are dropped (only counted), so the carry stays
+    within two lines however the file is laid out. Every line's value count is checked
+    (vectorised) before its numbers are parsed, so errors name the line.
+    """
+
+    def __init__(self, path: str, n: int, ni: int, no: int, dtype: np.dtype[Any]) -> None:
+        self.path, self.n, self.ni, self.no = path, n, ni, no
+        self.inputs = np.empty((n, ni), dtype=dtype)
+        self.outputs = np.empty((n, no), dtype=dtype)
+        self.rows = 0  # samples stored so far
+        self.base = 1  # line number before the buffer's first line (the header is line 1)
+        self.gap = 0  # blank lines dropped between the buffer's first and second line
+        self.seen = 1  # number of the last complete line read so far
+        self.max_line = max(ni, no) * BYTES_PER_VALUE + BYTES_PER_LINE
+
+    def _lineno(self, i: int) -> int:
+        """The file's line number of the buffer's line ``i`` (0-based)."""
+        return self.base + i + 1 + (self.gap if i >= 1 else 0)
+
+    def feed(self, buf: bytes, final: bool) -> bytes:
+        """Consume the complete samples in ``buf``; return the bytes to carry into the next."""
+        if final and buf and not buf.endswith(b"\n"):
+            buf += b"\n"
+        a = np.frombuffer(buf, dtype=np.uint8)
+        ends = np.flatnonzero(a == 10)
+        tail = a.size - 1 - int(ends[-1]) if ends.size else a.size
+        if tail > self.max_line:
             raise DataFormatError(
-                f"sample {idx // 2 + 1}: expected {want} {what}, found {counts[idx]} values",
-                path=name,
-                line=body[idx][0],
+                f"line longer than {self.max_line} bytes, more than a line of "
+                f"{max(self.ni, self.no)} values can need",
+                path=self.path,
+                line=self._lineno(int(ends.size)),
             )
-    if len(body) < 2 * n:
-        missing = "inputs" if len(body) % 2 == 0 else "outputs"
-        raise DataFormatError(
-            f"file ends early: header promises {n} samples, found {len(body) // 2} "
-            f"(sample {len(body) // 2 + 1} has no {missing} line)",
-            path=name,
-            line=len(lines),
-        )
-    if len(body) > 2 * n:
-        raise DataFormatError(
-            f"extra data after the {n} samples announced in the header",
-            path=name,
-            line=body[2 * n][0],
-        )
-    try:
-        values = np.array(" ".join(ln for _, ln in body).split(), dtype=np.float64)
-    except ValueError:
-        for lineno, ln in body:
+        if ends.size == 0:
+            return buf
+        self.seen = max(self.seen, self._lineno(int(ends.size) - 1))
+        ws = _WHITESPACE[a[: int(ends[-1]) + 1]]
+        starts = ~ws
+        starts[1:] &= ws[:-1]
+        # values per line: the line each token starts on, counted
+        per_line = np.bincount(np.searchsorted(ends, np.flatnonzero(starts)), minlength=ends.size)
+        filled = np.flatnonzero(per_line)
+        left = 2 * (self.n - self.rows)
+        if filled.size > left:
+            raise DataFormatError(
+                f"extra data after the {self.n} samples announced in the header",
+                path=self.path,
+                line=self._lineno(int(filled[left])),
+            )
+        counts = per_line[filled]
+        want = np.where(np.arange(filled.size) % 2 == 0, self.ni, self.no)
+        bad = np.flatnonzero(counts != want)
+        if bad.size:
+            i = int(bad[0])
+            what = "inputs" if i % 2 == 0 else "outputs"
+            raise DataFormatError(
+                f"sample {self.rows + i // 2 + 1}: expected {int(want[i])} {what}, "
+                f"found {int(counts[i])} values",
+                path=self.path,
+                line=self._lineno(int(filled[i])),
+            )
+        keep = filled.size - filled.size % 2  # lines of whole samples
+        if keep < filled.size and final:
+            raise DataFormatError(
+                f"file ends early: header promises {self.n} samples, found "
+                f"{self.rows + keep // 2} (sample {self.rows + keep // 2 + 1} has no outputs line)",
+                path=self.path,
+                line=self.seen,
+            )
+        if keep:
+            self._store(buf[: int(ends[filled[keep - 1]]) + 1], filled[:keep], keep // 2)
+        rest = buf[int(ends[-1]) + 1 :]
+        if keep < filled.size:  # carry the waiting inputs line, drop the blank lines after it
+            j = int(filled[keep])
+            lo = int(ends[j - 1]) + 1 if j else 0
+            line_j = self._lineno(j)
+            self.base, self.gap = line_j - 1, self.seen - line_j
+            return buf[lo : int(ends[j]) + 1] + rest
+        self.base, self.gap = self.seen, 0
+        return rest
+
+    def _store(self, text: bytes, filled: np.ndarray, m: int) -> None:
+        width = self.ni + self.no
+        try:
+            values = np.fromstring(text, dtype=np.float64, sep=" ")  # type: ignore[call-overload]
+        except ValueError:
+            values = None
+        if values is None or values.size != m * width:
+            self._locate_bad_number(text)
+        table = values.reshape(m, width)  # type: ignore[union-attr]
+        finite = np.isfinite(table)
+        if not finite.all():
+            pos = int(np.argmax(~finite.reshape(-1)))
+            row, col = divmod(pos, width)
+            line = self._lineno(int(filled[2 * row + (col >= self.ni)]))
+            raise DataFormatError("expected a finite number", path=self.path, line=line)
+        self.inputs[self.rows : self.rows + m] = table[:, : self.ni]
+        self.outputs[self.rows : self.rows + m] = table[:, self.ni :]
+        self.rows += m
+
+    def _locate_bad_number(self, text: bytes) -> None:
+        # rare path: find the first token numpy could not read, line by line
+        for i, ln in enumerate(text.split(b"\n")):
             for tok in ln.split():
                 try:
                     float(tok)
                 except ValueError:
                     raise DataFormatError(
-                        "expected only numbers on this line", path=name, line=lineno
+                        "expected a number", path=self.path, line=self._lineno(i)
                     ) from None
-        raise
-    if not np.all(np.isfinite(values)):
-        pos = int(np.argmax(~np.isfinite(values)))
-        row, col = divmod(pos, ni + no)
-        lineno = body[2 * row + (col >= ni)][0]
-        raise DataFormatError(
-            "expected finite numbers (no nan or inf)", path=name, line=lineno
+        raise DataFormatError(  # numpy and float() disagree on a token: name the block
+            "expected numbers", path=self.path, line=self._lineno(0)
         )
-    table = values.reshape(n, ni + no).astype(dtype, copy=False)
-    return TrainingData(table[:, :ni], table[:, ni:])
+
+
+def read_fann_data(
+    path: str | Path,
+    *,
+    dtype: Any = np.float64,
+    max_samples: int | None = None,
+    max_features: int | None = None,
+    max_values: int | None = None,
+    max_bytes: int | None = None,
+) -> TrainingData:
+    """Read a FANN ``.data`` file. Raises `DataFormatError` with the offending line number.
+
+    The limits bound what the file may declare: ``max_samples`` samples, ``max_features``
+    values per inputs or outputs line and ``max_values`` values in all (samples x (inputs +
+    outputs)); ``max_bytes`` (default `MAX_FILE_BYTES`) the file size. The file size is also
+    checked against what the limits, and then the header's counts, can need at
+    `BYTES_PER_VALUE` bytes per value. All of these are checked from ``stat`` and the header,
+    before anything of the body is read; `LimitError` names the quantity. The body is parsed
+    block by block into the final arrays, so memory stays near the arrays' own size. Error
+    messages give line numbers and what was expected, never the file's text.
+    """
+    p = Path(path)
+    name = str(p)
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise ConfigError("dtype", f"must be float32 or float64, got {dt}")
+    cap = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    if max_samples is not None and (max_features is not None or max_values is not None):
+        # the largest file the limits could need: every sample at its widest
+        width = 2 * max_features if max_features is not None else max_values
+        cells = max_samples * width  # type: ignore[operator]
+        if max_values is not None:
+            cells = min(cells, max_values)
+        cap = min(
+            cap, HEADER_MAX_BYTES + cells * BYTES_PER_VALUE + 2 * max_samples * BYTES_PER_LINE
+        )
+    with p.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        _refuse(
+            "bytes", size, cap,
+            f"file is {size} bytes, more than the {cap} bytes a dataset within the limits needs",
+        )  # fmt: skip
+        first = f.readline(HEADER_MAX_BYTES)
+        if not first.strip():
+            raise DataFormatError(f"empty first line: {_HEADER_WANT}", path=name, line=1)
+        if not first.endswith(b"\n") and len(first) == HEADER_MAX_BYTES:
+            raise DataFormatError(
+                f"header longer than {HEADER_MAX_BYTES} bytes: {_HEADER_WANT}", path=name, line=1
+            )
+        n, ni, no = _parse_header(first, name)
+        _refuse(
+            "samples", n, max_samples,
+            f"header declares {n} samples; the limit is {max_samples}",
+        )  # fmt: skip
+        _refuse(
+            "features", max(ni, no), max_features,
+            f"header declares {ni} inputs and {no} outputs per sample; the limit is {max_features}",
+        )  # fmt: skip
+        total = n * (ni + no)
+        _refuse(
+            "values", total, max_values,
+            f"header declares {n} x ({ni} + {no}) = {total} values; the limit is {max_values}",
+        )  # fmt: skip
+        need = fann_data_max_bytes(n, ni, no)
+        if size > need:
+            raise LimitError(
+                "bytes", size, need,
+                f"file is {size} bytes, more than {n} samples of {ni} + {no} values can need "
+                f"({need} bytes at {BYTES_PER_VALUE} bytes per value)",
+            )  # fmt: skip
+        reader = _Reader(name, n, ni, no, dt)
+        carry = b""
+        while True:
+            block = f.read(BLOCK_BYTES)
+            final = not block
+            carry = reader.feed(carry + block, final)
+            if final:
+                break
+    if reader.rows < n:
+        raise DataFormatError(
+            f"file ends early: header promises {n} samples, found {reader.rows} "
+            f"(sample {reader.rows + 1} has no inputs line)",
+            path=name,
+            line=reader.seen,
+        )
+    return TrainingData._adopt(reader.inputs, reader.outputs)
 
 
 def _format_row(row: np.ndarray) -> str:

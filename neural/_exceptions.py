@@ -8,6 +8,8 @@ Hierarchy::
     ├── DataFormatError             a FANN ``.data`` file is malformed (carries line number)
     ├── ConfigError                 a training/network setting is outside its allowed range
     ├── NetworkFormatError          a saved network (native or FANN ``.net``) cannot be read
+    ├── LimitError                  a file declares more than the caller's limit allows (found
+    │                               before anything that size is allocated)
     └── NotTrainedError             an operation needs state that does not exist yet
                                     (e.g. a `Scaler` used before `fit`)
 
@@ -58,6 +60,22 @@ class ConfigError(NeuralError):
 
 class NetworkFormatError(NeuralError):
     """A serialized network (native bytes/.npz or FANN .net) is malformed or unsupported."""
+
+
+class LimitError(NeuralError):
+    """A file declares a size beyond a limit the caller passed in.
+
+    ``what`` names the bounded quantity (``"samples"``, ``"features"``, ``"values"``,
+    ``"bytes"``, ``"weights"``, ...), ``value`` is what the file needs (a lower bound when the
+    reader stopped early) and ``limit`` the caller's limit, so the caller can name its own
+    setting.
+    """
+
+    def __init__(self, what: str, value: int, limit: int, message: str) -> None:
+        super().__init__(message)
+        self.what = what
+        self.value = value
+        self.limit = limit
 
 
 class NotTrainedError(NeuralError):

@@ -14,14 +14,15 @@ Fixed-point files (``FANN_FIX_*``) and FANN 1.1 files are not supported.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
 from ._activations import ACTIVATIONS
-from ._exceptions import NetworkFormatError, NeuralError
-from ._network import Network
+from ._exceptions import LimitError, NetworkFormatError, NeuralError
+from ._network import MAX_WEIGHTS, Network, build_layout, count_weights
 from ._scaling import Scaler
 
 FANN_MAX_ACTIVATION: Final[int] = 17  # FANN_COS: the last id libfann 2.2 knows
@@ -145,23 +146,29 @@ def save_fann(net: Network, path: str | Path) -> None:
                 out.append(f"scale_{name}_{where}=" + "".join(f"{v:.17g} " for v in values))
     zero = _fmt(0.0)
     neurons = [f"(0, 0, {zero}) "] * (sizes[0] + 1)
-    conns: list[str] = []
-    for _li, row, sources, flat in _fann_connections(net):
+    for _li, row, sources, _flat in _fann_connections(net):
         u0, n = int(row[0]), int(row[1])
         for j in range(n):
             u = u0 + j
             neurons.append(f"({len(sources)}, {int(net.act_id[u])}, {_fmt(net.steepness[u])}) ")
-            conns.extend(
-                f"({src}, {_fmt(net.weights[f + j])}) "
-                for src, f in zip(sources, flat, strict=True)
-            )
         if not net.is_shortcut:
             neurons.append(f"(0, 0, {zero}) ")
     out.append(
         "neurons (num_inputs, activation_function, activation_steepness)=" + "".join(neurons)
     )
-    out.append("connections (connected_to_neuron, weight)=" + "".join(conns))
-    Path(path).write_text("\n".join(out) + "\n", encoding="ascii")
+    # the connections (most of the file) are written neuron by neuron, never held as a whole
+    with Path(path).open("w", encoding="ascii", newline="\n") as f:
+        f.write("\n".join(out) + "\n")
+        f.write("connections (connected_to_neuron, weight)=")
+        for _li, row, sources, flat in _fann_connections(net):
+            for j in range(int(row[1])):
+                f.write(
+                    "".join(
+                        f"({src}, {_fmt(net.weights[w + j])}) "
+                        for src, w in zip(sources, flat, strict=True)
+                    )
+                )
+        f.write("\n")
 
 
 def _float(text: str, what: str) -> float:
@@ -171,96 +178,140 @@ def _float(text: str, what: str) -> float:
         raise NetworkFormatError(f"{what}: expected a number") from None
 
 
-def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
-    """Read a FANN ``.net`` file into a `Network` (float32 like libfann's float build)."""
+def load_fann(
+    path: str | Path,
+    *,
+    dtype: Any = np.float32,
+    max_weights: int | None = None,
+    max_bytes: int | None = None,
+) -> Network:
+    """Read a FANN ``.net`` file into a `Network` (float32 like libfann's float build).
+
+    ``max_bytes`` (default `MAX_FILE_BYTES`) bounds the file, ``max_weights`` (default the
+    network's own limit) the network; the weight count follows from ``layer_sizes`` and is
+    checked (`LimitError`) before the neurons and connections are parsed, which then happens
+    one entry at a time into the final arrays.
+    """
     p = Path(path)
-    if p.stat().st_size > MAX_FILE_BYTES:
-        raise NetworkFormatError(f"{p}: larger than the limit {MAX_FILE_BYTES} bytes")
-    lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
-    if not lines:
-        raise NetworkFormatError(f"{p}: empty file")
-    version = lines[0].strip()
+    size = p.stat().st_size
+    cap = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    if size > cap:
+        raise LimitError("bytes", size, cap, f"{p}: {size} bytes, more than the limit {cap}")
+    return parse_fann(
+        p.read_text(encoding="utf-8", errors="replace"), f"{p}: ", max_weights=max_weights
+    )
+
+
+def parse_fann(
+    text: str, where: str, *, dtype: Any = np.float32, max_weights: int | None = None
+) -> Network:
+    """`load_fann` of ``text``; ``where`` prefixes every error message (the file, or "")."""
+    p = where
+    w_limit = MAX_WEIGHTS if max_weights is None else min(max_weights, MAX_WEIGHTS)
+    lines = _lines(text)
+    first = next(lines, (0, 0))
+    version = text[first[0] : first[1]].strip()
+    if not version:
+        raise NetworkFormatError(f"{p}empty file")
     if version not in ("FANN_FLO_2.1", "FANN_FLO_2.0"):
         raise NetworkFormatError(
-            f"{p}: unsupported first line (expected FANN_FLO_2.1 or FANN_FLO_2.0; "
+            f"{p}unsupported header (expected FANN_FLO_2.1 or FANN_FLO_2.0; "
             "fixed-point and 1.x files are not supported)"
         )
     fields: dict[str, str] = {}
-    neuron_text = conn_text = None
-    for line in lines[1:]:
-        key, sep, value = line.partition("=")
-        if not sep:
+    # the neurons and connections lines hold nearly all of the text: they are kept as offsets
+    # into it (the regexes scan them in place), the short field lines as strings
+    neuron_span = conn_span = None
+    for lo, hi in lines:
+        eq = text.find("=", lo, hi)
+        if eq < 0:
             continue
-        key = key.strip()
+        key = text[lo:eq].strip()
         if key.startswith("neurons"):
-            neuron_text = value
+            neuron_span = (eq + 1, hi)
         elif key.startswith("connections"):
-            conn_text = value
+            conn_span = (eq + 1, hi)
         else:
-            fields[key] = value.strip()
+            fields[key] = text[eq + 1 : hi].strip()
     for required in ("num_layers", "network_type", "layer_sizes"):
         if required not in fields:
-            raise NetworkFormatError(f"{p}: missing field {required!r}")
-    if neuron_text is None or conn_text is None:
-        raise NetworkFormatError(f"{p}: missing the neurons or connections line")
+            raise NetworkFormatError(f"{p}missing field {required!r}")
+    if neuron_span is None or conn_span is None:
+        raise NetworkFormatError(f"{p}missing the neurons or connections line")
     try:
         num_layers = int(fields["num_layers"])
         network_type = int(fields["network_type"])
-        fann_sizes = [int(v) for v in fields["layer_sizes"].split()]
     except ValueError:
-        raise NetworkFormatError(
-            f"{p}: num_layers, network_type and layer_sizes must be integers"
-        ) from None
+        raise NetworkFormatError(f"{p}num_layers and network_type must be integers") from None
     if network_type not in (0, 1):
         raise NetworkFormatError(
-            f"{p}: network_type must be 0 (layered) or 1 (shortcut), got {network_type}"
+            f"{p}network_type must be 0 (layered) or 1 (shortcut), got {network_type}"
         )
     shortcut = network_type == 1
-    if len(fann_sizes) != num_layers or num_layers < 2:
+    # every layer after the inputs has a neuron with a bias and one more connection
+    max_layers = w_limit // 2 + 2
+    if not 2 <= num_layers <= max_layers:
         raise NetworkFormatError(
-            f"{p}: layer_sizes has {len(fann_sizes)} entries, num_layers={num_layers}"
+            f"{p}num_layers={num_layers}, expected 2 to {max_layers} for at most {w_limit} weights"
         )
+    size_fields = fields["layer_sizes"].split(maxsplit=num_layers)
+    if len(size_fields) != num_layers:
+        raise NetworkFormatError(
+            f"{p}layer_sizes has {'more' if len(size_fields) > num_layers else 'fewer'} "
+            f"entries than num_layers={num_layers}"
+        )
+    try:
+        fann_sizes = [int(v) for v in size_fields]
+    except ValueError:
+        raise NetworkFormatError(f"{p}layer_sizes must be integers") from None
     sizes = tuple([fann_sizes[0] - 1] + [s if shortcut else s - 1 for s in fann_sizes[1:]])
     if min(sizes) < 1:
-        raise NetworkFormatError(f"{p}: layer_sizes {fann_sizes} leave an empty layer")
+        raise NetworkFormatError(f"{p}layer_sizes leave an empty layer")
+    try:
+        n_weights = count_weights(sizes, shortcut)
+    except NeuralError as exc:
+        raise NetworkFormatError(f"{p}layer_sizes: {exc}") from None
+    if n_weights > w_limit:
+        raise LimitError(
+            "weights", n_weights, w_limit,
+            f"{p}layer_sizes need {n_weights} weights, more than the limit {w_limit}",
+        )  # fmt: skip
     scaler = None
     if fields.get("scale_included", "0").strip() == "1":
         try:
             parts = {
                 where: {
-                    name: [float(v) for v in fields[f"scale_{name}_{where}"].split()]
+                    name: _floats(
+                        fields[f"scale_{name}_{where}"], sizes[0 if where == "in" else -1]
+                    )
                     for name in _SCALE_KEYS
                 }
                 for where in ("in", "out")
             }
             scaler = Scaler.from_params(parts["in"], parts["out"])
-        except KeyError as exc:
-            raise NetworkFormatError(f"{p}: missing scaling parameter {exc}") from None
-        except (ValueError, NeuralError):
+        except (KeyError, ValueError, NeuralError):
             raise NetworkFormatError(
-                f"{p}: scaling parameters must be finite numbers, one per input/output"
+                f"{p}bad scaling parameters (scale_*_in/out need one number per input/output)"
             ) from None
         if scaler.n_inputs != sizes[0] or scaler.n_outputs != sizes[-1]:
-            raise NetworkFormatError(f"{p}: scaling parameters do not match the layer sizes")
-    neurons = _NEURON_RE.findall(neuron_text)
-    conns = _CONN_RE.findall(conn_text)
-    if len(neurons) != sum(fann_sizes):
-        raise NetworkFormatError(
-            f"{p}: {len(neurons)} neurons listed, layer_sizes need {sum(fann_sizes)}"
-        )
+            raise NetworkFormatError(f"{p}scaling parameters do not match the layer sizes")
+    n_neurons = sum(fann_sizes)
+    neurons = []
+    for m in _NEURON_RE.finditer(text, *neuron_span):
+        neurons.append(m.groups())
+        if len(neurons) > n_neurons:
+            raise NetworkFormatError(f"{p}more neurons listed than layer_sizes need ({n_neurons})")
+    if len(neurons) != n_neurons:
+        raise NetworkFormatError(f"{p}{len(neurons)} neurons listed, layer_sizes need {n_neurons}")
     n_conn_declared = sum(int(c) for c, _, _ in neurons)
-    if len(conns) != n_conn_declared:
+    if n_conn_declared > n_weights:
         raise NetworkFormatError(
-            f"{p}: {len(conns)} connections listed, neurons declare {n_conn_declared}"
+            f"{p}neurons declare {n_conn_declared} connections, the layer sizes allow {n_weights}"
         )
     try:
-        net = (
-            Network.standard(sizes, dtype=dtype)
-            if not shortcut
-            else Network.shortcut(sizes, dtype=dtype)
-        )
+        layout, n_units, _ = build_layout(sizes, shortcut)
     except NeuralError as exc:
-        raise NetworkFormatError(f"{p}: {exc}") from None
+        raise NetworkFormatError(f"{p}{exc}") from None
     _, index, _ = _fann_numbering(sizes, shortcut)
     to_unit = {int(f): u for u, f in enumerate(index)}
     # every bias neuron of a layered network is constant 1, i.e. our unit 0
@@ -269,10 +320,11 @@ def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
         offset += fs
         if not shortcut:
             to_unit[offset - 1] = 0
-    weights = np.zeros(net.n_connections, dtype=np.float64)
-    act = np.zeros(net.n_units, dtype=np.int32)
-    steep = np.zeros(net.n_units, dtype=np.float64)
-    layout = net.layout
+    # filled in the network dtype directly: no float64 copy of the weights on the way
+    weights = np.zeros(n_weights, dtype=dtype)
+    act = np.zeros(n_units, dtype=np.int32)
+    steep = np.zeros(n_units, dtype=np.float64)
+    conns: Iterator[re.Match[str] | None] = _CONN_RE.finditer(text, *conn_span)
     ci = 0
     fann_idx = 0
     for layer, fs in enumerate(fann_sizes):
@@ -283,43 +335,69 @@ def load_fann(path: str | Path, *, dtype: Any = np.float32) -> Network:
             n_c = int(n_c)
             if layer == 0 or pos >= real:  # inputs and bias neurons have no connections
                 if n_c:
-                    raise NetworkFormatError(
-                        f"{p}: input/bias neuron {fann_idx - 1} has connections"
-                    )
+                    raise NetworkFormatError(f"{p}input/bias neuron {fann_idx - 1} has connections")
                 continue
             u0, n, lo, hi, w0 = (int(v) for v in layout[layer - 1])
             u = u0 + pos
             a_id = int(a)
             if a_id > FANN_MAX_ACTIVATION:
-                raise NetworkFormatError(
-                    f"{p}: neuron {fann_idx - 1} has unknown activation {a_id}"
-                )
+                raise NetworkFormatError(f"{p}neuron {fann_idx - 1} has unknown activation {a_id}")
             act[u] = a_id
             steep[u] = _float(s, f"steepness of neuron {fann_idx - 1}")
             seen = set()
-            for src_text, w_text in conns[ci : ci + n_c]:
+            for k in range(n_c):
+                hit = next(conns, None)
+                if hit is None:
+                    raise NetworkFormatError(
+                        f"{p}{ci + k} connections listed, neurons declare {n_conn_declared}"
+                    )
+                src_text, w_text = hit.groups()
                 src = to_unit.get(int(src_text))
                 if src is None or (src != 0 and not lo <= src < hi):
                     raise NetworkFormatError(
-                        f"{p}: neuron {fann_idx - 1} connects to neuron {src_text}, which this "
+                        f"{p}neuron {fann_idx - 1} connects to neuron {src_text}, which this "
                         f"{'shortcut' if shortcut else 'layered'} network cannot represent"
                     )
                 if src in seen:
                     raise NetworkFormatError(
-                        f"{p}: neuron {fann_idx - 1} connects twice to neuron {src_text}"
+                        f"{p}neuron {fann_idx - 1} connects twice to neuron {src_text}"
                     )
                 seen.add(src)
                 row = 0 if src == 0 else 1 + src - lo
-                weights[w0 + row * n + pos] = _float(w_text, f"weight of connection {ci}")
+                weights[w0 + row * n + pos] = _float(w_text, f"weight of connection {ci + k}")
             ci += n_c
+    if next(conns, None) is not None:
+        raise NetworkFormatError(
+            f"{p}more connections listed than the {n_conn_declared} the neurons declare"
+        )
     try:
         return Network(
             sizes,
             shortcut=shortcut,
-            weights=weights.astype(dtype),
+            weights=weights,
             act_id=act,
             steepness=steep.astype(dtype),
             scaler=scaler,
         )
     except NeuralError as exc:
-        raise NetworkFormatError(f"{p}: {exc}") from None
+        raise NetworkFormatError(f"{p}{exc}") from None
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each line of ``text``, "\r\n" excluded (a list of the lines, or a
+    StringIO, would copy all of it)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield start, end - 1 if end > start and text[end - 1] == "\r" else end
+        start = end + 1
+
+
+def _floats(text: str, n: int) -> list[float]:
+    """Exactly ``n`` numbers from ``text`` (splitting no further than one past them)."""
+    parts = text.split(maxsplit=n)
+    if len(parts) != n:
+        raise ValueError("wrong count")
+    return [float(v) for v in parts]

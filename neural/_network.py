@@ -94,6 +94,23 @@ def _check_sizes(layers: Sequence[int]) -> tuple[int, ...]:
     return sizes
 
 
+def count_weights(layers: Sequence[int], shortcut: bool = False) -> int:
+    """Connections of a network with these layer sizes, computed without building anything.
+
+    Every layer's neurons see a bias plus the previous layer (layered) or every earlier unit
+    (shortcut). Sizes are checked like `Network.standard` does (`ShapeError`).
+    """
+    sizes = np.asarray(_check_sizes(layers), dtype=np.float64)
+    # float64 first: an absurd list (millions of layers) must not overflow int64 on the way
+    prev = np.cumsum(sizes)[:-1] if shortcut else sizes[:-1]
+    approx = float(np.sum((1.0 + prev) * sizes[1:]))
+    if approx > 2.0**62:
+        return int(approx)
+    ints = np.asarray(sizes, dtype=np.int64)
+    prev_i = np.cumsum(ints)[:-1] if shortcut else ints[:-1]
+    return int(np.sum((1 + prev_i) * ints[1:]))
+
+
 def build_layout(sizes: Sequence[int], shortcut: bool) -> tuple[np.ndarray, int, int]:
     """Return ``(layout, n_units, n_weights)`` for layer sizes (see the module docstring)."""
     n_layers = len(sizes) - 1
@@ -162,6 +179,12 @@ class Network:
         self.scaler = scaler
 
     # ------------------------------------------------------------------ construction
+    @staticmethod
+    def count_weights(layers: Sequence[int], *, shortcut: bool = False) -> int:
+        """The weights `standard` (or, with ``shortcut``, `shortcut`) would allocate for
+        ``layers``: check a size limit with it before building the network."""
+        return count_weights(layers, shortcut)
+
     @classmethod
     def standard(
         cls,
@@ -513,10 +536,14 @@ class Network:
         return network_to_bytes(self)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Network:
+    def from_bytes(
+        cls, data: bytes, *, max_weights: int | None = None, max_bytes: int | None = None
+    ) -> Network:
+        """Read `to_bytes` output; ``max_weights`` / ``max_bytes`` (total inflated size) are
+        checked from the archive's headers before anything is inflated (`LimitError`)."""
         from ._persist import network_from_bytes
 
-        return network_from_bytes(data)
+        return network_from_bytes(data, max_weights=max_weights, max_bytes=max_bytes)
 
     def save(self, path: str | Path) -> None:
         """Write the native format (see `to_bytes`) to ``path``."""
@@ -533,8 +560,18 @@ class Network:
         save_fann(self, path)
 
     @classmethod
-    def load_fann(cls, path: str | Path) -> Network:
-        """Read a FANN ``.net`` file (``FANN_FLO_2.1``/``FANN_FLO_2.0``), scaling included."""
+    def load_fann(
+        cls, path: str | Path, *, max_weights: int | None = None, max_bytes: int | None = None
+    ) -> Network:
+        """Read a FANN ``.net`` file (``FANN_FLO_2.1``/``FANN_FLO_2.0``), scaling included;
+        the limits are checked from the file size and ``layer_sizes`` first (`LimitError`)."""
         from ._fann_io import load_fann
 
-        return load_fann(path)
+        return load_fann(path, max_weights=max_weights, max_bytes=max_bytes)
+
+    @classmethod
+    def load_fann_text(cls, text: str, *, max_weights: int | None = None) -> Network:
+        """`load_fann` of a ``.net`` file's content (no file: errors name no path)."""
+        from ._fann_io import parse_fann
+
+        return parse_fann(text, "", max_weights=max_weights)

@@ -39,6 +39,16 @@ class EngineConfig(BaseModel):
     max_network_weights: int = Field(10_000_000, ge=1)
     max_dataset_samples: int = Field(1_000_000, ge=1)
     max_dataset_features: int = Field(100_000, ge=1)
+    # samples x (inputs + outputs) of one dataset: 50 M values are 200 MB as float32
+    max_dataset_values: int = Field(50_000_000, ge=1)
+    # inflated bytes of one imported native model; None: 40 bytes per max_network_weights
+    # (float64 weights plus per-unit arrays of a network at the weight limit) + 1 MiB
+    max_model_bytes: int | None = Field(None, ge=1024)
+    # what cascade training allocates up front: the unit values of every sample for every unit
+    # it may add (4 bytes each) plus the candidates' weights
+    max_cascade_workspace_bytes: int = Field(512 * 2**20, ge=2**20)
+    # rows x outputs one predict call computes and returns
+    max_predict_values: int = Field(2_000_000, ge=1)
     max_epochs: int = Field(100_000, ge=1)
     max_train_seconds: float = Field(3_600.0, gt=0)
     default_task_timeout: float | None = Field(3_600.0, gt=0)
@@ -107,6 +117,12 @@ class EngineConfig(BaseModel):
         ):
             raise ValueError("default_task_timeout exceeds max_task_timeout")
         return self
+
+    def model_bytes_limit(self) -> int:
+        """max_model_bytes, or its default derived from max_network_weights."""
+        if self.max_model_bytes is not None:
+            return self.max_model_bytes
+        return 40 * self.max_network_weights + 2**20
 
     def database_url(self) -> str:
         """The SQLAlchemy URL this config resolves to (creating the parent dir of a file DB)."""

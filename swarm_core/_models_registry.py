@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -180,10 +181,19 @@ class ModelOps(EngineCore):
                     if isinstance(content, str)
                     else bytes(content)
                 )
-                net = await self._pool.run(neural.Network.from_bytes, blob)
+                net = await self._pool.run(
+                    partial(
+                        neural.Network.from_bytes,
+                        max_weights=self.config.max_network_weights,
+                        max_bytes=self.config.model_bytes_limit(),
+                    ),
+                    blob,
+                )
             else:
                 text = content.decode("utf-8") if isinstance(content, bytes) else content
-                net = await self._pool.run(_from_fann_text, text)
+                net = await self._pool.run(_from_fann_text, text, self.config.max_network_weights)
+        except neural.LimitError as exc:
+            raise self._model_limit(exc) from None
         except (ValueError, TypeError) as exc:
             raise ValidationError("content", f"cannot read {format} model: {exc}") from None
         desc: dict[str, Any] = net.describe() if hasattr(net, "describe") else {}
@@ -197,6 +207,21 @@ class ModelOps(EngineCore):
             "source_format": format,
         }
         return await self._save_model(swarm_id, net, meta, event="model_imported")
+
+    def _model_limit(self, exc: Any) -> LimitExceededError:
+        """A `neural.LimitError` from reading model content, in terms of this config."""
+        cfg = self.config
+        if exc.what == "bytes":
+            return LimitExceededError(
+                "max_model_bytes",
+                exc.value,
+                f"content: {exc}; the limit is max_model_bytes={cfg.model_bytes_limit()}",
+            )
+        return LimitExceededError(
+            "max_network_weights",
+            exc.value,
+            f"content: {exc}; the limit is max_network_weights={cfg.max_network_weights}",
+        )
 
     # -- datasets --------------------------------------------------------------------------------
 
@@ -233,7 +258,21 @@ class ModelOps(EngineCore):
         if isinstance(spec, str | os.PathLike):
             path = await self._data_file(spec, roots)
             try:
-                data = await self._pool.run(neural.read_fann_data, path)
+                # the limits go to the reader: it checks them from stat and the header, before
+                # it reads (and allocates for) the body
+                cfg = self.config
+                data = await self._pool.run(
+                    partial(
+                        neural.read_fann_data,
+                        dtype="float32",
+                        max_samples=cfg.max_dataset_samples,
+                        max_features=cfg.max_dataset_features,
+                        max_values=cfg.max_dataset_values,
+                    ),
+                    path,
+                )
+            except neural.LimitError as exc:
+                raise self._data_limit(exc) from None
             except neural.DataFormatError as exc:
                 # the parser's messages name a line and what was expected, never the text found
                 raise ValidationError("data", f"cannot read FANN data {spec}: {exc}") from None
@@ -252,6 +291,33 @@ class ModelOps(EngineCore):
             'data must be inline {"inputs": [[...]], "outputs": [[...]]} or a FANN .data path',
         )
 
+    def _data_limit(self, exc: Any) -> LimitExceededError:
+        """A `neural.LimitError` from a FANN data file, naming the config field."""
+        cfg = self.config
+        field, limit = {
+            "samples": ("max_dataset_samples", cfg.max_dataset_samples),
+            "features": ("max_dataset_features", cfg.max_dataset_features),
+            "values": ("max_dataset_values", cfg.max_dataset_values),
+        }.get(exc.what, ("max_dataset_values", cfg.max_dataset_values))
+        if exc.what == "bytes":
+            return LimitExceededError(
+                field,
+                exc.value,
+                f"data: {exc} (the size bound follows from max_dataset_samples="
+                f"{cfg.max_dataset_samples}, max_dataset_features={cfg.max_dataset_features} "
+                f"and max_dataset_values={cfg.max_dataset_values})",
+            )
+        declares = {
+            "samples": f"{exc.value} samples",
+            "features": f"{exc.value} values per inputs or outputs line",
+            "values": f"{exc.value} values (samples x (inputs + outputs))",
+        }.get(exc.what, f"{exc.value} {exc.what}")
+        return LimitExceededError(
+            field,
+            exc.value,
+            f"data: the file's header declares {declares}; the limit is {field}={limit}",
+        )
+
     def _check_data_size(self, n: int, n_in: int, n_out: int) -> None:
         cfg = self.config
         if n > cfg.max_dataset_samples:
@@ -265,6 +331,13 @@ class ModelOps(EngineCore):
                 "max_dataset_features",
                 max(n_in, n_out),
                 f"dataset rows have {max(n_in, n_out)} values; the limit is max_dataset_features={cfg.max_dataset_features}",
+            )
+        if n * (n_in + n_out) > cfg.max_dataset_values:
+            raise LimitExceededError(
+                "max_dataset_values",
+                n * (n_in + n_out),
+                f"dataset has {n} x ({n_in} + {n_out}) = {n * (n_in + n_out)} values; the limit "
+                f"is max_dataset_values={cfg.max_dataset_values}",
             )
 
 
@@ -280,10 +353,7 @@ def _to_fann_text(net: Any) -> str:
         return path.read_text(encoding="utf-8")
 
 
-def _from_fann_text(text: str) -> Any:
+def _from_fann_text(text: str, max_weights: int) -> Any:
     import neural
 
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "model.net"
-        path.write_text(text, encoding="utf-8")
-        return neural.Network.load_fann(path)
+    return neural.Network.load_fann_text(text, max_weights=max_weights)

@@ -151,6 +151,10 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     name = get_opt_str(payload, "name", max_len=cfg.max_name_length)
     scale_mode = get_choice(payload, "scale", "auto", SCALE_MODES)
 
+    if init_model_id is None and not ctx.resume_requested:
+        # with one input and one output the fewest the layers can cost: refused before the
+        # data is even read
+        _check_weights(cfg, algorithm, hidden, epochs, 1, 1, at_least=True)
     data = await ctx.load_data(payload["data"])
     if validation_split > 0:
         try:
@@ -208,12 +212,16 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             )
         scaling = {"mode": "inherited", "scaled": net.scaler is not None}
     elif algorithm == "cascade":
+        _check_weights(cfg, algorithm, hidden, epochs, n_in, n_out)
+        _check_cascade_workspace(cfg, epochs, n_in, len(train_data))
         net = neural.Network.shortcut(
             [n_in, n_out], hidden_activation=hidden_act, output_activation=output_act, seed=seed
         )
     else:
+        hidden = hidden or [max(2, 2 * n_in)]
+        _check_weights(cfg, algorithm, hidden, epochs, n_in, n_out)
         net = neural.Network.standard(
-            [n_in, *(hidden or [max(2, 2 * n_in)]), n_out],
+            [n_in, *hidden, n_out],
             hidden_activation=hidden_act,
             output_activation=output_act,
             seed=seed,
@@ -406,6 +414,59 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _check_weights(
+    cfg: Any,
+    algorithm: str,
+    hidden: list[int],
+    epochs: int,
+    n_in: int,
+    n_out: int,
+    *,
+    at_least: bool = False,
+) -> None:
+    """Refuse a network over max_network_weights from its sizes, before anything is built.
+
+    Cascade grows a shortcut network by up to ``epochs`` single-unit layers: its final size is
+    what counts. ``at_least``: the data's widths are not known yet (1 input, 1 output)."""
+    limit = cfg.max_network_weights
+    if at_least:
+        need, io = "need at least", " even with a single input and output"
+    else:
+        need, io = "need", f" with {n_in} inputs / {n_out} outputs"
+    if algorithm == "cascade":
+        n = neural.Network.count_weights([n_in, *([1] * epochs), n_out], shortcut=True)
+        if n > limit:
+            raise ValidationError(
+                "epochs",
+                f"cascade may add epochs={epochs} hidden units: they {need} {n} weights{io}; "
+                f"the limit is max_network_weights={limit}",
+            )
+        return
+    if not hidden:
+        return
+    n = neural.Network.count_weights([n_in, *hidden, n_out])
+    if n > limit:
+        raise ValidationError(
+            "layers",
+            f"layers {hidden} {need} {n} weights{io}; the limit is max_network_weights={limit}",
+        )
+
+
+def _check_cascade_workspace(cfg: Any, epochs: int, n_in: int, n_samples: int) -> None:
+    """Refuse a cascade run whose up-front workspace (neural.cascade_train's formula: a float32
+    per sample and per possible unit, plus the candidates) exceeds the configured bound."""
+    columns = 1 + n_in + epochs
+    candidates = neural.CascadeConfig().num_candidates
+    need = 4 * (n_samples * columns + 4 * columns * candidates)
+    limit = cfg.max_cascade_workspace_bytes
+    if need > limit:
+        raise ValidationError(
+            "epochs",
+            f"cascade with epochs={epochs} hidden units on {n_samples} samples of {n_in} inputs "
+            f"needs {need} bytes of workspace; the limit is max_cascade_workspace_bytes={limit}",
+        )
+
+
 def _resume_plan(ctx: WorkContext, algorithm: str) -> tuple[Checkpoint | None, str | None]:
     """The checkpoint to continue from and what the result should say about resuming."""
     if not ctx.resume_requested:
@@ -463,6 +524,13 @@ async def predict(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError("inputs", "inputs is required: a list of rows (or one row)")
     net, meta = await ctx.load_model(model_id)
     x = _inputs_matrix(payload["inputs"], net.n_inputs, ctx.config.max_dataset_samples)
+    limit = ctx.config.max_predict_values
+    if x.shape[0] * net.n_outputs > limit:
+        raise ValidationError(
+            "inputs",
+            f"{x.shape[0]} rows x {net.n_outputs} outputs = {x.shape[0] * net.n_outputs} "
+            f"values; the limit is max_predict_values={limit}",
+        )
     if x.shape[0] * net.n_connections <= INLINE_PREDICT_MACS:
         y = net.predict(x)
     else:

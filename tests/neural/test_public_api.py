@@ -11,6 +11,7 @@ EXPECTED = {
     "DataFormatError",
     "EpochReport",
     "Evaluation",
+    "LimitError",
     "Network",
     "NetworkFormatError",
     "NeuralError",
@@ -61,6 +62,7 @@ def test_exception_hierarchy() -> None:
         "ConfigError",
         "NetworkFormatError",
         "NotTrainedError",
+        "LimitError",
     ):
         assert issubclass(getattr(neural, name), neural.NeuralError)
     assert issubclass(neural.NeuralError, ValueError)

@@ -14,6 +14,7 @@ import pytest
 
 from swarm_core import (
     EngineConfig,
+    LimitExceededError,
     NotFoundError,
     TaskFailedError,
     TaskStatus,
@@ -133,6 +134,74 @@ async def test_dataset_limits_are_enforced() -> None:
         info = await eng.train(s.id, data=XOR, layers=[2], epochs=5)
         assert info.status is TaskStatus.FAILED
         assert "max_dataset_samples=3" in (info.error or "")
+
+
+async def test_dataset_file_limits_name_the_config_field(tmp_path) -> None:
+    path = tmp_path / "d.data"
+    path.write_text("4 2 1\n0 0\n0\n0 1\n1\n1 0\n1\n1 1\n0\n")
+    cases = [
+        ({"max_dataset_samples": 3}, "max_dataset_samples=3", "4 samples"),
+        ({"max_dataset_features": 1}, "max_dataset_features=1", "2 values per"),
+        ({"max_dataset_values": 11}, "max_dataset_values=11", "12 values"),
+    ]
+    for limits, field, declared in cases:
+        async with Engine.open(EngineConfig(db=":memory:", **limits)) as eng:
+            with pytest.raises(LimitExceededError) as info:
+                await eng._load_data(str(path))
+            assert field in str(info.value) and declared in str(info.value)
+            assert info.value.limit == field.split("=")[0]
+    async with Engine.open(EngineConfig(db=":memory:")) as eng:
+        data = await eng._load_data(str(path))
+        assert data.inputs.dtype == np.float32 and data.outputs[:, 0].tolist() == [0, 1, 1, 0]
+
+
+async def test_cascade_workspace_is_bounded_before_training() -> None:
+    rows = {
+        "inputs": [[i % 7, i % 3] for i in range(2000)],
+        "outputs": [[i % 2] for i in range(2000)],
+    }
+    limit = 2**20
+    async with Engine.open(EngineConfig(db=":memory:", max_cascade_workspace_bytes=limit)) as eng:
+        s = await eng.create_swarm()
+        info = await eng.train(s.id, data=rows, algorithm="cascade", epochs=200)
+        assert info.status is TaskStatus.FAILED
+        assert "epochs=200" in (info.error or "") and f"max_cascade_workspace_bytes={limit}" in (
+            info.error or ""
+        )
+        ok = await eng.train(s.id, data=rows, algorithm="cascade", epochs=2, seed=1)
+        assert ok.status is TaskStatus.COMPLETED, ok.error
+
+
+async def test_model_import_limits_name_the_config_field() -> None:
+    import neural
+
+    net = neural.Network.standard([4, 8, 2], seed=1)  # 58 weights
+    wide = neural.Network.standard([40, 80, 2], seed=1)  # 13.8 kB of float32 weights
+    for limits, field in [
+        ({"max_network_weights": 57}, "max_network_weights=57"),
+        ({"max_model_bytes": 4096}, "max_model_bytes=4096"),
+    ]:
+        async with Engine.open(EngineConfig(db=":memory:", **limits)) as eng:
+            s = await eng.create_swarm()
+            with pytest.raises(LimitExceededError, match=field):
+                await eng.import_model(s.id, (net if "weights" in field else wide).to_bytes())
+            if "weights" in field:
+                text = neural_fann_text(net)
+                with pytest.raises(LimitExceededError, match=field):
+                    await eng.import_model(s.id, text, format="fann")
+    async with Engine.open(EngineConfig(db=":memory:", max_network_weights=58)) as eng:
+        s = await eng.create_swarm()
+        info = await eng.import_model(s.id, net.to_bytes())
+        assert info.layers == [4, 8, 2]
+
+
+def neural_fann_text(net: Any) -> str:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        net.save_fann(Path(d) / "m.net")
+        return (Path(d) / "m.net").read_text()
 
 
 async def test_stats_are_measurements(eng: Engine) -> None:
