@@ -98,7 +98,7 @@ def test_fann_writer_refuses_activations_libfann_lacks(tmp_path: pathlib.Path) -
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("FANN_FIX_2.0\n", "unsupported first line"),
+        ("FANN_FIX_2.0\n", "unsupported header"),
         ("FANN_FLO_2.1\nnum_layers=2\n", "missing field"),
         (
             "FANN_FLO_2.1\nnum_layers=2\nnetwork_type=0\nlayer_sizes=3 2 \nscale_included=0\n"

@@ -26,7 +26,9 @@ def _status(key: str) -> int:
 
 
 async def main(case: str, arg: str) -> dict[str, Any]:
-    async with Engine.open(EngineConfig(db=":memory:", cpu_workers=1)) as eng:
+    # the data files live beside `arg`: that folder is the data root
+    roots = [str(Path(arg).parent)]
+    async with Engine.open(EngineConfig(db=":memory:", cpu_workers=1, data_roots=roots)) as eng:
         swarm = await eng.create_swarm()
         if case == "data":  # warm: imports and the reader's code path
             small = Path(arg).with_name("small.data")
