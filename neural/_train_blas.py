@@ -75,8 +75,8 @@ def _bias_activate(U, S, nb, u0, n, bias, act_id, steep):  # type: ignore[no-unt
 
 @jit
 def _add_slopes(G, w0, n, E, u0, nb, P, n_src):  # type: ignore[no-untyped-def]
-    """``G``'s bias slopes += row sums of the deltas; weight slopes += the product in
-    ``P[:n_src, :n]``; like the block path, a chunk's partial sum below `TINY` is dropped."""
+    """``G``'s bias slopes += row sums of the deltas; weight slopes += the product ``P``
+    (n_src, n); like the block path, a chunk's partial sum below `TINY` is dropped."""
     for j in range(n):
         erow = E[u0 + j]
         acc = erow[0] - erow[0]
@@ -160,12 +160,12 @@ def _narrow_backward(G, U, S, E, nb, weights, u0, n, lo, hi, w0, prop, act_id, s
 
 
 def workspace(net_units: int, layout: np.ndarray, dtype: np.dtype[Any]) -> tuple[np.ndarray, ...]:
-    """Per-thread buffers ``(U, S, E, P)`` for `slopes`."""
+    """Per-thread buffers ``(U, S, E, P)`` for `slopes`; ``P`` (flat) holds one layer's
+    chunk slopes, so it is as large as the largest layer's weight block."""
     c = chunk_samples(layout)
     U = np.zeros((net_units, c), dtype=dtype)
-    widest_src = int((layout[:, L_SRC_HI] - layout[:, L_SRC_LO]).max())
-    widest = int(layout[:, L_SIZE].max())
-    return U, np.zeros_like(U), np.zeros_like(U), np.zeros((widest_src, widest), dtype=dtype)
+    block = int(((layout[:, L_SRC_HI] - layout[:, L_SRC_LO]) * layout[:, L_SIZE]).max())
+    return U, np.zeros_like(U), np.zeros_like(U), np.zeros(block, dtype=dtype)
 
 
 def slopes(
@@ -215,8 +215,9 @@ def slopes(
                 continue
             src = X if li == 0 else U[lo:hi, :nb]
             deltas = E[u0 : u0 + n, :nb]
-            np.matmul(src, deltas.T, out=P[: hi - lo, :n])
-            _add_slopes(G, w0, n, E, u0, nb, P, hi - lo)
+            p = P[: (hi - lo) * n].reshape(hi - lo, n)
+            np.matmul(src, deltas.T, out=p)
+            _add_slopes(G, w0, n, E, u0, nb, p, hi - lo)
             if li > 0:
                 np.matmul(mats[li], deltas, out=E[lo:hi, :nb])
     return sse, fails
@@ -240,7 +241,7 @@ def warm(
     nb = 0
     bias = weights[:0]
     seconds = ensure_compiled(_bias_activate, U, S, nb, i0, 0, bias, act_id, steep)
-    seconds += ensure_compiled(_add_slopes, G, 0, 0, E, i0, nb, P, 0)
+    seconds += ensure_compiled(_add_slopes, G, 0, 0, E, i0, nb, P[:0].reshape(0, 0), 0)
     seconds += ensure_compiled(_derive_rows, E, U, S, nb, i0, 0, act_id, steep)
     seconds += ensure_compiled(
         _output_errors, U, S, E, TT, 0, nb, i0, act_id, steep, err_tanh, bit_limit

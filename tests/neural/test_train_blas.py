@@ -4,7 +4,11 @@ runs, and the work-based thread split."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +23,8 @@ from neural import _train_blas as B
 from neural._train import input_layouts
 
 from . import _reference as ref
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # layer sizes chosen to reach every branch: wide (BLAS) hidden layers, a narrow hidden layer
 # fed back through the narrow kernels, wide and narrow output layers
@@ -204,3 +210,43 @@ def test_threads_split_by_samples_times_connections() -> None:
     assert T.split_threads(1, 10**6, 10**6) == 1
     assert T.split_threads(4, 3 * per, 1) == 3
 
+
+
+WARM_CHECK = """
+import numpy as np
+from neural import Network, TrainConfig, TrainingData, train
+from neural import _train as T, _train_blas as B
+kernels = [B._bias_activate, B._add_slopes, B._derive_rows, B._output_errors,
+           B._narrow_forward, B._narrow_backward]
+real_warm = T._Trainer.warm
+def warm(self):
+    seconds = real_warm(self)
+    for k in kernels:  # from here on a missing specialisation raises instead of compiling
+        k.disable_compile()
+    return seconds
+T._Trainer.warm = warm
+x = np.random.default_rng(0).uniform(0, 1, size=(400, 3))
+data = TrainingData(x, np.repeat(x[:, :1] * x[:, 1:2], 2, axis=1))
+net = Network.standard([3, 140, 9, 40, 2])
+assert T.uses_blas(net, T._ALGO_CODES["rprop"], False)
+h = train(net, data, TrainConfig(max_epochs=2, threads=2))
+assert h.compile_seconds > 0.0
+print("ok")
+"""
+
+
+@pytest.mark.slow
+def test_warm_compiles_every_kernel_the_epochs_call(tmp_path: Any) -> None:
+    # a fresh process and an empty JIT cache, so that nothing compiled by other tests hides a
+    # kernel that `warm` forgets (it would then compile inside the timed epochs)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", WARM_CHECK], env=env, capture_output=True,
+                         text=True, timeout=600, cwd=str(ROOT))  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"
+
+
+def test_slope_buffer_is_one_layer_block_not_widest_by_widest() -> None:
+    layout = Network.standard([300, 10, 300]).layout
+    P = B.workspace(int(layout[-1, 0] + layout[-1, 1]), layout, np.dtype(np.float32))[3]
+    assert P.size == 300 * 10
