@@ -99,11 +99,14 @@ def regression(n: int, n_in: int, seed: int = 0) -> TrainingData:
 def test_wide_layered_dense_nets_take_the_blas_path() -> None:
     rprop = T._ALGO_CODES["rprop"]
     wide = Network.standard([4, T.BLAS_MIN_UNITS, 1])
-    assert T.uses_blas(wide, rprop, sparse_inputs=False)
-    assert not T.uses_blas(wide, rprop, sparse_inputs=True)
-    assert not T.uses_blas(wide, T._ALGO_CODES["incremental"], sparse_inputs=False)
-    assert not T.uses_blas(Network.standard([4, T.BLAS_MIN_UNITS - 1, 1]), rprop, False)
-    assert not T.uses_blas(Network.shortcut([4, T.BLAS_MIN_UNITS, 1]), rprop, False)
+    n = -(-T.BLAS_MIN_WORK // wide.n_connections)
+    assert T.uses_blas(wide, rprop, sparse_inputs=False, n_samples=n)
+    assert not T.uses_blas(wide, rprop, sparse_inputs=False, n_samples=n - 1)  # little work
+    assert not T.uses_blas(wide, rprop, sparse_inputs=True, n_samples=n)
+    assert not T.uses_blas(wide, T._ALGO_CODES["incremental"], sparse_inputs=False, n_samples=n)
+    narrow = Network.standard([4, T.BLAS_MIN_UNITS - 1, 1])
+    assert not T.uses_blas(narrow, rprop, False, 10**6)  # FANN-sized: the block kernels
+    assert not T.uses_blas(Network.shortcut([4, T.BLAS_MIN_UNITS, 1]), rprop, False, 10**6)
 
 
 @pytest.mark.parametrize("algorithm", ["rprop", "quickprop", "batch", "sarprop"])
@@ -228,7 +231,7 @@ T._Trainer.warm = warm
 x = np.random.default_rng(0).uniform(0, 1, size=(400, 3))
 data = TrainingData(x, np.repeat(x[:, :1] * x[:, 1:2], 2, axis=1))
 net = Network.standard([3, 140, 9, 40, 2])
-assert T.uses_blas(net, T._ALGO_CODES["rprop"], False)
+assert T.uses_blas(net, T._ALGO_CODES["rprop"], False, 400)
 h = train(net, data, TrainConfig(max_epochs=2, threads=2))
 assert h.compile_seconds > 0.0
 print("ok")
