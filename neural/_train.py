@@ -1,12 +1,15 @@
 """`train`: run FANN's training algorithms on a `Network` in place.
 
 Full-batch algorithms (RPROP, Quickprop, batch, SARPROP) cost one compiled call per epoch
-(`neural._train_kernels._batch_epoch`: forward, slopes and update over all samples); incremental
-training runs whole chunks of epochs in one call. Between calls the Python side records the
-epoch's MSE and bit fails, applies the stop tests and calls the callback every
-``report_every`` epochs; without a callback, ``max_seconds`` is checked after chunks of about
-`CHUNK_SECONDS`. Training holds the dataset once more in the kernels' layout (transposed
-float32/64, or CSR for mostly-zero inputs) plus a few per-block buffers.
+(`neural._train_kernels._batch_epoch`: forward, slopes and update over all samples) or, for
+wide layered networks on dense inputs, one chunked pass of single-threaded BLAS products and
+small kernels (`neural._train_blas`, chosen by `uses_blas`); ``threads`` splits an epoch's
+samples by work (`split_threads`). Incremental training runs whole chunks of epochs in one
+call. Between calls the Python side records the epoch's MSE and bit fails, applies the stop
+tests and calls the callback every ``report_every`` epochs; without a callback,
+``max_seconds`` is checked after chunks of about `CHUNK_SECONDS`. Training holds the dataset
+once more in the kernels' layout (transposed float32/64, or CSR for mostly-zero inputs) plus
+a few per-block buffers (BLAS path: one layer's weight block of slopes per thread).
 
 Optimiser state (RPROP steps, previous slopes, ...) lives for one `train` call: a second call
 starts from FANN's initial state again, like a freshly created FANN network, unless it is
@@ -271,6 +274,7 @@ class _Trainer:
         )  # fmt: skip
 
     def _blas_args(self, i: int) -> tuple[Any, ...]:
+        """`B.warm`'s arguments for thread ``i``; `B.slopes` takes its sample range too."""
         net = self.net
         return (
             self.XT, self.TT, net.weights, net._layout, net.act_id, net.steepness, self.err_tanh,
@@ -308,8 +312,7 @@ class _Trainer:
 
     def _slopes(self, i: int, algo: int) -> tuple[float, int]:
         if self.blas:
-            lo, hi = self.ranges[i]
-            sse, fails = B.slopes(*self._blas_args(i), lo, hi)
+            sse, fails = B.slopes(*(self._blas_args(i) + self.ranges[i]))
             if algo != K.ALGO_NONE:
                 K._update(*self._update_args(sse / self.TT.size))
             return sse, fails

@@ -28,7 +28,7 @@ from typing import Any, Final
 import numpy as np
 
 from ._config import ensure_compiled, jit
-from ._forward_kernels import L_SIZE, L_SRC_HI, L_SRC_LO, L_UNIT, L_W, _activate_rows
+from ._forward_kernels import L_SIZE, L_SRC_HI, L_SRC_LO, L_UNIT, _activate_rows
 from ._train_kernels import TINY, _derive_rows, _output_errors
 
 # Unit-samples per chunk buffer row block: a chunk's sums/values/deltas of one layer stay
@@ -246,9 +246,7 @@ def warm(
     seconds += ensure_compiled(
         _output_errors, U, S, E, TT, 0, nb, i0, act_id, steep, err_tanh, bit_limit
     )
-    seconds += ensure_compiled(
-        _narrow_forward, U, S, nb, weights, i0, 0, i0, i0, 0, act_id, steep
-    )
+    seconds += ensure_compiled(_narrow_forward, U, S, nb, weights, i0, 0, i0, i0, 0, act_id, steep)
     seconds += ensure_compiled(
         _narrow_backward, G, U, S, E, nb, weights, i0, 0, i0, i0, 0, True, act_id, steep
     )

@@ -35,6 +35,7 @@ with the table; on a shared machine, differences under ~10 % are noise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -92,10 +93,8 @@ class TorchWorker:
         import torch
 
         torch.set_num_threads(threads)
-        try:
+        with contextlib.suppress(RuntimeError):  # already set in this process
             torch.set_num_interop_threads(1)
-        except RuntimeError:  # already set in this process
-            pass
         self.torch = torch
         self.chunk = chunk
         self.data: dict[int, Any] = {}
@@ -127,7 +126,9 @@ class TorchWorker:
                 loss = full.detach()
             else:
                 for lo in range(0, n, chunk):
-                    part = F.mse_loss(model(X[lo : lo + chunk]), T[lo : lo + chunk], reduction="sum")
+                    part = F.mse_loss(
+                        model(X[lo : lo + chunk]), T[lo : lo + chunk], reduction="sum"
+                    )
                     (part / n).backward()
                     loss = part.detach()
             opt.step()
@@ -336,8 +337,10 @@ def driver_main(args: argparse.Namespace) -> int:
         finally:
             for w in workers:
                 w.close()
-    print(f"# load average at the end {loadavg():.2f}; ratio = neural / contender (below 1: "
-          f"neural faster); GFLOP/s = 6 * connections * samples / time / threads")
+    print(
+        f"# load average at the end {loadavg():.2f}; ratio = neural / contender (below 1: "
+        f"neural faster); GFLOP/s = 6 * connections * samples / time / threads"
+    )
     if args.json is not None:
         meta = {"torch": torch_version, "blas": kernel, "peak_gflops_1core": peak,
                 "cpus": os.cpu_count(), "args": vars(args) | {"json": str(args.json)}}  # fmt: skip

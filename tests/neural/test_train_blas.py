@@ -16,8 +16,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import neural
-from neural import Network, TrainConfig, TrainingData, train
-from neural import _blas
+from neural import Network, TrainConfig, TrainingData, _blas, train
 from neural import _train as T
 from neural import _train_blas as B
 from neural._train import input_layouts
@@ -212,7 +211,6 @@ def test_threads_split_by_samples_times_connections() -> None:
     assert T.split_threads(8, 300, 10**7) == 3  # no thread without a block of samples
     assert T.split_threads(1, 10**6, 10**6) == 1
     assert T.split_threads(4, 3 * per, 1) == 3
-
 
 
 WARM_CHECK = """
