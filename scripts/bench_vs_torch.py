@@ -28,8 +28,10 @@ while others used more than ``--max-others`` cores are counted and reported sepa
 GFLOP/s per core = 6 * connections * samples / epoch time / threads (the convention of
 `scripts/bench_neural.py`); the machine's own FP32 peak (a 1024^3 NumPy matmul on one
 thread, best of a few) is measured at the start so the rate can be read as a fraction of it.
-Ratio = neural time / contender time: below 1 `neural` is faster. The load average is printed
-with the table; on a shared machine, differences under ~10 % are noise.
+Ratio = neural time / contender time: below 1 `neural` is faster. The table also gives the
+process CPU time per epoch (for one thread the steadier figure on a busy machine: time the
+process waited for a core is not in it) and the ratio of CPU times. The load average is
+printed with the table; on a shared machine, differences under ~10 % are noise.
 """
 
 from __future__ import annotations
@@ -270,6 +272,13 @@ def bench_size(
         torches = [c[k]["ms_per_epoch"] for k in ("torch", "torch-chunk") if k in c]
         if torches:
             rec["ratio_vs_best_torch"] = c["neural"]["ms_per_epoch"] / min(torches)
+            # on a busy machine a single-threaded contender's CPU time is the steadier gauge
+            cpu = [c[k]["cpu_ms_per_epoch"] for k in ("torch", "torch-chunk") if k in c]
+            rec["cpu_ratio_vs_best_torch"] = c["neural"]["cpu_ms_per_epoch"] / min(cpu)
+    if "neural" in c:
+        rec["neural_gflops_per_core_by_cpu"] = (
+            flops / (c["neural"]["cpu_ms_per_epoch"] * 1e-3) / 1e9 / threads
+        )
     rec["loadavg_1min"] = loadavg()
     return rec
 
@@ -286,6 +295,10 @@ def print_row(rec: dict[str, Any], kinds: list[str], peak: float) -> None:
             r = rec.get(f"ratio_vs_{k}")
             cells.append(f"{r:.2f}" if r else "-")
     r = rec.get("ratio_vs_best_torch")
+    cells.append(f"{r:.2f}" if r else "-")
+    g = rec.get("neural_gflops_per_core_by_cpu")
+    cells.append(f"{c['neural']['cpu_ms_per_epoch']:.3f} / {g:.1f}" if g else "-")
+    r = rec.get("cpu_ratio_vs_best_torch")
     cells.append(f"{r:.2f}" if r else "-")
     quiet = min(v["quiet_blocks"] for v in c.values())
     others = max(v["others_cores_median"] for v in c.values())
@@ -325,7 +338,8 @@ def driver_main(args: argparse.Namespace) -> int:
           f"{peak:.1f} GFLOP/s; {os.cpu_count()} CPUs; load average {loadavg():.2f}")  # fmt: skip
     ratio_cols = [f"/{k}" for k in kinds if k != "neural"]
     print(" | ".join(["N x H", "thr", *[f"{k} ms" for k in kinds], "neural GFLOP/s/core (% peak)",
-                      *ratio_cols, "/best torch", "quiet blocks, others' cores", "load"]))  # fmt: skip
+                      *ratio_cols, "/best torch", "neural CPU ms / GFLOP/s", "CPU /best torch",
+                      "quiet blocks, others' cores", "load"]))  # fmt: skip
     records = []
     for threads in thread_counts:
         workers = [Worker(k, threads, args.chunk) for k in kinds]
