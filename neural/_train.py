@@ -42,9 +42,11 @@ from ._train_state import USED, TrainState
 Callback = Callable[[EpochReport], "bool | None"]
 
 CHUNK_SECONDS: Final[float] = 0.05
-# A thread only pays off with this much work per epoch (samples x connections, about 0.1 ms
-# on one core) against the per-epoch hand-off (~50 us); below it training stays on one thread.
-MIN_WORK_PER_THREAD: Final[int] = 1 << 20
+# A thread only pays off with this much work per epoch (samples x connections, ~0.15 ms on one
+# core) against the per-epoch hand-off (~50 us); below it training stays on one thread. Set
+# from the reference runs: 2,048 x 32-32-1 (2.2M) gained nothing from a second thread,
+# thyroid (3,600 x 803 = 2.9M) gained 1.45x, 2,000 x 32-256-1 (17M) idled the second core.
+MIN_WORK_PER_THREAD: Final[int] = 1_400_000
 # Layered networks with dense inputs, a layer at least this wide and at least this much work
 # per epoch (samples x connections) compute their full-batch slopes with BLAS products
 # (`neural._train_blas`): measured 1.5-2x faster than the block kernels from 64 units up

@@ -207,6 +207,10 @@ def test_threads_split_by_samples_times_connections() -> None:
     per = T.MIN_WORK_PER_THREAD
     assert T.split_threads(2, 2000, 8705) == 2  # 2,000 samples, 32-256-1
     assert T.split_threads(2, 2000, 34817) == 2  # 2,000 samples, 32-1024-1
+    assert (
+        T.split_threads(2, 2048, 1089) == 1
+    )  # 2,048 samples, 32-32-1: a second core gains nothing
+    assert T.split_threads(2, 3600, 803) == 2  # thyroid, 21-32-3
     assert T.split_threads(2, per // 1000, 1000) == 1  # little work: one thread
     assert T.split_threads(8, 300, 10**7) == 3  # no thread without a block of samples
     assert T.split_threads(1, 10**6, 10**6) == 1
