@@ -1,12 +1,15 @@
 """`train`: run FANN's training algorithms on a `Network` in place.
 
 Full-batch algorithms (RPROP, Quickprop, batch, SARPROP) cost one compiled call per epoch
-(`neural._train_kernels._batch_epoch`: forward, slopes and update over all samples); incremental
-training runs whole chunks of epochs in one call. Between calls the Python side records the
-epoch's MSE and bit fails, applies the stop tests and calls the callback every
-``report_every`` epochs; without a callback, ``max_seconds`` is checked after chunks of about
-`CHUNK_SECONDS`. Training holds the dataset once more in the kernels' layout (transposed
-float32/64, or CSR for mostly-zero inputs) plus a few per-block buffers.
+(`neural._train_kernels._batch_epoch`: forward, slopes and update over all samples) or, for
+wide layered networks on dense inputs, one chunked pass of single-threaded BLAS products and
+small kernels (`neural._train_blas`, chosen by `uses_blas`); ``threads`` splits an epoch's
+samples by work (`split_threads`). Incremental training runs whole chunks of epochs in one
+call. Between calls the Python side records the epoch's MSE and bit fails, applies the stop
+tests and calls the callback every ``report_every`` epochs; without a callback,
+``max_seconds`` is checked after chunks of about `CHUNK_SECONDS`. Training holds the dataset
+once more in the kernels' layout (transposed float32/64, or CSR for mostly-zero inputs) plus
+a few per-block buffers (BLAS path: one layer's weight block of slopes per thread).
 
 Optimiser state (RPROP steps, previous slopes, ...) lives for one `train` call: a second call
 starts from FANN's initial state again, like a freshly created FANN network, unless it is
@@ -25,6 +28,8 @@ from typing import Any, Final
 
 import numpy as np
 
+from . import _blas
+from . import _train_blas as B
 from . import _train_kernels as K
 from ._activations import ACTIVATIONS, UNTRAINABLE
 from ._config import ensure_compiled
@@ -37,8 +42,18 @@ from ._train_state import USED, TrainState
 Callback = Callable[[EpochReport], "bool | None"]
 
 CHUNK_SECONDS: Final[float] = 0.05
-# Threads only pay off when each has this many samples (per-epoch hand-off costs ~50 us).
-MIN_SAMPLES_PER_THREAD: Final[int] = 1024
+# A thread only pays off with this much work per epoch (samples x connections, ~0.15 ms on one
+# core) against the per-epoch hand-off (~50 us); below it training stays on one thread. Set
+# from the reference runs: 2,048 x 32-32-1 (2.2M) gained nothing from a second thread,
+# thyroid (3,600 x 803 = 2.9M) gained 1.45x, 2,000 x 32-256-1 (17M) idled the second core.
+MIN_WORK_PER_THREAD: Final[int] = 1_400_000
+# Layered networks with dense inputs, a layer at least this wide and at least this much work
+# per epoch (samples x connections) compute their full-batch slopes with BLAS products
+# (`neural._train_blas`): measured 1.5-2x faster than the block kernels from 64 units up
+# (CPU time, 2,000-20,000 samples), even with 300 samples. FANN-sized networks (32 hidden
+# units) and small work stay on the block kernels.
+BLAS_MIN_UNITS: Final[int] = 64
+BLAS_MIN_WORK: Final[int] = 1 << 18
 # `_Trainer.run` statuses
 RUNNING, STOP, DEADLINE, NONFINITE = 0, 1, 2, 3
 # Inputs with fewer non-zeros than this fraction take the sparse (CSR) first-layer path: it
@@ -124,6 +139,26 @@ def input_layouts(
     return np.ascontiguousarray(inputs.T, dtype=dtype), empty, empty, np.empty(0, dtype=dtype)
 
 
+def split_threads(threads: int, n_samples: int, n_connections: int) -> int:
+    """Threads an epoch is split over: ``threads`` at most, each with at least
+    `MIN_WORK_PER_THREAD` sample-connections and one block of samples."""
+    by_work = (n_samples * n_connections) // MIN_WORK_PER_THREAD
+    return max(1, min(threads, by_work, -(-n_samples // K.BLOCK)))
+
+
+def uses_blas(net: Network, algo: int, sparse_inputs: bool, n_samples: int) -> bool:
+    """Whether full-batch slopes go through `neural._train_blas` (see `BLAS_MIN_UNITS`)."""
+    layout = net._layout
+    return (
+        algo != K.ALGO_INCREMENTAL
+        and not sparse_inputs
+        and int(layout[:, 1].max()) >= BLAS_MIN_UNITS
+        and n_samples * net.n_connections >= BLAS_MIN_WORK
+        and B.is_layered(layout)
+        and _blas.available()
+    )
+
+
 class _Trainer:
     """Optimiser state for one `train` call; ``run(k)`` advances up to ``k`` epochs."""
 
@@ -154,6 +189,7 @@ class _Trainer:
         self.shuffle = cfg.seed is not None
         self.epochs_before = 0
         self.epochs_done = 0  # in this call; what `snapshot` is taken at
+        self.blas = uses_blas(net, self.algo, self.csr_ptr.size > 0, data.n_samples)
         if state is not None:
             self._restore(state)
 
@@ -194,8 +230,10 @@ class _Trainer:
         )
 
     def _workspace(self) -> tuple[np.ndarray, ...]:
-        """Per-thread block buffers ``(U, S, E, S0, NZ, NC)``."""
+        """Per-thread block buffers ``(U, S, E, S0, NZ, NC)`` (BLAS path: `B.workspace`)."""
         net = self.net
+        if self.blas:
+            return B.workspace(net.n_units, net._layout, net.dtype)
         dt = net.dtype
         layout = net._layout
         U = np.zeros((net.n_units, K.BLOCK), dtype=dt)
@@ -211,7 +249,7 @@ class _Trainer:
     def _prepare(self) -> None:
         n = self.TT.shape[1]
         self.nzoff = K._nz_offsets(self.net._layout)
-        threads = min(self.cfg.threads, max(1, n // MIN_SAMPLES_PER_THREAD))
+        threads = split_threads(self.cfg.threads, n, self.net.n_connections)
         # contiguous, block-aligned sample ranges
         per = -(-n // threads)
         per = -(-per // K.BLOCK) * K.BLOCK
@@ -237,6 +275,14 @@ class _Trainer:
             U, S, E, S0, NZ, NC, self.nzoff, lo, hi,
         )  # fmt: skip
 
+    def _blas_args(self, i: int) -> tuple[Any, ...]:
+        """`B.warm`'s arguments for thread ``i``; `B.slopes` takes its sample range too."""
+        net = self.net
+        return (
+            self.XT, self.TT, net.weights, net._layout, net.act_id, net.steepness, self.err_tanh,
+            self.params[K.P_BIT_LIMIT], self.grads[i], self.work[i],
+        )  # fmt: skip
+
     def _update_args(self, mse: float) -> tuple[Any, ...]:
         net = self.net
         return (self.algo, self.params, net.weights, self.G, self.prev_steps, self.prev_slopes,
@@ -257,6 +303,9 @@ class _Trainer:
         seconds = ensure_compiled(K._nz_offsets, self.net._layout)
         if not hasattr(self, "ranges"):
             self._prepare()
+        if self.blas:
+            seconds += B.warm(*self._blas_args(0))
+            return seconds + ensure_compiled(K._update, *self._update_args(0.0))
         seconds += ensure_compiled(K._batch_epoch, *self._batch_args(0, self.algo))
         if self.pool is not None:
             seconds += ensure_compiled(K._batch_epoch, *self._batch_args(0, K.ALGO_NONE))
@@ -264,6 +313,11 @@ class _Trainer:
         return seconds
 
     def _slopes(self, i: int, algo: int) -> tuple[float, int]:
+        if self.blas:
+            sse, fails = B.slopes(*(self._blas_args(i) + self.ranges[i]))
+            if algo != K.ALGO_NONE:
+                K._update(*self._update_args(sse / self.TT.size))
+            return sse, fails
         sse, fails = K._batch_epoch(*self._batch_args(i, algo))
         return float(sse), int(fails)
 
@@ -351,7 +405,11 @@ def train(
     trainer = _Trainer(net, data, cfg, state)
     try:
         compile_seconds = trainer.warm()
-        history = _train_loop(trainer, cfg, callback)
+        if trainer.blas:
+            with _blas.single_threaded():
+                history = _train_loop(trainer, cfg, callback)
+        else:
+            history = _train_loop(trainer, cfg, callback)
         history.compile_seconds = compile_seconds
         return history
     finally:

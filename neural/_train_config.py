@@ -73,9 +73,10 @@ class TrainConfig:
 
     ``threads > 1`` splits each full-batch epoch's samples over that many threads (numba
     kernels without the GIL, per-thread slope buffers summed before the update); it is used
-    only when every thread gets at least `MIN_SAMPLES_PER_THREAD` samples, changes results
-    only by float rounding, and is off by default because callers such as the swarm engine
-    already train several networks in parallel.
+    only as far as every thread gets at least `MIN_WORK_PER_THREAD` samples x connections
+    (`neural._train.split_threads`), changes results only by float rounding (for a given
+    thread count they are reproducible), and is off by default because callers such as the
+    swarm engine already train several networks in parallel.
     """
 
     algorithm: Algorithm = "rprop"

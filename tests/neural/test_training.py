@@ -22,6 +22,7 @@ from neural import (
     train,
 )
 from neural import _train_kernels as K
+from neural._train import split_threads
 
 from . import _reference as ref
 
@@ -294,11 +295,13 @@ def test_concurrent_training_matches_sequential(data_dir: pathlib.Path) -> None:
 
 def test_threads_split_samples_with_the_same_result() -> None:
     rng = np.random.default_rng(0)
-    X = rng.uniform(-1, 1, size=(3000, 6))
+    X = rng.uniform(-1, 1, size=(8000, 6))
     data = TrainingData(X, (X[:, :2] * X[:, 2:4] > 0).astype(float))
+    # enough work for two threads, narrow enough for the block kernels
+    assert split_threads(2, 8000, Network.standard([6, 40, 2]).n_connections) == 2
     runs = []
     for threads in (1, 2):
-        net = Network.standard([6, 12, 2], init="fann", seed=1)
+        net = Network.standard([6, 40, 2], init="fann", seed=1)
         h = train(net, data, TrainConfig(max_epochs=15, threads=threads))
         runs.append((h, net))
     np.testing.assert_allclose(runs[1][0].mse, runs[0][0].mse, rtol=1e-4)
