@@ -50,7 +50,7 @@ from ruv_swarm_mcp._toolkit import (
     state_of,
     tool_errors,
 )
-from ruv_swarm_mcp._tools_models import _train_out
+from ruv_swarm_mcp._tools_models import ColumnName, DataSpec, Target, _data_arg, _train_out
 
 # npm's swarm strategies are about agent mix; these are the closest default task strategies.
 SWARM_STRATEGY_MAP = {"balanced": "parallel", "specialized": "divergent", "adaptive": "parallel"}
@@ -395,12 +395,19 @@ async def neural_train(
     agentId: Annotated[str | None, Field(max_length=64)] = None,
     iterations: Annotated[int, Field(ge=1, le=100_000, description="training epochs")] = 10,
     data: Annotated[
-        str | None,
-        Field(max_length=4096, description="FANN .data path (default: bundled PROBEN1 diabetes)"),
+        DataSpec | None,
+        Field(
+            description="what train takes: a table path ('~/data/churn.csv', with target), "
+            "an inline table or records, or a FANN .data path (default: bundled PROBEN1 "
+            "diabetes)"
+        ),
     ] = None,
+    target: Target | None = None,
+    features: Annotated[list[ColumnName] | None, Field(max_length=10_000)] = None,
 ) -> TrainOut:
     """Train a neural network on an agent for `iterations` epochs (RPROP, one hidden layer of
-    16) and return the measured history."""
+    16) and return the measured history. A table trains as it is: data='~/data/churn.csv',
+    target='churned' (column kinds, categories and gaps handled as by train)."""
     engine = await engine_of(ctx)
     swarm = await engine.resolve_swarm(None)
     epochs = iterations
@@ -411,7 +418,13 @@ async def neural_train(
     submitted = await engine.submit_task(
         swarm.id,
         "train",
-        {"data": data or bundled_dataset_path(), "layers": [16], "epochs": epochs},
+        {
+            "data": bundled_dataset_path() if data is None else _data_arg(data),
+            "layers": [16],
+            "epochs": epochs,
+            **({"target": target} if target is not None else {}),
+            **({"features": features} if features is not None else {}),
+        },
         agent_ids=[agentId] if agentId else None,
         progress=on_progress,
     )

@@ -253,7 +253,7 @@ class Engine(TaskControlOps, MemoryOps, EventOps, ExportOps):
         self,
         swarm_id: str,
         *,
-        data: Mapping[str, Any] | str,
+        data: Mapping[str, Any] | list[Any] | str,
         agent_id: str | None = None,
         algorithm: str | None = None,
         layers: Iterable[int] | None = None,
@@ -267,7 +267,8 @@ class Engine(TaskControlOps, MemoryOps, EventOps, ExportOps):
         priority: int = 0,
         **options: Any,
     ) -> TaskInfo:
-        """Train a network on a neural-processor agent; the result holds model_id and history."""
+        """Train a network on a neural-processor agent; the result holds model_id and history.
+        A table (file path, {columns, rows} or records) needs `target=` among `options`."""
         payload: dict[str, Any] = {"data": data, **options}
         for key, value in (
             ("algorithm", algorithm),
@@ -303,16 +304,27 @@ class Engine(TaskControlOps, MemoryOps, EventOps, ExportOps):
             raise TaskFailedError(info.id, info.error or info.status.value)
         return dict(info.result or {})
 
-    async def predict(self, model_id: str, inputs: Any) -> dict[str, Any]:
-        """Run a stored model on `inputs` (one row or a list of rows): {outputs, labels|None}."""
-        return await self._model_task(
-            model_id, TaskKind.PREDICT, {"model_id": model_id, "inputs": inputs}
-        )
+    async def predict(
+        self, model_id: str, inputs: Any = None, *, records: Any = None
+    ) -> dict[str, Any]:
+        """Run a stored model on `inputs` (one row or a list of rows) or, for a model trained on
+        a table, `records` (objects by column name): {outputs, labels|None}, and for a table
+        classifier also {classes, scores, class_names}."""
+        payload: dict[str, Any] = {"model_id": model_id}
+        if records is not None:
+            payload["records"] = records
+        if inputs is not None or records is None:
+            payload["inputs"] = inputs
+        return await self._model_task(model_id, TaskKind.PREDICT, payload)
 
-    async def evaluate(self, model_id: str, data: Mapping[str, Any] | str) -> dict[str, Any]:
-        """Metrics of a stored model on a dataset (MSE, confusion matrix for classifiers, ...)."""
+    async def evaluate(
+        self, model_id: str, data: Mapping[str, Any] | list[Any] | str, **options: Any
+    ) -> dict[str, Any]:
+        """Metrics of a stored model on a dataset (MSE, confusion matrix for classifiers, ...);
+        a table model takes a table (`options`: format, delimiter, header) and reports
+        accuracy, per-class precision / recall and a named confusion matrix, or RMSE / MAE / R2."""
         return await self._model_task(
-            model_id, TaskKind.EVALUATE, {"model_id": model_id, "data": data}
+            model_id, TaskKind.EVALUATE, {"model_id": model_id, "data": data, **options}
         )
 
     async def orchestrate(
