@@ -680,7 +680,7 @@ def table_from_predict_records(
         vals = [rec.get(name) for rec in records]
         col = column_from_values(name, vals, f"records[*].{name}")
         if f["kind"] == "numeric" and col.kind == "string":
-            raise ValidationError(f"records[*].{name}", f"{name!r} must be a number")
+            raise ValidationError(f"records[*].{name}", f"records: {name!r} must be a number")
         cols.append(col)
     return Table(cols, "records")
 

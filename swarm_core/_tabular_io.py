@@ -309,7 +309,7 @@ def _read_csv(path: Path, limits: TableLimits, delimiter: str | None, header: bo
     return _read_csv_stdlib(path, limits, delimiter, header, names)
 
 
-def _diagnose_csv(path: Path, delimiter: str, header: bool, n_cols: int) -> ValidationError:
+def _diagnose_csv(path: Path, delimiter: str, header: bool, n_cols: int) -> ValidationError | None:
     """Re-read with the strict stdlib parser to name the first malformed line (the fast path
     does not say where it stopped)."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
@@ -325,7 +325,7 @@ def _diagnose_csv(path: Path, delimiter: str, header: bool, n_cols: int) -> Vali
                     )
         except csv.Error as exc:
             return ValidationError("data", f"line {reader.line_num}: malformed CSV: {exc}")
-    return ValidationError("data", "the CSV file could not be parsed (no single line is at fault)")
+    return None
 
 
 class _ArrowColumns:
@@ -338,6 +338,7 @@ class _ArrowColumns:
         self.chunks: list[list[Any]] = [[] for _ in names]
         self.kinds: list[ColumnKind | None] = [None] * len(names)
         self.rows = 0
+        self.has_newline = False
 
     def add(self, batch: Any) -> None:
         import pyarrow.compute as pc
@@ -359,6 +360,8 @@ class _ArrowColumns:
                 arr = arr.cast(pa.float32()).to_numpy(zero_copy_only=False)
             elif pa.types.is_string(t) or pa.types.is_large_string(t):
                 kind = "string"
+                if not self.has_newline and pc.any(pc.match_substring(arr, "\n")).as_py():
+                    self.has_newline = True
                 arr = pc.utf8_trim_whitespace(arr)
             elif pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
                 raise ValidationError(
@@ -442,6 +445,12 @@ def _read_csv_arrow(
                 acc = _ArrowColumns(pa, names, limits, path)
                 for batch in reader:
                     acc.add(batch)
+            if acc.has_newline:
+                # pyarrow reads an unclosed quote to the end of the file as one cell; a value
+                # with a line break is checked by the strict parser (legitimate ones pass)
+                err = _diagnose_csv(path, delimiter, header, len(names))
+                if err is not None:
+                    raise err
             return acc.finish("csv" if delimiter != "\t" else "tsv")
         except pa.ArrowInvalid as exc:
             m = _ARROW_COLUMN_ERROR.search(str(exc))
@@ -450,7 +459,9 @@ def _read_csv_arrow(
                 if 0 <= j < len(names) and column_types.get(names[j]) != pa.string():
                     column_types[names[j]] = pa.string()
                     continue
-            raise _diagnose_csv(path, delimiter, header, len(names)) from None
+            raise _diagnose_csv(path, delimiter, header, len(names)) or ValidationError(
+                "data", "the CSV file could not be parsed (no single line is at fault)"
+            ) from None
         except UnicodeDecodeError:
             raise ValidationError("data", "the file is not UTF-8 text") from None
     raise ValidationError("data", "the CSV file could not be parsed")
@@ -700,7 +711,7 @@ def table_from_columns_rows(spec: Mapping[str, Any], limits: TableLimits) -> Tab
         if not isinstance(row, list) or len(row) != len(names):
             raise ValidationError(
                 f"data.rows[{i}]",
-                f"each row must be a list of {len(names)} values (one per column)",
+                f"data.rows[{i}]: each row must be a list of {len(names)} values (one per column)",
             )
     cols = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     return Table(
@@ -725,7 +736,9 @@ def table_from_records(
     order: dict[str, None] = {}
     for i, rec in enumerate(records):
         if not isinstance(rec, Mapping):
-            raise ValidationError(field, f"{what} {i + first}: must be an object of column values")
+            raise ValidationError(
+                field, f"{field}: {what} {i + first} must be an object of column values"
+            )
         for k in rec:
             if k not in order:
                 if len(order) >= limits.max_columns:
@@ -749,7 +762,7 @@ def column_from_values(name: str, values: list[Any], where: str) -> Column:
     ]
     types = {type(v) for _, v in present}
     if types - {bool, int, float, str}:
-        raise ValidationError(where, "values must be numbers, booleans, strings or null")
+        raise ValidationError(where, f"{where}: values must be numbers, booleans, strings or null")
     idx = np.fromiter((i for i, _ in present), dtype=np.int64, count=len(present))
     if types <= {bool} and types:
         values_arr = np.full(n, np.nan, np.float32)
@@ -760,7 +773,7 @@ def column_from_values(name: str, values: list[Any], where: str) -> Column:
         if present:
             values_arr[idx] = np.asarray([v for _, v in present], dtype=np.float64)
         if np.isinf(values_arr).any():
-            raise ValidationError(where, "values must be finite numbers")
+            raise ValidationError(where, f"{where}: values must be finite numbers")
         return Column(name, "numeric", values=values_arr)
     strs = np.full(n, "", dtype=object)
     for i, v in present:
