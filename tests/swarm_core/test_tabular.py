@@ -111,7 +111,7 @@ def test_numpy_files(tmp_path: Path) -> None:
     assert t.names == ["X1", "X2", "plan", "y"]
     assert t.column("plan").kind == "string"  # type: ignore[union-attr]
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(ValidationError, match="not a readable .npy"):
+    with pytest.raises(ValidationError, match=r"not a readable \.npy"):
         tio.read_table(tmp_path / "obj.npy", LIMITS)
 
 
