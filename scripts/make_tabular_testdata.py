@@ -23,8 +23,25 @@ import numpy as np
 import neural
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data"
-DIABETES = ["pregnancies", "glucose", "blood_pressure", "skin_fold", "insulin", "bmi", "pedigree", "age"]
-ABALONE = ["length", "diameter", "height", "whole_weight", "shucked_weight", "viscera_weight", "shell_weight"]
+DIABETES = [
+    "pregnancies",
+    "glucose",
+    "blood_pressure",
+    "skin_fold",
+    "insulin",
+    "bmi",
+    "pedigree",
+    "age",
+]
+ABALONE = [
+    "length",
+    "diameter",
+    "height",
+    "whole_weight",
+    "shucked_weight",
+    "viscera_weight",
+    "shell_weight",
+]
 
 
 def diabetes(src: Path, dest: Path, blank: float, seed: int) -> None:

@@ -207,7 +207,9 @@ class Preprocessor:
         """The network inputs (float32, n x n_inputs) for ``table``'s rows; features absent from
         the table are treated as missing in every row."""
         n = table.n_rows
-        x = np.empty((n, self.n_inputs), dtype=np.float32)
+        # column-major: each input is written as one contiguous run (the C-order copy that
+        # TrainingData makes is one blocked transpose, far cheaper than 49 strided passes)
+        x = np.empty((n, self.n_inputs), dtype=np.float32, order="F")
         pos = 0
         for f in self.features:
             col = table.column(f["name"])
@@ -225,10 +227,15 @@ class Preprocessor:
             else:
                 vals = _numbers_for(col, n, f["kind"])
                 miss = np.isnan(vals)
-                vals = np.where(miss, np.float32(f["fill"]), vals)
+                out = x[:, pos]
                 if f["kind"] == "numeric":
-                    vals = (vals - np.float32(f["mean"])) / np.float32(f["std"])
-                x[:, pos] = vals
+                    mean, std = np.float32(f["mean"]), np.float32(f["std"])
+                    np.subtract(vals, mean, out=out)
+                    out /= std
+                    out[miss] = (np.float32(f["fill"]) - mean) / std
+                else:
+                    out[:] = vals
+                    out[miss] = np.float32(f["fill"])
                 pos += 1
             if f["indicator"]:
                 x[:, pos] = miss
@@ -599,11 +606,11 @@ def _fit(
             inputs.append(name)
         elif col.kind == "numeric":
             assert col.values is not None
-            present = col.values[~miss].astype(np.float64)
-            std = float(present.std())
+            present = col.values[~miss] if miss.any() else col.values
+            std = float(present.std(dtype=np.float64))
             f.update(
                 kind="numeric",
-                mean=float(present.mean()),
+                mean=float(present.mean(dtype=np.float64)),
                 std=std if std > 0 and math.isfinite(std) else 1.0,
                 fill=float(np.median(present)),
             )

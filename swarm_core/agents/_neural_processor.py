@@ -670,7 +670,7 @@ async def _evaluate_table(
             known = codes >= 0
             if not known.any():
                 raise ValidationError("data", "no row has a target class the model knows")
-            x = prep.transform(table.take(np.flatnonzero(known)))
+            x = np.ascontiguousarray(prep.transform(table.take(np.flatnonzero(known))))
             y = np.asarray(net.predict(x), dtype=np.float64)
             names, _ = tabular.class_scores(prep, y)
             pred = np.array([prep.classes.index(c) for c in names], dtype=np.int64)
@@ -681,7 +681,7 @@ async def _evaluate_table(
             known = ~np.isnan(yt).any(axis=1)
             if not known.any():
                 raise ValidationError("data", "no row has a target value")
-            x = prep.transform(table.take(np.flatnonzero(known)))
+            x = np.ascontiguousarray(prep.transform(table.take(np.flatnonzero(known))))
             y = np.asarray(net.predict(x), dtype=np.float64)
             report = tabular.regression_metrics(prep.targets, yt[known].astype(np.float64), y)
         report["rows_missing_target"] = int((~known).sum()) - int(
