@@ -445,13 +445,21 @@ class _ArrowColumns:
         arr = pc.if_else(pc.is_in(arr, value_set=pa.array(MISSING_TOKENS)), None, arr)
         enc = pc.dictionary_encode(arr).combine_chunks()
         codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
-        self.done[j] = Column(name, "string", codes=codes, levels=enc.dictionary.to_pylist())
+        self.done[j] = retyped(
+            Column(name, "string", codes=codes, levels=enc.dictionary.to_pylist())
+        )
 
     def finish(self, source: str) -> Table:
         for j in range(len(self.names)):
             if self.done[j] is None:
                 self._finish_column(j)
         return Table([c for c in self.done if c is not None], source)
+
+
+def _padded(path: Path, delimiter: str) -> bool:
+    """Whether the first rows have cells with surrounding spaces ("a, b, c" files)."""
+    rows = list(_rows(_sample_text(path), delimiter, _SNIFF_ROWS + 1))[1:]
+    return any(c != c.strip() for r in rows for c in r)
 
 
 def _line_bound(path: Path, limit: int) -> int | None:
@@ -463,6 +471,26 @@ def _line_bound(path: Path, limit: int) -> int | None:
             if count > limit:
                 return None
     return count + 1  # a last line without a break
+
+
+def retyped(col: Column) -> Column:
+    """A text column whose every level reads as a number (" 53" once trimmed) or a boolean,
+    as that kind; converted level by level, not cell by cell."""
+    if col.kind != "string" or not col.levels:
+        return col
+    assert col.codes is not None
+    levels = np.asarray(col.levels, dtype=str)
+    try:
+        lut = levels.astype(np.float32)
+    except ValueError:
+        if not np.isin(levels, TRUE_TOKENS + FALSE_TOKENS).all():
+            return col
+        lut = np.isin(levels, TRUE_TOKENS).astype(np.float32)
+        kind: ColumnKind = "boolean"
+    else:
+        kind = "numeric"
+    values = np.append(lut, np.float32(np.nan))[col.codes]
+    return Column(col.name, kind, values=values)
 
 
 def _read_csv_arrow(
@@ -486,6 +514,7 @@ def _read_csv_arrow(
         )
 
     capacity = _line_bound(path, limits.max_rows + 1)
+    padded = _padded(path, delimiter)
     column_types: dict[str, Any] = {}
     source = "tsv" if delimiter == "\t" else "csv"
     # types are inferred from the first block (read once, alone); a column that turns out to
@@ -499,7 +528,7 @@ def _read_csv_arrow(
                     parse_options=parse_opts,
                     convert_options=pcsv.ConvertOptions(**convert),
                 ) as probe:
-                    column_types = _fixed_types(pa, probe.schema)
+                    column_types = _fixed_types(pa, probe.schema, padded)
                 continue
             options = pcsv.ConvertOptions(column_types=column_types, **convert)
             acc = _ArrowColumns(pa, names, limits, capacity)
@@ -535,12 +564,15 @@ def _read_csv_arrow(
     raise ValidationError("data", "the CSV file could not be parsed")
 
 
-def _fixed_types(pa: Any, schema: Any) -> dict[str, Any]:
+def _fixed_types(pa: Any, schema: Any, padded: bool = False) -> dict[str, Any]:
     """float32 for every numeric (or still empty) column, so a later block never fails on an
     int column meeting a decimal point, and the numbers arrive at their final width."""
     out: dict[str, Any] = {}
     for f in schema:
         t = f.type
+        if padded:  # " 53": pyarrow converts before trimming; numbers are found per level later
+            out[f.name] = pa.string()
+            continue
         if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t):
             out[f.name] = pa.float32()
         elif pa.types.is_boolean(t):

@@ -87,6 +87,16 @@ def test_quoted_fields_and_headerless(tmp_path: Path, reader: str) -> None:
     assert t.n_rows == 1
 
 
+def test_cells_padded_with_spaces_keep_their_kinds(tmp_path: Path, reader: str) -> None:
+    p = tmp_path / "padded.csv"
+    p.write_text("id, age, plan, active\n1, 53, pro, true\n2, , basic, false\n3, 41.5, pro, true\n")
+    t = tio.read_table(p, LIMITS)
+    assert t.names == ["id", "age", "plan", "active"]
+    kinds = {c.name: c.kind for c in t.columns}
+    assert kinds == {"id": "numeric", "age": "numeric", "plan": "string", "active": "boolean"}
+    assert np.isnan(t.column("age").values[1])  # type: ignore[index, union-attr]
+
+
 def test_jsonl_records_and_inline_forms(tmp_path: Path, reader: str) -> None:
     records = [dict(zip(ROWS[0], r, strict=True)) for r in ROWS[1:]]
     for r in records:
