@@ -549,7 +549,9 @@ def _read_csv_arrow(
                 if err is not None:
                     raise err
             return result
-        except pa.ArrowInvalid as exc:
+        except pa.ArrowException as exc:  # its text may quote the file: never passed on
+            if "UTF8" in str(exc) or "UTF-8" in str(exc):
+                raise ValidationError("data", "the file is not UTF-8 text") from None
             m = _ARROW_COLUMN_ERROR.search(str(exc))
             if m is not None and "conversion error" in str(exc):
                 j = int(m.group(1))
@@ -666,7 +668,7 @@ def _read_jsonl(path: Path, limits: TableLimits) -> Table:
                 read_options=pjson.ReadOptions(block_size=_ARROW_BLOCK),
                 parse_options=pjson.ParseOptions(unexpected_field_behavior="infer"),
             )
-        except pa.ArrowInvalid:
+        except pa.ArrowException:
             t = None  # the line-by-line reader below names the line at fault
         if t is not None:
             _check_shape(t.num_rows, t.num_columns, limits)

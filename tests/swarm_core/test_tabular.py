@@ -166,6 +166,12 @@ def test_malformed_files_name_the_line_never_the_content(tmp_path: Path, reader:
         tio.read_table(bad_json, LIMITS)
     assert "line 2: not valid JSON" in str(e.value) and SECRET not in str(e.value)
 
+    late = tmp_path / "late.csv"  # past the sniffed sample: found by the reader itself
+    late.write_bytes(b"a,b\n" + b"x,1\n" * 70_000 + b"y,\xe9\n")
+    roomy = tio.TableLimits(max_rows=100_000, max_columns=10, max_cells=10**6, max_file_bytes=10**7)
+    with pytest.raises(ValidationError, match="not UTF-8"):
+        tio.read_table(late, roomy)
+
     latin = tmp_path / "latin.csv"
     latin.write_bytes(b"a,b\n1,2\n3,\xe9\n")
     with pytest.raises(ValidationError, match="not UTF-8"):
