@@ -12,7 +12,7 @@ Column kinds (inferred, reported by train):
 * identifier: text unique per row, or whole numbers forming a permutation of a contiguous range
   (1..n): left out, unless named in ``features``.
 Missing cells (empty, NA, NaN, null, ...): with ``missing="impute"`` (default) replaced by the
-training median (numeric), the most frequent value (boolean, categorical), plus one 0/1
+training median (numeric; of a 100,000-value sample for longer columns), the most frequent value (boolean, categorical), plus one 0/1
 indicator input per column that had gaps in training; with ``missing="drop"`` those rows are
 left out of training. A predict record that lacks a feature, or has it null, is imputed the same
 way; an unseen category turns on the column's "other" input when it has one, else none of its
@@ -47,6 +47,8 @@ MISSING_MODES = ("impute", "drop")
 TASKS = ("auto", "classification", "regression")
 # text / whole-number columns unique per row count as identifiers only from this many rows on
 MIN_ROWS_FOR_IDENTIFIER = 20
+# numeric gaps are filled with the median of at most this many training values
+MEDIAN_SAMPLE = 100_000
 _TRUE_LOWER = {t.lower() for t in TRUE_TOKENS} | {"yes", "y", "t", "1"}
 _FALSE_LOWER = {t.lower() for t in FALSE_TOKENS} | {"no", "n", "f", "0"}
 
@@ -85,8 +87,19 @@ def _not_a_column(field: str, name: str, table: Table) -> ValidationError:
 def _binary_numeric(values: np.ndarray | None) -> bool:
     if values is None:
         return False
+    head = values[:1024]  # most columns show they are not 0/1 in their first values
+    if not np.isin(head[~np.isnan(head)], (0.0, 1.0)).all():
+        return False
     present = values[~np.isnan(values)]
     return bool(present.size) and bool(np.isin(present, (0.0, 1.0)).all())
+
+
+def _median(values: np.ndarray) -> float:
+    """The median, of a seeded sample of MEDIAN_SAMPLE values for longer columns (an exact
+    median of every column cost more than the parse of a 1M-row table)."""
+    if values.size > MEDIAN_SAMPLE:
+        values = values[np.random.default_rng(0).integers(0, values.size, MEDIAN_SAMPLE)]
+    return float(np.median(values))
 
 
 def _bool_codes(levels: Sequence[str]) -> np.ndarray | None:
@@ -114,7 +127,7 @@ def _is_identifier(col: Column) -> bool:
         return False
     v = col.values
     assert v is not None
-    if not np.all(v == np.round(v)):
+    if not np.all(v[:1024] == np.round(v[:1024])) or not np.all(v == np.round(v)):
         return False
     lo, hi = float(v.min()), float(v.max())
     return hi - lo + 1 == n and np.unique(v).size == n
@@ -232,10 +245,12 @@ class Preprocessor:
                     mean, std = np.float32(f["mean"]), np.float32(f["std"])
                     np.subtract(vals, mean, out=out)
                     out /= std
-                    out[miss] = (np.float32(f["fill"]) - mean) / std
+                    if f["indicator"] or miss.any():
+                        out[miss] = (np.float32(f["fill"]) - mean) / std
                 else:
                     out[:] = vals
-                    out[miss] = np.float32(f["fill"])
+                    if f["indicator"] or miss.any():
+                        out[miss] = np.float32(f["fill"])
                 pos += 1
             if f["indicator"]:
                 x[:, pos] = miss
@@ -612,7 +627,7 @@ def _fit(
                 kind="numeric",
                 mean=float(present.mean(dtype=np.float64)),
                 std=std if std > 0 and math.isfinite(std) else 1.0,
-                fill=float(np.median(present)),
+                fill=_median(present),
             )
             inputs.append(name)
         else:
