@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,8 +64,6 @@ _SNIFF_BYTES = 256 * 1024
 _SNIFF_ROWS = 50
 # pyarrow parses a block per thread; 1 MiB blocks stay in cache (16 MiB took 1.6x the CPU time)
 _ARROW_BLOCK = 1024 * 1024
-# all-number CSV files at least this large are parsed as two halves in two threads
-PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 _CSV_CHUNK_ROWS = 65_536
 _DELIMITERS = ",\t;|"
 _ARROW_COLUMN_ERROR = re.compile(r"In CSV column #(\d+)")
@@ -534,13 +531,6 @@ def _read_csv_arrow(
                     column_types = _fixed_types(pa, probe.schema, padded)
                 continue
             options = pcsv.ConvertOptions(column_types=column_types, **convert)
-            if capacity is not None and _parallel_ok(pa, path, column_types):
-                halves = _read_halves(
-                    pa, path, names, limits, capacity, header, parse_opts, options
-                )
-                if halves is not None:
-                    halves.source = source
-                    return halves
             acc = _ArrowColumns(pa, names, limits, capacity)
             with pcsv.open_csv(
                 path,
@@ -574,113 +564,6 @@ def _read_csv_arrow(
         except UnicodeDecodeError:
             raise ValidationError("data", "the file is not UTF-8 text") from None
     raise ValidationError("data", "the CSV file could not be parsed")
-
-
-def _parallel_ok(pa: Any, path: Path, column_types: dict[str, Any]) -> bool:
-    """Large all-number files are parsed as two halves at once (the streaming reader parses on
-    one core); text columns could hold quoted line breaks, which make a split point unsafe."""
-    if (os.cpu_count() or 1) < 2 or path.stat().st_size < PARALLEL_MIN_BYTES:
-        return False
-    return all(t in (pa.float32(), pa.bool_()) for t in column_types.values())
-
-
-class _ByteRange(io.RawIOBase):
-    """Bytes ``start`` to ``end`` of a file, as a readable stream."""
-
-    def __init__(self, path: Path, start: int, end: int) -> None:
-        self._f = path.open("rb")
-        self._f.seek(start)
-        self._left = end - start
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        n = min(len(b), self._left)
-        if n <= 0:
-            return 0
-        got = self._f.readinto(memoryview(b)[:n])
-        self._left -= got or 0
-        return got or 0
-
-    def close(self) -> None:
-        self._f.close()
-        super().close()
-
-
-def _read_halves(
-    pa: Any,
-    path: Path,
-    names: list[str],
-    limits: TableLimits,
-    capacity: int,
-    header: bool,
-    parse_opts: Any,
-    options: Any,
-) -> Table | None:
-    """The table read as two halves in two threads straight into shared columns, or None when
-    the split cannot be vouched for (blank lines, a quoted line break): then the caller reads
-    the file in one pass, which also names any malformed line."""
-    import concurrent.futures
-
-    import pyarrow.csv as pcsv
-
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        head = f.read(1 << 20)
-        start = head.index(b"\n") + 1 if header and b"\n" in head else 0
-        f.seek(start + (size - start) // 2)
-        f.readline()  # the split falls after a line break
-        split = f.tell()
-    if split >= size:
-        return None
-    first_rows = 0
-    with _ByteRange(path, start, split) as part:
-        while block := part.read(1 << 24):
-            first_rows += block.count(b"\n")
-    columns = [np.empty(capacity, dtype=np.float32) for _ in names]
-    read_opts = pcsv.ReadOptions(column_names=names, block_size=_ARROW_BLOCK)
-
-    def read(lo: int, hi: int, row0: int) -> _ArrowColumns | None:
-        acc = _ArrowColumns(pa, names, limits, capacity)
-        acc.filled = list(columns)
-        acc.rows = row0
-        try:
-            with (
-                pa.PythonFile(_ByteRange(path, lo, hi), mode="r") as src,
-                pcsv.open_csv(
-                    src,
-                    read_options=read_opts,
-                    parse_options=parse_opts,
-                    convert_options=options,
-                    memory_pool=pa.system_memory_pool(),
-                ) as reader,
-            ):
-                for batch in reader:
-                    acc.add(batch)
-        except pa.ArrowException:
-            return None
-        return acc
-
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        jobs = [pool.submit(read, start, split, 0), pool.submit(read, split, size, first_rows)]
-        first, second = (j.result() for j in jobs)
-    if first is None or second is None or first.rows != first_rows:
-        return None
-    if any(c for c in first.chunks + second.chunks):  # a column left the shared buffers
-        return None
-    n = second.rows
-    kinds = [
-        "numeric" if "numeric" in (a, b) else (a or b or "numeric")
-        for a, b in zip(first.kinds, second.kinds, strict=True)
-    ]
-    return Table(
-        [
-            Column(name, kind, values=col[:n])  # type: ignore[arg-type]
-            for name, kind, col in zip(names, kinds, columns, strict=True)
-        ],
-        "csv",
-    )
 
 
 def _fixed_types(pa: Any, schema: Any, padded: bool = False) -> dict[str, Any]:

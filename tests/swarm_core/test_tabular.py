@@ -29,7 +29,6 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 LIMITS = tio.TableLimits(
     max_rows=10_000, max_columns=100, max_cells=1_000_000, max_file_bytes=10**8
 )
-LIMITS2 = tio.TableLimits(max_rows=100_000, max_columns=100, max_cells=10**7, max_file_bytes=10**8)
 PREP = PrepLimits(max_category_levels=3, max_classes=10, max_inputs=1000)
 SECRET = "SECRET-CELL-77"
 
@@ -96,37 +95,6 @@ def test_cells_padded_with_spaces_keep_their_kinds(tmp_path: Path, reader: str) 
     kinds = {c.name: c.kind for c in t.columns}
     assert kinds == {"id": "numeric", "age": "numeric", "plan": "string", "active": "boolean"}
     assert np.isnan(t.column("age").values[1])  # type: ignore[index, union-attr]
-
-
-def test_two_half_parse_equals_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("pyarrow")
-    rng = np.random.default_rng(4)
-    x = rng.standard_normal((20_000, 6)).astype(np.float32)
-    lines = [",".join(f"{v:.6g}" for v in row) for row in x]
-    lines[7] = "1,,3,NA,5,6"  # gaps
-    p = tmp_path / "n.csv"
-    p.write_text("a,b,c,d,e,f\n" + "\n".join(lines) + "\n")
-    blank = tmp_path / "blank.csv"  # a blank line makes the split's row count unsure
-    blank.write_text("a,b,c,d,e,f\n" + "\n".join(lines[:50]) + "\n\n" + "\n".join(lines[50:]))
-    monkeypatch.setattr(tio, "PARALLEL_MIN_BYTES", 10**12)
-    serial = [tio.read_table(f, LIMITS2) for f in (p, blank)]
-    monkeypatch.setattr(tio, "PARALLEL_MIN_BYTES", 0)
-    used: list[bool] = []
-    real = tio._read_halves
-
-    def spy(*args: Any) -> Any:
-        out = real(*args)
-        used.append(out is not None)
-        return out
-
-    monkeypatch.setattr(tio, "_read_halves", spy)
-    halves = [tio.read_table(f, LIMITS2) for f in (p, blank)]
-    assert used == [True, False]  # the blank line sent the second file to the one-pass reader
-    for one, two in zip(serial, halves, strict=True):
-        assert one.names == two.names and one.n_rows == two.n_rows == 20_000
-        for a, b in zip(one.columns, two.columns, strict=True):
-            assert a.kind == b.kind
-            assert np.array_equal(a.values, b.values, equal_nan=True)  # type: ignore[arg-type]
 
 
 def test_jsonl_records_and_inline_forms(tmp_path: Path, reader: str) -> None:
