@@ -97,6 +97,17 @@ def test_cells_padded_with_spaces_keep_their_kinds(tmp_path: Path, reader: str) 
     assert np.isnan(t.column("age").values[1])  # type: ignore[index, union-attr]
 
 
+def test_all_number_file_reads_alike(tmp_path: Path, reader: str) -> None:
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((70_000, 3)).astype(np.float32)  # more than one chunk of rows
+    p = tmp_path / "n.csv"
+    p.write_text("a,b,c\n" + "\n".join(",".join(f"{v:.9g}" for v in r) for r in x) + '\n"1",2,3\n')
+    t = tio.read_table(p, tio.TableLimits(100_000, 10, 10**6, 10**8))
+    assert t.n_rows == 70_001 and [c.kind for c in t.columns] == ["numeric"] * 3
+    assert np.array_equal(t.column("b").values[:-1], x[:, 1])  # type: ignore[index, union-attr]
+    assert t.column("a").values[-1] == 1  # type: ignore[index, union-attr]
+
+
 def test_jsonl_records_and_inline_forms(tmp_path: Path, reader: str) -> None:
     records = [dict(zip(ROWS[0], r, strict=True)) for r in ROWS[1:]]
     for r in records:
