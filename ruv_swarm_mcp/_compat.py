@@ -53,7 +53,7 @@ from ruv_swarm_mcp._toolkit import (
     tool_errors,
     wait_bounded,
 )
-from ruv_swarm_mcp._tools_models import _train_out
+from ruv_swarm_mcp._tools_models import ColumnName, DataSpec, Target, _data_arg, _train_out
 
 log = logging.getLogger("ruv_swarm_mcp")
 
@@ -407,13 +407,19 @@ async def neural_train(
     agentId: Annotated[str | None, Field(max_length=64)] = None,
     iterations: Annotated[int, Field(ge=1, le=100_000, description="training epochs")] = 10,
     data: Annotated[
-        str | None,
-        Field(max_length=4096, description="FANN .data path inside an allowed data root (--data-root or a client "
-            "root; default: bundled PROBEN1 diabetes)"),
+        DataSpec | None,
+        Field(
+            description="what train takes: a table path ('~/data/churn.csv', with target), "
+            "an inline table or records, or a FANN .data path, inside an allowed data root (--data-root or a "
+            "client root; default: bundled PROBEN1 diabetes)"
+        ),
     ] = None,
+    target: Target | None = None,
+    features: Annotated[list[ColumnName] | None, Field(max_length=10_000)] = None,
 ) -> TrainOut:
     """Train a neural network on an agent for `iterations` epochs (RPROP, one hidden layer of
-    16) and return the measured history."""
+    16) and return the measured history. A table trains as it is: data='~/data/churn.csv',
+    target='churned' (column kinds, categories and gaps handled as by train)."""
     engine = await engine_of(ctx)
     swarm = await resolve(ctx, engine, None)
     epochs = iterations
@@ -426,7 +432,13 @@ async def neural_train(
     submitted = await engine.submit_task(
         swarm.id,
         "train",
-        {"data": data or bundled_dataset_path(), "layers": [16], "epochs": epochs},
+        {
+            "data": bundled_dataset_path() if data is None else _data_arg(data),
+            "layers": [16],
+            "epochs": epochs,
+            **({"target": target} if target is not None else {}),
+            **({"features": features} if features is not None else {}),
+        },
         agent_ids=[agentId] if agentId else None,
         progress=on_progress,
         data_roots=data_roots(ctx) if data else [bundled_dataset_path()],

@@ -179,6 +179,11 @@ class TrainOut(_Out):
         default=None, description="which of inputs / outputs were scaled, and onto what range"
     )
     stop_reason: str | None = None
+    table: dict[str, Any] | None = Field(
+        default=None,
+        description="for a table: each column's inferred kind, columns left out and why, "
+        "classes and their counts, rows read / used / dropped",
+    )
     history: dict[str, Any] = Field(
         default_factory=dict,
         description="measured per-epoch history: epoch, mse, bit_fail (thinned to 2000 points)",
@@ -198,6 +203,20 @@ class PredictOut(_Out):
     outputs: list[list[float]]
     labels: list[int] | None = Field(
         default=None, description="predicted class index per row (classifiers only)"
+    )
+    classes: list[str] | None = Field(
+        default=None, description="predicted class name per row (table classifiers)"
+    )
+    scores: list[dict[str, float]] | None = Field(
+        default=None,
+        description="a score per class for each row (network outputs in [0, 1]; a ranking, "
+        "not calibrated probabilities)",
+    )
+    class_names: list[str] | None = Field(
+        default=None, description="the classifier's classes, in label-index order"
+    )
+    targets: list[str] | None = Field(
+        default=None, description="the predicted columns, in output order (table regressors)"
     )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Discriminator, Field, Tag
 
 from ruv_swarm_mcp._current import resolve
 from ruv_swarm_mcp._models import (
@@ -51,24 +51,93 @@ class InlineData(BaseModel):
     outputs: Annotated[list[Row], Field(min_length=1, max_length=MAX_INLINE_ROWS)]
 
 
+MAX_COLUMN_NAME = 256
+MAX_CELL_CHARS = 4096
+Cell = bool | int | float | Annotated[str, Field(max_length=MAX_CELL_CHARS)] | None
+ColumnName = Annotated[str, Field(min_length=1, max_length=MAX_COLUMN_NAME)]
+Record = Annotated[dict[ColumnName, Cell], Field(max_length=MAX_FEATURES)]
+
+
+class InlineTable(BaseModel):
+    """A table given inline: column names and one row of values per sample (numbers, text,
+    booleans; null or "" for a missing cell)."""
+
+    columns: Annotated[list[ColumnName], Field(min_length=1, max_length=MAX_FEATURES)]
+    rows: Annotated[
+        list[Annotated[list[Cell], Field(max_length=MAX_FEATURES)]],
+        Field(min_length=1, max_length=MAX_INLINE_ROWS),
+    ]
+
+
+def _data_kind(value: Any) -> str:
+    """Which form `data` takes, so a bad value is answered with that form's problems only."""
+    if isinstance(value, BaseModel):
+        return type(value).__name__
+    if isinstance(value, list):
+        return "Records"
+    if isinstance(value, dict):
+        return "InlineTable" if "columns" in value or "rows" in value else "InlineData"
+    return "Path"  # anything else is answered as "must be a string"
+
+
 DataSpec = Annotated[
-    InlineData | Annotated[str, Field(min_length=1, max_length=4096)],
+    Annotated[InlineData, Tag("InlineData")]
+    | Annotated[InlineTable, Tag("InlineTable")]
+    | Annotated[list[Record], Field(min_length=1, max_length=MAX_INLINE_ROWS), Tag("Records")]
+    | Annotated[str, Field(min_length=1, max_length=4096), Tag("Path")],
+    Discriminator(_data_kind),
     Field(
-        description="inline {'inputs': [[...]], 'outputs': [[...]]} or the path of a FANN .data "
-        "file on the server (header line 'samples inputs outputs', then input and output lines) "
-        "inside an allowed data root: a --data-root of the server or one of the client's roots"
+        description="a file path on the server: a table (.csv, .tsv, .jsonl, .npy, .npz, "
+        ".parquet; header and delimiter detected) used with target, e.g. "
+        "'~/data/churn.csv', or a FANN .data file; or inline: a table {'columns': ['age', "
+        "'plan', 'churned'], 'rows': [[53, 'pro', 'no'], ...]}, records [{'age': 53, "
+        "'plan': 'pro', 'churned': 'no'}, ...], or numbers {'inputs': [[...]], "
+        "'outputs': [[...]]}. Files are read only inside an allowed data root: a "
+        "--data-root of the server or one of the client's roots"
+    ),
+]
+TableFormat = Literal["csv", "tsv", "jsonl", "npy", "npz", "parquet"]
+Target = Annotated[
+    ColumnName | Annotated[list[ColumnName], Field(min_length=1, max_length=MAX_FEATURES)],
+    Field(
+        description="the column to predict when data is a table (a name, or a list of numeric "
+        "columns): text or true/false (or 0/1) makes a classifier whose predictions are the "
+        "class names, numbers a regressor"
     ),
 ]
 
 
-def _data_arg(data: InlineData | str) -> dict[str, Any] | str:
+def _data_arg(data: Any) -> dict[str, Any] | list[Any] | str:
     if isinstance(data, InlineData):
         if len(data.inputs) != len(data.outputs):
             raise ToolError(
                 f"data: inputs has {len(data.inputs)} rows but outputs has {len(data.outputs)}"
             )
         return {"inputs": data.inputs, "outputs": data.outputs}
-    return data
+    if isinstance(data, InlineTable):
+        return {"columns": data.columns, "rows": data.rows}
+    return data  # type: ignore[no-any-return]
+
+
+def _table_args(
+    data_format: str | None, delimiter: str | None, header: bool | None
+) -> dict[str, Any]:
+    opts = {"format": data_format, "delimiter": delimiter, "header": header}
+    return {k: v for k, v in opts.items() if v is not None}
+
+
+DataFormatArg = Annotated[
+    TableFormat | None,
+    Field(description="the table file's format (default: from the file name; csv otherwise)"),
+]
+DelimiterArg = Annotated[
+    str | None,
+    Field(min_length=1, max_length=1, description="CSV delimiter (default: detected)"),
+]
+HeaderArg = Annotated[
+    bool | None,
+    Field(description="whether the CSV's first line names the columns (default: detected)"),
+]
 
 
 def _train_out(task: Any) -> TrainOut:
@@ -92,6 +161,7 @@ def _train_out(task: Any) -> TrainOut:
         scaling=result.get("scaling"),
         stop_reason=result.get("stop_reason"),
         history=result.get("history") or {},
+        table=result.get("table"),
         duration_ms=info.get("duration_ms"),
         loop_seconds=result.get("loop_seconds"),
         compile_seconds=result.get("compile_seconds"),
@@ -181,11 +251,38 @@ async def train(
         Field(max_length=64, description="neural-processor agent to train on (default: any)"),
     ] = None,
     swarm_id: SwarmId = None,
+    target: Target | None = None,
+    features: Annotated[
+        list[ColumnName] | None,
+        Field(
+            max_length=MAX_FEATURES,
+            description="the columns to learn from (default: every column but the target; "
+            "columns unique per row, like ids, are left out unless listed here)",
+        ),
+    ] = None,
+    missing: Annotated[
+        Literal["impute", "drop"],
+        Field(
+            description="empty / NA / NaN / null cells: impute (median or most frequent value, "
+            "plus an indicator input) or drop the rows"
+        ),
+    ] = "impute",
+    task: Annotated[
+        Literal["auto", "classification", "regression"],
+        Field(description="auto: from the target's kind; or force one"),
+    ] = "auto",
+    data_format: DataFormatArg = None,
+    delimiter: DelimiterArg = None,
+    header: HeaderArg = None,
 ) -> TrainOut:
     """Train a feed-forward neural network and store it as a model. Reports progress (epochs
     done of epochs, sampled every 50 ms, when the client asks for progress) and stops within one
     epoch if the client cancels the call. Raw data is fine: scale=auto maps columns a network
-    cannot use as they are. Returns the model id, fit metrics and the measured history."""
+    cannot use as they are. A table trains as it is: {"data": "~/data/churn.csv", "target":
+    "churned", "validation_split": 0.2} infers each column's kind (numeric, boolean,
+    categorical one-hot, identifiers left out), fills gaps, and stores that preprocessing with
+    the model, so predict takes records by column name and returns class names. Returns the
+    model id, fit metrics, the table's column report and the measured history."""
     engine = await engine_of(ctx)
     sid = (await resolve(ctx, engine, swarm_id)).id
     spec = _data_arg(data)
@@ -220,6 +317,14 @@ async def train(
         "scale": scale,
         "init_model_id": init_model_id,
     }
+    if target is not None:
+        payload.update(
+            target=target,
+            features=features,
+            missing=missing,
+            task=task,
+            **_table_args(data_format, delimiter, header),
+        )
     submitted = await engine.submit_task(
         sid,
         "train",
@@ -248,23 +353,71 @@ async def train(
 async def predict(
     ctx: Context,
     model_id: ModelId,
-    inputs: Annotated[list[Row], Field(min_length=1, max_length=MAX_INLINE_ROWS)],
+    inputs: Annotated[
+        list[Row] | None,
+        Field(
+            min_length=1,
+            max_length=MAX_INLINE_ROWS,
+            description="rows of numbers (for a table model: the feature values in the order "
+            "train reported)",
+        ),
+    ] = None,
+    records: Annotated[
+        list[Record] | None,
+        Field(
+            min_length=1,
+            max_length=MAX_INLINE_ROWS,
+            description="for a model trained on a table: objects by column name, e.g. "
+            "[{'age': 53, 'plan': 'pro'}]; a missing or null feature is imputed as in "
+            "training, an unseen category counts as the column's 'other' level (or none)",
+        ),
+    ] = None,
 ) -> PredictOut:
-    """Run a trained model on input rows. Returns the outputs, and the predicted class index of
-    each row when the model is a classifier."""
+    """Run a trained model on input rows or records. Returns the outputs, and for a classifier
+    the predicted class of each row (for a table classifier: the class names and a score per
+    class)."""
+    if (inputs is None) == (records is None):
+        raise ToolError("inputs: give inputs (rows of numbers) or records (objects by column)")
     engine = await engine_of(ctx)
-    result = await engine.predict(model_id, inputs)
-    out = PredictOut(model_id=model_id, outputs=result["outputs"], labels=result.get("labels"))
-    head = f"labels {out.labels[:10]}" if out.labels is not None else f"first {out.outputs[0]}"
+    result = await engine.predict(model_id, inputs, records=records)
+    out = PredictOut(
+        model_id=model_id,
+        outputs=result["outputs"],
+        labels=result.get("labels"),
+        classes=result.get("classes"),
+        scores=result.get("scores"),
+        class_names=result.get("class_names"),
+        targets=result.get("targets"),
+    )
+    if out.classes is not None:
+        head = f"classes {out.classes[:10]}"
+    elif out.labels is not None:
+        head = f"labels {out.labels[:10]}"
+    else:
+        head = f"first {out.outputs[0]}"
     return reply(out, f"{len(out.outputs)} predictions from {model_id}: {head}")
 
 
 @tool_errors
-async def evaluate(ctx: Context, model_id: ModelId, data: DataSpec) -> EvaluateOut:
+async def evaluate(
+    ctx: Context,
+    model_id: ModelId,
+    data: DataSpec,
+    data_format: DataFormatArg = None,
+    delimiter: DelimiterArg = None,
+    header: HeaderArg = None,
+) -> EvaluateOut:
     """Measure a model on labelled data: MSE, bit-fail, and accuracy / confusion matrix for
-    classifiers."""
+    classifiers. A model trained on a table takes a table with its target column (e.g.
+    '~/data/churn_test.csv') and reports accuracy, per-class precision and recall and a
+    confusion matrix named by class, or RMSE, MAE and R2."""
     engine = await engine_of(ctx)
-    metrics = await engine.evaluate(model_id, _data_arg(data), data_roots=data_roots(ctx))
+    metrics = await engine.evaluate(
+        model_id,
+        _data_arg(data),
+        data_roots=data_roots(ctx),
+        **_table_args(data_format, delimiter, header),
+    )
     out = EvaluateOut(model_id=model_id, metrics=dump(metrics))
     shown = {k: v for k, v in out.metrics.items() if isinstance(v, int | float)}
     return reply(out, f"{model_id} on {len(shown)} metrics: {shown}")

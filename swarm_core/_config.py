@@ -49,6 +49,12 @@ class EngineConfig(BaseModel):
     max_cascade_workspace_bytes: int = Field(512 * 2**20, ge=2**20)
     # rows x outputs one predict call computes and returns
     max_predict_values: int = Field(2_000_000, ge=1)
+    # tables (CSV, Parquet, ...): file size, rows x columns, kept levels of a categorical
+    # feature (the rest share one "other" input) and classes of a target
+    max_table_file_bytes: int = Field(4 * 1024**3, ge=1)
+    max_table_cells: int = Field(200_000_000, ge=1)
+    max_category_levels: int = Field(100, ge=1, le=100_000)
+    max_classes: int = Field(1_000, ge=2, le=100_000)
     max_epochs: int = Field(100_000, ge=1)
     max_train_seconds: float = Field(3_600.0, gt=0)
     default_task_timeout: float | None = Field(3_600.0, gt=0)

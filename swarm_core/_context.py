@@ -195,6 +195,15 @@ class Context:
     async def load_data(self, spec: Any) -> Any:
         return await self._engine._load_data(spec, self._run.data_roots)
 
+    async def load_table(self, spec: Any, options: Any = None) -> Any:
+        return await self._engine._load_table(spec, options, self._run.data_roots)
+
+    def table_limits(self) -> Any:
+        return self._engine.table_limits()
+
+    def prep_limits(self) -> Any:
+        return self._engine.prep_limits()
+
     # -- training checkpoints ---------------------------------------------------------------
 
     @property

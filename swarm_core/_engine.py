@@ -254,7 +254,7 @@ class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
         self,
         swarm_id: str,
         *,
-        data: Mapping[str, Any] | str,
+        data: Mapping[str, Any] | list[Any] | str,
         agent_id: str | None = None,
         algorithm: str | None = None,
         layers: Iterable[int] | None = None,
@@ -270,7 +270,8 @@ class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
         **options: Any,
     ) -> TaskInfo:
         """Train a network on a neural-processor agent; the result holds model_id and history.
-        A path `data` must lie inside `data_roots` or the configured roots (see submit_task)."""
+        A path `data` must lie inside `data_roots` or the configured roots (see submit_task).
+        A table (file path, {columns, rows} or records) needs `target=` among `options`."""
         payload: dict[str, Any] = {"data": data, **options}
         for key, value in (
             ("algorithm", algorithm),
@@ -313,24 +314,37 @@ class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
             raise TaskFailedError(info.id, info.error or info.status.value)
         return dict(info.result or {})
 
-    async def predict(self, model_id: str, inputs: Any) -> dict[str, Any]:
-        """Run a stored model on `inputs` (one row or a list of rows): {outputs, labels|None}."""
-        return await self._model_task(
-            model_id, TaskKind.PREDICT, {"model_id": model_id, "inputs": inputs}
-        )
+    async def predict(
+        self, model_id: str, inputs: Any = None, *, records: Any = None
+    ) -> dict[str, Any]:
+        """Run a stored model on `inputs` (one row or a list of rows) or, for a model trained on
+        a table, `records` (objects by column name): {outputs, labels|None}, and for a table
+        classifier also {classes, scores, class_names}."""
+        payload: dict[str, Any] = {"model_id": model_id}
+        if records is not None:
+            payload["records"] = records
+        if inputs is not None or records is None:
+            payload["inputs"] = inputs
+        return await self._model_task(model_id, TaskKind.PREDICT, payload)
 
     async def evaluate(
         self,
         model_id: str,
-        data: Mapping[str, Any] | str,
+        data: Mapping[str, Any] | list[Any] | str,
         *,
         data_roots: DataRoots | None = None,
+        **options: Any,
     ) -> dict[str, Any]:
-        """Metrics of a stored model on a dataset (MSE, confusion matrix for classifiers, ...)."""
+        """Metrics of a stored model on a dataset (MSE, confusion matrix for classifiers, ...);
+        a table model takes a table (`options`: format, delimiter, header) and reports
+        accuracy, per-class precision / recall and a named confusion matrix, or RMSE / MAE / R2."""
         if isinstance(data, str):  # refused before a task exists (checked again on open)
             await self._data_file(data, data_roots)
         return await self._model_task(
-            model_id, TaskKind.EVALUATE, {"model_id": model_id, "data": data}, data_roots
+            model_id,
+            TaskKind.EVALUATE,
+            {"model_id": model_id, "data": data, **options},
+            data_roots,
         )
 
     async def orchestrate(

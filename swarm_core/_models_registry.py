@@ -4,9 +4,12 @@ exported/imported as native bytes or FANN text, and the dataset loader handlers 
 from __future__ import annotations
 
 import base64
+import io
+import json
 import os
 import tempfile
 import time
+import zipfile
 from collections import OrderedDict
 from collections.abc import Mapping
 from functools import partial
@@ -25,6 +28,8 @@ from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import INSERT
 
 MODEL_FORMATS = ("native", "fann")
+# the table preprocessing of a model, as an extra member of its native (npz) export
+TABULAR_MEMBER = "tabular.json"
 _KNOWN_META = ("name", "layers", "activations", "algorithm", "metrics", "history", "is_classifier")
 
 
@@ -151,7 +156,11 @@ class ModelOps(EngineCore):
                 "format", f"unknown model format {format!r}; allowed: {', '.join(MODEL_FORMATS)}"
             )
         if format == "native":
-            return bytes(self._model_row(model_id, weights=True).weights)
+            row = self._model_row(model_id, weights=True)
+            tab = conv.model_from(row).extra.get("tabular")
+            if tab is None:
+                return bytes(row.weights)
+            return _with_member(bytes(row.weights), TABULAR_MEMBER, json.dumps(tab).encode())
         net, _meta = await self._load_model(model_id)
         return await self._pool.run(_to_fann_text, net)
 
@@ -189,7 +198,9 @@ class ModelOps(EngineCore):
                     ),
                     blob,
                 )
+                tab = _tabular_member(blob)
             else:
+                tab = None
                 text = content.decode("utf-8") if isinstance(content, bytes) else content
                 net = await self._pool.run(_from_fann_text, text, self.config.max_network_weights)
         except neural.LimitError as exc:
@@ -197,7 +208,7 @@ class ModelOps(EngineCore):
         except (ValueError, TypeError) as exc:
             raise ValidationError("content", f"cannot read {format} model: {exc}") from None
         desc: dict[str, Any] = net.describe() if hasattr(net, "describe") else {}
-        meta = {
+        meta: dict[str, Any] = {
             "name": name or f"imported-{format}",
             "layers": list(desc.get("layers") or getattr(net, "layer_sizes", ()) or ()),
             "activations": [
@@ -206,6 +217,19 @@ class ModelOps(EngineCore):
             "algorithm": None,
             "source_format": format,
         }
+        if tab is not None:
+            from swarm_core._tabular import Preprocessor
+
+            prep = Preprocessor.from_json(tab)
+            if (prep.n_inputs, prep.n_outputs) != (net.n_inputs, net.n_outputs):
+                raise ValidationError(
+                    "content", "the table preprocessing does not match the network's inputs/outputs"
+                )
+            meta.update(
+                tabular=prep.to_json(),
+                is_classifier=prep.task == "classification",
+                class_threshold=0.5 if prep.task == "classification" else None,
+            )
         return await self._save_model(swarm_id, net, meta, event="model_imported")
 
     def _model_limit(self, exc: Any) -> LimitExceededError:
@@ -243,6 +267,10 @@ class ModelOps(EngineCore):
         import neural
 
         if isinstance(spec, Mapping):
+            if "columns" in spec and "rows" in spec:
+                raise ValidationError(
+                    "target", "an inline table needs target: the column to predict"
+                )
             if "inputs" not in spec or "outputs" not in spec:
                 raise ValidationError(
                     "data", 'inline data needs "inputs" and "outputs" (lists of rows)'
@@ -257,6 +285,12 @@ class ModelOps(EngineCore):
                 raise ValidationError("data", f"invalid inline data: {exc}") from None
         if isinstance(spec, str | os.PathLike):
             path = await self._data_file(spec, roots)
+            from swarm_core._tabular_io import table_format
+
+            if table_format(path, None) is not None:
+                raise ValidationError(
+                    "target", f"a {path.suffix or 'table'} file needs target: the column to predict"
+                )
             try:
                 # the limits go to the reader: it checks them from stat and the header, before
                 # it reads (and allocates for) the body
@@ -286,6 +320,8 @@ class ModelOps(EngineCore):
                 ) from None
             self._check_data_size(len(data), data.inputs.shape[1], data.outputs.shape[1])
             return data
+        if isinstance(spec, list):
+            raise ValidationError("target", "records need target: the column to predict")
         raise ValidationError(
             "data",
             'data must be inline {"inputs": [[...]], "outputs": [[...]]} or a FANN .data path',
@@ -318,6 +354,80 @@ class ModelOps(EngineCore):
             f"data: the file's header declares {declares}; the limit is {field}={limit}",
         )
 
+    def table_limits(self) -> Any:
+        from swarm_core._tabular_io import TableLimits
+
+        cfg = self.config
+        return TableLimits(
+            max_rows=cfg.max_dataset_samples,
+            max_columns=cfg.max_dataset_features,
+            max_cells=cfg.max_table_cells,
+            max_file_bytes=cfg.max_table_file_bytes,
+        )
+
+    def prep_limits(self) -> Any:
+        from swarm_core._tabular import PrepLimits
+
+        cfg = self.config
+        return PrepLimits(
+            max_category_levels=cfg.max_category_levels,
+            max_classes=cfg.max_classes,
+            max_inputs=cfg.max_dataset_features,
+        )
+
+    async def _load_table(
+        self,
+        spec: Any,
+        options: Mapping[str, Any] | None = None,
+        roots: DataRoots | None = None,
+    ) -> Any:
+        """A `Table` from a file path (CSV, TSV, JSON Lines, .npy, .npz, Parquet), inline
+        ``{"columns": [...], "rows": [[...]]}`` or records ``[{"col": value}, ...]``."""
+        from swarm_core import _tabular_io as tio
+
+        opts = dict(options or {})
+        limits = self.table_limits()
+        if isinstance(spec, list):
+            return await self._pool.run(tio.table_from_records, spec, limits)
+        if isinstance(spec, Mapping):
+            if "columns" in spec and "rows" in spec:
+                return await self._pool.run(tio.table_from_columns_rows, spec, limits)
+            if "inputs" in spec and "outputs" in spec:
+                raise ValidationError(
+                    "target",
+                    "target names a column of a table; inline inputs/outputs have no columns "
+                    '(use {"columns": [...], "rows": [[...]]} or records)',
+                )
+            raise ValidationError(
+                "data", 'an inline table is {"columns": [names], "rows": [[values]]} or records'
+            )
+        if isinstance(spec, str | os.PathLike):
+            path = await self._data_file(spec, roots)
+            fmt = opts.get("format")
+            if fmt is None and path.suffix.lower() == ".data":
+                raise ValidationError(
+                    "target",
+                    "a FANN .data file has no named columns: train on it without target/features",
+                )
+            try:
+                return await self._pool.run(
+                    partial(
+                        tio.read_table,
+                        path,
+                        limits,
+                        fmt=fmt,
+                        delimiter=opts.get("delimiter"),
+                        header=opts.get("header"),
+                    )
+                )
+            except OSError as exc:
+                raise ValidationError(
+                    "data", f"cannot read {spec}: {exc.strerror or type(exc).__name__}"
+                ) from None
+        raise ValidationError(
+            "data", "a table is a file path, {columns, rows} or a list of records"
+        )
+
     def _check_data_size(self, n: int, n_in: int, n_out: int) -> None:
         cfg = self.config
         if n > cfg.max_dataset_samples:
@@ -344,6 +454,28 @@ class ModelOps(EngineCore):
 def _width(rows: list[Any]) -> int:
     first = rows[0] if rows else []
     return len(first) if isinstance(first, list) else 1
+
+
+def _with_member(blob: bytes, name: str, content: bytes) -> bytes:
+    """The native archive with one more member (neural's reader ignores members it does not
+    know, so the export stays a loadable network)."""
+    buf = io.BytesIO(blob)
+    with zipfile.ZipFile(buf, "a") as zf:
+        zf.writestr(name, content)
+    return buf.getvalue()
+
+
+def _tabular_member(blob: bytes) -> Any:
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+            if TABULAR_MEMBER not in zf.namelist():
+                return None
+            raw = zf.read(TABULAR_MEMBER)
+        return json.loads(raw.decode("utf-8"))
+    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError):
+        raise ValidationError(
+            "content", "the model's table preprocessing is not readable"
+        ) from None
 
 
 def _to_fann_text(net: Any) -> str:

@@ -129,6 +129,19 @@ class WorkContext(Protocol):
         root (the engine's configured ones, or those the task was submitted with)."""
         ...
 
+    async def load_table(self, spec: Any, options: Any = None) -> Any:
+        """A `swarm_core._tabular_io.Table` from a table file path, inline {columns, rows} or
+        records; ``options``: format, delimiter, header."""
+        ...
+
+    def table_limits(self) -> Any:
+        """The engine's `TableLimits` (rows, columns, cells, file size)."""
+        ...
+
+    def prep_limits(self) -> Any:
+        """The engine's `PrepLimits` (category levels, classes, encoded inputs)."""
+        ...
+
     @property
     def checkpoint_seconds(self) -> float:
         """How often (seconds) a long CPU loop should offer a checkpoint; 0 = only when stopped."""

@@ -16,6 +16,13 @@ train payload (all optional except data):
     max_seconds      wall-clock budget of the training loop (the engine's max_train_seconds)
     scale            auto | none | inputs | outputs | both   (auto: see swarm_core.agents._scaling)
     name             model name
+    target           a table's column to predict (a name or a list of names): data is then a
+                     table (CSV / TSV / JSON Lines / .npy / .npz / Parquet path, inline
+                     {"columns", "rows"} or records); see swarm_core._tabular
+    features         the columns to learn from (default: every other column)
+    missing          impute | drop   (impute)
+    task             auto | classification | regression   (auto: from the target's kind)
+    format, delimiter, header   how to read a table file (default: detected)
 Progress is reported while training runs (the latest epoch, polled from the event loop so the
 training thread never waits on it); cancellation is checked at every epoch.
 
@@ -38,6 +45,7 @@ import anyio
 import numpy as np
 
 import neural
+from swarm_core import _tabular as tabular
 from swarm_core._checkpoint import Checkpoint, CheckpointSlot
 from swarm_core._exceptions import TaskCancelledError, ValidationError
 from swarm_core._work import WorkContext
@@ -155,19 +163,13 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         # with one input and one output the fewest the layers can cost: refused before the
         # data is even read
         _check_weights(cfg, algorithm, hidden, epochs, 1, 1, at_least=True)
-    data = await ctx.load_data(payload["data"])
-    if validation_split > 0:
-        try:
-            train_data, valid_data = data.split(1.0 - validation_split, seed=split_seed)
-        except neural.ConfigError:
-            train_data = valid_data = None
-        if valid_data is None or len(valid_data) == 0 or train_data is None or not len(train_data):
-            raise ValidationError(
-                "validation_split",
-                f"validation_split {validation_split} leaves an empty part of {len(data)} samples",
-            )
+    prepared: tabular.Prepared | None = None
+    if payload.get("target") is not None:
+        prepared = await _prepare_table(ctx, payload, validation_split, split_seed, init_model_id)
+        data, train_data, valid_data = await ctx.run_cpu(_table_data, prepared)
     else:
-        train_data, valid_data = data, None
+        data = await ctx.load_data(payload["data"])
+        train_data, valid_data = _plain_split(data, validation_split, split_seed)
 
     n_in, n_out = int(data.n_inputs), int(data.n_outputs)
     ckpt, resume_note = _resume_plan(ctx, algorithm)
@@ -327,7 +329,10 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
                     msg = f"epoch {epoch}: mse {mse:.6g}"
                 await ctx.report_progress(frac, msg)
 
-    is_classifier = _metrics.looks_like_classification(np.asarray(data.outputs))
+    if prepared is not None:
+        is_classifier = prepared.prep.task == "classification"
+    else:
+        is_classifier = _metrics.looks_like_classification(np.asarray(data.outputs))
     threshold = _class_threshold(data) if is_classifier else None
 
     t_start = time.perf_counter()
@@ -397,6 +402,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             # labels at predict time split at the midpoint of the class values trained on
             "class_threshold": threshold,
             "seed": seed,
+            **({"tabular": prepared.prep.to_json()} if prepared is not None else {}),
         },
     )
     await ctx.report_progress(1.0, f"trained {model_id}: train mse {metrics['train_mse']:.6g}")
@@ -411,6 +417,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         **metrics,
         "final_mse": float(all_mse[-1]) if all_mse else train_fit["mse"],
         "history": history,
+        **({"table": prepared.report} if prepared is not None else {}),
     }
 
 
@@ -467,6 +474,84 @@ def _check_cascade_workspace(cfg: Any, epochs: int, n_in: int, n_samples: int) -
         )
 
 
+TABLE_FORMATS = ("csv", "tsv", "jsonl", "npy", "npz", "parquet")
+
+
+def _table_options(payload: dict[str, Any]) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if payload.get("format") is not None:
+        opts["format"] = get_choice(payload, "format", "csv", TABLE_FORMATS)
+    if payload.get("delimiter") is not None:
+        opts["delimiter"] = get_str(payload, "delimiter", max_len=1)
+    header = payload.get("header")
+    if header is not None:
+        if not isinstance(header, bool):
+            raise ValidationError("header", "header must be true or false (default: detected)")
+        opts["header"] = header
+    return opts
+
+
+async def _prepare_table(
+    ctx: WorkContext,
+    payload: dict[str, Any],
+    validation_split: float,
+    split_seed: int | None,
+    init_model_id: str | None,
+) -> tabular.Prepared:
+    missing = get_choice(payload, "missing", "impute", tabular.MISSING_MODES)
+    task = get_choice(payload, "task", "auto", tabular.TASKS)
+    base = None
+    if init_model_id is not None:
+        _, base_meta = await ctx.load_model(init_model_id)
+        if base_meta.get("tabular") is None:
+            raise ValidationError(
+                "init_model_id",
+                f"model {init_model_id} was not trained on a table: fine-tune it with "
+                "inputs/outputs rows",
+            )
+        base = tabular.Preprocessor.from_json(base_meta["tabular"])
+    table = await ctx.load_table(payload["data"], _table_options(payload))
+    return await ctx.run_cpu(  # type: ignore[no-any-return]
+        partial(
+            tabular.prepare_training,
+            table,
+            target=payload["target"],
+            features=payload.get("features"),
+            missing=missing,
+            task=task,
+            validation_split=validation_split,
+            split_seed=split_seed,
+            limits=ctx.prep_limits(),
+            base=base,
+        )
+    )
+
+
+def _plain_split(data: Any, validation_split: float, split_seed: int | None) -> tuple[Any, Any]:
+    if validation_split <= 0:
+        return data, None
+    try:
+        train_data, valid_data = data.split(1.0 - validation_split, seed=split_seed)
+    except neural.ConfigError:
+        train_data = valid_data = None
+    if valid_data is None or len(valid_data) == 0 or train_data is None or not len(train_data):
+        raise ValidationError(
+            "validation_split",
+            f"validation_split {validation_split} leaves an empty part of {len(data)} samples",
+        )
+    return train_data, valid_data
+
+
+def _table_data(prepared: tabular.Prepared) -> tuple[Any, Any, Any]:
+    """The encoded table as TrainingData: all rows, the training part, the validation part (the
+    preprocessing's split: stratified for classifiers)."""
+    data = neural.TrainingData(prepared.x, prepared.y)
+    prepared.x = prepared.y = np.empty(0)  # TrainingData holds its own copy
+    if not prepared.valid_idx.size:
+        return data, data, None
+    return data, data.subset(prepared.train_idx), data.subset(prepared.valid_idx)
+
+
 def _resume_plan(ctx: WorkContext, algorithm: str) -> tuple[Checkpoint | None, str | None]:
     """The checkpoint to continue from and what the result should say about resuming."""
     if not ctx.resume_requested:
@@ -520,9 +605,18 @@ def fit_report(net: Any, data: Any, threshold: float | None) -> dict[str, Any]:
 
 async def predict(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     model_id = get_str(payload, "model_id", max_len=200)
-    if "inputs" not in payload:
-        raise ValidationError("inputs", "inputs is required: a list of rows (or one row)")
+    if ("inputs" in payload) == ("records" in payload):
+        raise ValidationError(
+            "inputs", "give inputs (a list of rows, or one row) or records (objects by column name)"
+        )
     net, meta = await ctx.load_model(model_id)
+    if meta.get("tabular") is not None:
+        return await _predict_table(ctx, model_id, net, meta, payload)
+    if "records" in payload:
+        raise ValidationError(
+            "records",
+            f"model {model_id} was trained on numeric rows without column names: pass inputs",
+        )
     x = _inputs_matrix(payload["inputs"], net.n_inputs, ctx.config.max_dataset_samples)
     limit = ctx.config.max_predict_values
     if x.shape[0] * net.n_outputs > limit:
@@ -541,6 +635,47 @@ async def predict(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         "outputs": np.asarray(y, dtype=np.float64).tolist(),
         "labels": labels_for(net, meta, y) if is_classifier else None,
     }
+
+
+async def _predict_table(
+    ctx: WorkContext, model_id: str, net: Any, meta: dict[str, Any], payload: dict[str, Any]
+) -> dict[str, Any]:
+    prep = tabular.Preprocessor.from_json(meta["tabular"])
+    limits = ctx.table_limits()
+    if "records" in payload:
+        records = payload["records"]
+        if isinstance(records, dict):
+            records = [records]
+        if not isinstance(records, list) or not records:
+            raise ValidationError("records", "records must be a non-empty list of objects")
+        table = tabular.table_from_predict_records(records, prep, limits)
+    else:
+        rows = payload["inputs"]
+        if isinstance(rows, list) and rows and not isinstance(rows[0], list):
+            rows = [rows]
+        if not isinstance(rows, list) or not rows:
+            raise ValidationError("inputs", "inputs must be a non-empty list of rows")
+        table = tabular.table_from_feature_rows(rows, prep, limits)
+    x = prep.transform(table)
+    y = (
+        await ctx.run_cpu(net.predict, x)
+        if x.shape[0] * net.n_connections > INLINE_PREDICT_MACS
+        else net.predict(x)
+    )
+    y = np.asarray(y, dtype=np.float64)
+    out: dict[str, Any] = {"model_id": model_id, "outputs": y.tolist()}
+    if prep.task == "classification":
+        names, scores = tabular.class_scores(prep, y)
+        assert prep.classes is not None
+        out.update(
+            labels=[prep.classes.index(n) for n in names],
+            classes=names,
+            scores=scores,
+            class_names=prep.classes,
+        )
+    else:
+        out.update(labels=None, targets=prep.targets)
+    return out
 
 
 def _inputs_matrix(raw: Any, n_inputs: int, max_rows: int) -> np.ndarray:
@@ -568,6 +703,8 @@ async def evaluate(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             "data", "data is required: inline {inputs, outputs} or a FANN .data path"
         )
     net, meta = await ctx.load_model(model_id)
+    if meta.get("tabular") is not None:
+        return await _evaluate_table(ctx, model_id, net, meta, payload)
     data = await ctx.load_data(payload["data"])
     if (int(data.n_inputs), int(data.n_outputs)) != (net.n_inputs, net.n_outputs):
         raise ValidationError(
@@ -582,3 +719,48 @@ async def evaluate(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             threshold = _class_threshold(data)
     fit = await ctx.run_cpu(fit_report, net, data, threshold)
     return {"model_id": model_id, "n_samples": len(data), **fit}
+
+
+async def _evaluate_table(
+    ctx: WorkContext, model_id: str, net: Any, meta: dict[str, Any], payload: dict[str, Any]
+) -> dict[str, Any]:
+    prep = tabular.Preprocessor.from_json(meta["tabular"])
+    table = await ctx.load_table(payload["data"], _table_options(payload))
+
+    def work() -> dict[str, Any]:
+        n = table.n_rows
+        if prep.task == "classification":
+            assert prep.classes is not None
+            codes = prep.target_codes(table, field="data")
+            target_col = table.column(prep.targets[0])
+            assert target_col is not None
+            absent = target_col.missing()
+            known = codes >= 0
+            if not known.any():
+                raise ValidationError("data", "no row has a target class the model knows")
+            x = np.ascontiguousarray(prep.transform(table.take(np.flatnonzero(known))))
+            y = np.asarray(net.predict(x), dtype=np.float64)
+            names, _ = tabular.class_scores(prep, y)
+            pred = np.array([prep.classes.index(c) for c in names], dtype=np.int64)
+            report = tabular.classification_metrics(prep.classes, codes[known], pred)
+            report["rows_unknown_class"] = int((~known & ~absent).sum())
+        else:
+            yt = prep.target_values(table, field="data")
+            known = ~np.isnan(yt).any(axis=1)
+            if not known.any():
+                raise ValidationError("data", "no row has a target value")
+            x = np.ascontiguousarray(prep.transform(table.take(np.flatnonzero(known))))
+            y = np.asarray(net.predict(x), dtype=np.float64)
+            report = tabular.regression_metrics(prep.targets, yt[known].astype(np.float64), y)
+        report["rows_missing_target"] = int((~known).sum()) - int(
+            report.get("rows_unknown_class", 0)
+        )
+        return {
+            "model_id": model_id,
+            "n_samples": int(known.sum()),
+            "rows_read": n,
+            "task": prep.task,
+            **report,
+        }
+
+    return await ctx.run_cpu(work)  # type: ignore[no-any-return]
