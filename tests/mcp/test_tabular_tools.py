@@ -16,6 +16,11 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 CLASSES = ["tested_negative", "tested_positive"]
 
 
+def _roots(tmp_path: Any) -> tuple[str, ...]:
+    """The shipped tables and the test's own files are inside the server's data roots."""
+    return (str(Path(__file__).resolve().parents[1] / "data"), str(tmp_path))
+
+
 def ok(result: Any) -> dict[str, Any]:
     assert not result.is_error, result.content[0].text
     return result.structured_content
@@ -69,7 +74,7 @@ def test_csv_train_predict_records_evaluate_export(tmp_path) -> None:
         assert again["scores"] == pred["scores"]
         assert base64.b64decode(exported["content"])[:2] == b"PK"
 
-    run_with_client(tmp_path, body)
+    run_with_client(tmp_path, body, data_roots=_roots(tmp_path))
 
 
 def test_inline_tables_and_bad_table_arguments(tmp_path) -> None:
@@ -107,7 +112,7 @@ def test_inline_tables_and_bad_table_arguments(tmp_path) -> None:
         both = error_text(await call("predict", {"model_id": b["model_id"]}))
         assert "records" in both
 
-    run_with_client(tmp_path, body)
+    run_with_client(tmp_path, body, data_roots=_roots(tmp_path))
 
 
 def test_compat_neural_train_takes_a_table(tmp_path) -> None:
@@ -121,4 +126,4 @@ def test_compat_neural_train_takes_a_table(tmp_path) -> None:
         )
         assert out["table"]["task"] == "regression" and out["model_id"]
 
-    run_with_client(tmp_path, body, profile="ruv-swarm")
+    run_with_client(tmp_path, body, profile="ruv-swarm", data_roots=_roots(tmp_path))

@@ -258,6 +258,10 @@ def test_preprocessor_json_is_checked() -> None:
 
 # -- through the engine ------------------------------------------------------------------------
 
+# these tests are about tables, not data roots (tests/swarm_core/test_data_roots.py): every
+# file the engine opens here is allowed
+ROOTS = ["/"]
+
 pytestmark_anyio = pytest.mark.anyio
 
 
@@ -289,7 +293,7 @@ def anyio_backend() -> str:
 
 @pytest.mark.anyio
 async def test_classifier_from_csv_matches_numbers_and_predicts_records(tmp_path: Path) -> None:
-    async with Engine.open(EngineConfig(db=str(tmp_path / "s.db"), cpu_workers=2)) as eng:
+    async with Engine.open(EngineConfig(data_roots=ROOTS, db=str(tmp_path / "s.db"), cpu_workers=2)) as eng:
         s = await eng.create_swarm()
         common: dict[str, Any] = {"layers": [8], "epochs": 150, "seed": 5, "desired_error": 0.0}
         info = await eng.train(
@@ -332,14 +336,14 @@ async def test_classifier_from_csv_matches_numbers_and_predicts_records(tmp_path
         again = await eng.predict(imported.id, records=[{"glucose": 0.9, "bmi": 0.6}])
         first = await eng.predict(mid, records=[{"glucose": 0.9, "bmi": 0.6}])
         assert again["scores"] == first["scores"]
-    async with Engine.open(EngineConfig(db=str(tmp_path / "s.db"), cpu_workers=2)) as eng:
+    async with Engine.open(EngineConfig(data_roots=ROOTS, db=str(tmp_path / "s.db"), cpu_workers=2)) as eng:
         after = await eng.predict(mid, records=[{"glucose": 0.9, "bmi": 0.6}])
         assert after["scores"] == first["scores"]
 
 
 @pytest.mark.anyio
 async def test_regressor_from_csv_matches_numbers_with_an_unseen_category() -> None:
-    async with Engine.open(EngineConfig(db=":memory:", cpu_workers=2)) as eng:
+    async with Engine.open(EngineConfig(data_roots=ROOTS, db=":memory:", cpu_workers=2)) as eng:
         s = await eng.create_swarm()
         common: dict[str, Any] = {"layers": [8], "epochs": 200, "seed": 2, "desired_error": 0.0}
         info = await eng.train(
@@ -374,7 +378,7 @@ async def test_regressor_from_csv_matches_numbers_with_an_unseen_category() -> N
 @pytest.mark.anyio
 async def test_engine_answers_bad_table_inputs() -> None:
     async with Engine.open(
-        EngineConfig(db=":memory:", cpu_workers=1, max_category_levels=5)
+        EngineConfig(data_roots=ROOTS, db=":memory:", cpu_workers=1, max_category_levels=5)
     ) as eng:
         s = await eng.create_swarm()
         csv_path = str(DATA / "diabetes.csv")
