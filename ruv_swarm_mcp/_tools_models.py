@@ -53,7 +53,15 @@ class InlineData(BaseModel):
 
 MAX_COLUMN_NAME = 256
 MAX_CELL_CHARS = 4096
-Cell = bool | int | float | Annotated[str, Field(max_length=MAX_CELL_CHARS)] | None
+# integers beyond 2**53 are not exact once a column is converted to float
+MAX_CELL_INT = 2**53
+Cell = (
+    bool
+    | Annotated[int, Field(ge=-MAX_CELL_INT, le=MAX_CELL_INT)]
+    | float
+    | Annotated[str, Field(max_length=MAX_CELL_CHARS)]
+    | None
+)
 ColumnName = Annotated[str, Field(min_length=1, max_length=MAX_COLUMN_NAME)]
 Record = Annotated[dict[ColumnName, Cell], Field(max_length=MAX_FEATURES)]
 

@@ -135,6 +135,7 @@ KNOWN_KEYWORDS = frozenset(
         "$defs", "$ref", "additionalProperties", "anyOf", "default", "description", "enum",
         "exclusiveMinimum", "items", "maxItems", "maxLength", "maximum", "minItems",
         "minLength", "minimum", "properties", "required", "title", "type",
+        "oneOf", "propertyNames", "maxProperties",
     }
 )  # fmt: skip
 
@@ -163,8 +164,9 @@ def from_schema(
         pool = ID_ARGS[name]
         real = st.integers(0, 15).map(lambda i: _pick_id(pool, i))
         return st.one_of(real, real, _string(node))
-    if "anyOf" in node:
-        return st.one_of([from_schema(m, root, name) for m in node["anyOf"]])
+    if "anyOf" in node or "oneOf" in node:
+        members = node.get("anyOf") or node["oneOf"]
+        return st.one_of([from_schema(m, root, name) for m in members])
     if "enum" in node:
         return st.sampled_from(node["enum"])
     kind = node.get("type")
@@ -561,7 +563,7 @@ def _unbounded_huge_int(spec: ToolSpec, args: Mapping[str, Any]) -> bool:
         if isinstance(value, bool) or not isinstance(value, int) or abs(value) < INT64:
             continue
         sub = props.get(key, {})
-        members = sub.get("anyOf", [sub])
+        members = sub.get("anyOf") or sub.get("oneOf") or [sub]
         if any(m.get("type") == "integer" and "maximum" not in m for m in members):
             return True
     return False
@@ -831,8 +833,8 @@ def _minimal(node: Mapping[str, Any], root: Mapping[str, Any], name: str = "") -
     node = _resolve(node, root)
     if name in ID_ARGS:
         return "missing-id"
-    if "anyOf" in node:
-        return _minimal(node["anyOf"][0], root, name)
+    if "anyOf" in node or "oneOf" in node:
+        return _minimal((node.get("anyOf") or node["oneOf"])[0], root, name)
     if "enum" in node:
         return node["enum"][0]
     kind = node.get("type")
@@ -854,7 +856,7 @@ def _minimal(node: Mapping[str, Any], root: Mapping[str, Any], name: str = "") -
 
 
 def _members(prop: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return list(prop.get("anyOf", [prop]))
+    return list(prop.get("anyOf") or prop.get("oneOf") or [prop])
 
 
 # What lax mode turns into the advertised type; each is refused by the inputSchema.
