@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -14,8 +13,9 @@ from anyio.abc import TaskGroup
 
 from swarm_core._config import EngineConfig
 from swarm_core._exceptions import EngineClosedError, NotFoundError, ValidationError
-from swarm_core._runtime import CpuPool
-from swarm_core._tasks import RoutingQueues, TaskRun
+from swarm_core._events import EventLog, Subscriber
+from swarm_core._live import LiveState
+from swarm_core._plumbing import Plumbing
 from swarm_core._types import AgentInfo, AgentStatus, AgentType, SwarmInfo, TaskKind
 from swarm_core._work import Handler, StrategyFn
 from swarm_core.store._db import Store
@@ -23,33 +23,28 @@ from swarm_core.store._writer import Batch, RawJson, Writer
 
 log = logging.getLogger("swarm_core")
 
-Subscriber = Callable[[str, str], Any]
-
 
 class EngineCore:
     config: EngineConfig
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
-        self._store_: Store | None = None
-        self._writer_: Writer | None = None
-        self._tg: TaskGroup | None = None
-        self._started_at = 0.0
-        self._closing = False
-        self._pool = CpuPool(config.cpu_workers)
-        self._swarms: dict[str, SwarmInfo] = {}
-        self._swarm_seq: dict[str, int] = {}
-        self._deleting: set[str] = set()  # swarms being deleted: no new work, not listed
-        self._swarm_agents: dict[str, dict[str, AgentInfo]] = {}  # live agents, join order
-        self._agents: dict[str, AgentInfo] = {}  # live (non-terminated) agents
-        self._agent_seq: dict[str, int] = {}
-        self._idle: dict[tuple[str, AgentType], dict[str, None]] = {}
-        self._tasks: dict[str, TaskRun] = {}
-        self._queues = RoutingQueues()
-        self._waiting: dict[str, set[str]] = {}  # dependency id -> dependent task ids
-        self._queued = 0  # client tasks not started yet (the bounded queue)
-        self._seq: dict[str, int] = {}
-        self._subscribers: list[Subscriber] = []
+        self._plumb = Plumbing(config)
+        self._state = LiveState()
+        self._events = EventLog(self._plumb)
+        self._pool = self._plumb.pool
+        live = self._state
+        self._swarms = live.swarms
+        self._swarm_seq = live.swarm_seq
+        self._deleting = live.deleting
+        self._swarm_agents = live.swarm_agents
+        self._agents = live.agents
+        self._agent_seq = live.agent_seq
+        self._idle = live.idle
+        self._tasks = live.tasks
+        self._queues = live.queues
+        self._waiting = live.waiting
+        self._seq = live.seq
         self._extra_handlers: dict[tuple[AgentType, TaskKind], Handler] = {}
         self._extra_strategies: dict[str, StrategyFn] = {}
         self._handler_map: dict[tuple[AgentType, TaskKind], Handler] | None = None
@@ -58,27 +53,34 @@ class EngineCore:
     # -- plumbing --------------------------------------------------------------------------------
 
     @property
+    def _queued(self) -> int:
+        return self._state.queued
+
+    @_queued.setter
+    def _queued(self, n: int) -> None:
+        self._state.queued = n
+
+    @property
+    def _tg(self) -> TaskGroup | None:
+        return self._plumb.tg
+
+    @property
+    def _closing(self) -> bool:
+        return self._plumb.closing
+
+    @property
     def _store(self) -> Store:
-        if self._store_ is None:
-            raise EngineClosedError("the engine is not started (use `async with Engine.open()`)")
-        return self._store_
+        return self._plumb.store
 
     @property
     def _writer(self) -> Writer:
-        if self._writer_ is None:
-            raise EngineClosedError("the engine is not started (use `async with Engine.open()`)")
-        return self._writer_
+        return self._plumb.writer
 
     def _check_open(self) -> None:
-        if self._writer_ is None or self._tg is None:
-            raise EngineClosedError("the engine is not started (use `async with Engine.open()`)")
-        if self._closing:
-            raise EngineClosedError("the engine is closing")
+        self._plumb.check_open()
 
     def _next_seq(self, table: str) -> int:
-        n = self._seq.get(table, 0) + 1
-        self._seq[table] = n
-        return n
+        return self._state.next_seq(table)
 
     def _emit(
         self,
@@ -87,43 +89,15 @@ class EngineCore:
         subject_id: str | None,
         data: Mapping[str, Any] | None = None,
     ) -> Batch:
-        """Append an event to the log (commits with the next group commit)."""
-        return self._writer.event(
-            {
-                "ts": time.time(),
-                "swarm_id": swarm_id,
-                "kind": kind,
-                "subject_id": subject_id,
-                "data": dict(data) if data else {},
-            }
-        )
+        return self._events.emit(kind, swarm_id, subject_id, data)
 
     def _notify(self, kind: str, subject_id: str) -> None:
-        for cb in list(self._subscribers):
-            try:
-                out = cb(kind, subject_id)
-                if hasattr(out, "__await__") and self._tg is not None:
-
-                    async def _await(o: Any = out) -> None:
-                        try:
-                            await o
-                        except Exception:
-                            log.exception("change subscriber failed")
-
-                    self._tg.start_soon(_await)
-            except Exception:
-                log.exception("change subscriber failed")
+        self._events.notify(kind, subject_id)
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call `callback(kind, subject_id)` (kind: swarm, agent, task, model, memory, document)
         after each change; returns a function that unsubscribes. Runs on the event loop."""
-        self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in self._subscribers:
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._events.subscribe(callback)
 
     # -- live state -------------------------------------------------------------------------------
 

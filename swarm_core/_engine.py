@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from swarm_core import _convert as conv
 from swarm_core._config import EngineConfig, make_config
-from swarm_core._events import EventOps
 from swarm_core._exceptions import EngineClosedError, TaskFailedError, ValidationError
 from swarm_core._export import ExportOps
 from swarm_core._memory import MemoryOps
@@ -22,7 +21,7 @@ from swarm_core._paths import DataRoots
 from swarm_core._retention import RetentionOps
 from swarm_core._runtime import peak_rss_bytes, rss_bytes
 from swarm_core._tasks import ProgressCallback
-from swarm_core._types import AgentStatus, TaskInfo, TaskKind, TaskStatus
+from swarm_core._types import AgentStatus, Event, TaskInfo, TaskKind, TaskStatus
 from swarm_core.store._db import Store
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import UPDATE, Writer
@@ -30,7 +29,7 @@ from swarm_core.store._writer import UPDATE, Writer
 _NOT_FINAL = (TaskStatus.PENDING.value, TaskStatus.ASSIGNED.value, TaskStatus.RUNNING.value)
 
 
-class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
+class Engine(RetentionOps, MemoryOps, ExportOps):
     """A swarm engine over one database.
 
     Durability promise: when a call that changes state returns (create_swarm, spawn_agent,
@@ -56,8 +55,8 @@ class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
 
     def __init__(self, config: EngineConfig | None = None, **overrides: Any) -> None:
         super().__init__(make_config(config, **overrides))
-        self._timeouts = []
-        self._inboxes = {}
+        self._timeouts = self._state.timeouts
+        self._inboxes = self._state.inboxes
         self._model_cache = OrderedDict()
         self._restored: dict[str, int] = {}
 
@@ -84,7 +83,8 @@ class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
         await self.close()
 
     async def start(self) -> None:
-        if self._tg is not None:
+        p = self._plumb
+        if p.tg is not None:
             raise EngineClosedError("the engine is already started")
         store = Store(self.config.database_url(), synchronous=self.config.synchronous)
         try:
@@ -94,13 +94,13 @@ class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
             store.close()
             raise
         state = await anyio.to_thread.run_sync(self._read_state, store)
-        self._store_ = store
-        self._writer_ = Writer(store, max_batch_ops=self.config.max_batch_ops)
+        p.store_ = store
+        p.writer_ = Writer(store, max_batch_ops=self.config.max_batch_ops)
         tg = anyio.create_task_group()
         await tg.__aenter__()
-        self._tg = tg
-        self._started_at = time.time()
-        await tg.start(self._writer_.run)
+        p.tg = tg
+        p.started_at = time.time()
+        await tg.start(p.writer_.run)
         await self._apply_state(state)
         tg.start_soon(self._watchdog)
         tg.start_soon(self._purge_loop)
@@ -162,26 +162,27 @@ class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
 
     async def close(self) -> None:
         """Interrupt unfinished tasks (recorded as `interrupted`), flush every write, stop."""
-        if self._tg is None or self._closing:
+        p = self._plumb
+        if p.tg is None or p.closing:
             return
-        self._closing = True
+        p.closing = True
         try:
             for run in list(self._tasks.values()):
                 self._request_cancel(run, interrupt=True)
             with anyio.move_on_after(self.config.cancel_wait_seconds):
                 while self._tasks:
                     await next(iter(self._tasks.values())).wait_done()
-            if self._writer_ is not None:
-                await self._writer_.flush()
-                self._writer_.close()
+            if p.writer_ is not None:
+                await p.writer_.flush()
+                p.writer_.close()
         finally:
-            tg, self._tg = self._tg, None
+            tg, p.tg = p.tg, None
             tg.cancel_scope.cancel()
             await tg.__aexit__(None, None, None)
-            if self._store_ is not None:
+            if p.store_ is not None:
                 with contextlib.suppress(Exception):
-                    self._store_.checkpoint()
-                self._store_.close()
+                    p.store_.checkpoint()
+                p.store_.close()
 
     @property
     def restored(self) -> dict[str, int]:
@@ -195,6 +196,16 @@ class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
     async def flush(self) -> None:
         """Wait until every write queued so far (including internal progress) is committed."""
         await self._writer.flush()
+
+    async def events(
+        self,
+        since_id: int = 0,
+        limit: int = 100,
+        swarm_id: str | None = None,
+        kind: str | None = None,
+    ) -> list[Event]:
+        """Events with id > since_id, oldest first (append-only; ids only grow)."""
+        return await self._events.events(since_id, limit, swarm_id, kind)
 
     # -- monitoring --------------------------------------------------------------------------
 
@@ -212,7 +223,7 @@ class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
             live[run.status.value] = live.get(run.status.value, 0) + 1
         w = self._writer
         return {
-            "uptime_seconds": round(time.time() - self._started_at, 3),
+            "uptime_seconds": round(time.time() - self._plumb.started_at, 3),
             "swarms": len(self._swarms),
             "agents_live": len(self._agents),
             "agents_busy": sum(1 for a in self._agents.values() if a.status is AgentStatus.BUSY),

@@ -98,12 +98,7 @@ class RetentionOps(TaskControlOps):
 
     async def purge_old_events(self) -> int:
         """Apply the event retention policy now; returns how many events were deleted."""
-        total = 0
-        while True:
-            n = await self._purge_pass(self._pick_events)
-            total += n
-            if n < PURGE_CHUNK:
-                return total
+        return await self._events.purge_old_events()
 
     async def purge_history(self) -> dict[str, int]:
         return {"tasks": await self.purge_finished_tasks(), "events": await self.purge_old_events()}
@@ -143,26 +138,6 @@ class RetentionOps(TaskControlOps):
             conn.execute(t.delete().where(t.c.id.in_(ids)))
         # a chunk shortened by live ids still counts as full: more may follow
         return len(rows)
-
-    def _pick_events(self, conn: Connection, _live: set[str]) -> int:
-        e = TABLES["event"]
-        cutoff = time.time() - self.config.event_retention_seconds
-        newest = conn.execute(select(func.max(e.c.id))).scalar()
-        if newest is None:
-            return 0
-        keep_from = newest - self.config.max_events  # ids <= this are beyond the newest max_events
-        # ids only grow with time, so the expired events are a prefix in id order: walk the
-        # oldest chunk and stop at the first one to keep (no scan of what stays)
-        rows = conn.execute(select(e.c.id, e.c.ts).order_by(e.c.id).limit(PURGE_CHUNK)).all()
-        last = None
-        for r in rows:
-            if r.ts < cutoff or r.id <= keep_from:
-                last = r.id
-            else:
-                break
-        if last is None:
-            return 0
-        return int(conn.execute(e.delete().where(e.c.id <= last)).rowcount or 0)
 
 
 def _delete_swarm_rows(conn: Connection, swarm_id: str, *, fts: bool) -> dict[str, int]:
