@@ -4,6 +4,7 @@ the MCP tools use. Everything else lives in the mixins it is assembled from."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -16,20 +17,22 @@ from swarm_core import _convert as conv
 from swarm_core._config import EngineConfig, make_config
 from swarm_core._exceptions import EngineClosedError, TaskFailedError, ValidationError
 from swarm_core._export import ExportOps
-from swarm_core._memory import MemoryOps
+from swarm_core._memory import MemoryService
 from swarm_core._paths import DataRoots
 from swarm_core._retention import RetentionOps
 from swarm_core._runtime import peak_rss_bytes, rss_bytes
 from swarm_core._tasks import ProgressCallback
-from swarm_core._types import AgentStatus, Event, TaskInfo, TaskKind, TaskStatus
+from swarm_core._types import AgentStatus, Event, MemoryEntry, TaskInfo, TaskKind, TaskStatus
 from swarm_core.store._db import Store
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import UPDATE, Writer
 
+log = logging.getLogger("swarm_core")
+
 _NOT_FINAL = (TaskStatus.PENDING.value, TaskStatus.ASSIGNED.value, TaskStatus.RUNNING.value)
 
 
-class Engine(RetentionOps, MemoryOps, ExportOps):
+class Engine(RetentionOps, ExportOps):
     """A swarm engine over one database.
 
     Durability promise: when a call that changes state returns (create_swarm, spawn_agent,
@@ -59,6 +62,7 @@ class Engine(RetentionOps, MemoryOps, ExportOps):
         self._inboxes = self._state.inboxes
         self._model_cache = OrderedDict()
         self._restored: dict[str, int] = {}
+        self._memory = MemoryService(self._plumb, self._state, self._events)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -206,6 +210,54 @@ class Engine(RetentionOps, MemoryOps, ExportOps):
     ) -> list[Event]:
         """Events with id > since_id, oldest first (append-only; ids only grow)."""
         return await self._events.events(since_id, limit, swarm_id, kind)
+
+    # -- memory ------------------------------------------------------------------------------
+
+    async def memory_store(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        ttl_seconds: float | None = None,
+        *,
+        swarm_id: str | None = None,
+    ) -> MemoryEntry:
+        """Set a value (any JSON); `ttl_seconds` makes it expire; `swarm_id` ties it to a swarm
+        (exported with it)."""
+        return await self._memory.store(namespace, key, value, ttl_seconds, swarm_id=swarm_id)
+
+    async def memory_get(self, namespace: str, key: str) -> MemoryEntry:
+        """The live entry; NotFoundError if absent or expired."""
+        return await self._memory.get(namespace, key)
+
+    async def memory_list(
+        self,
+        namespace: str | None = None,
+        prefix: str | None = None,
+        limit: int = 100,
+        *,
+        swarm_id: str | None = None,
+        offset: int = 0,
+    ) -> list[MemoryEntry]:
+        return await self._memory.list(namespace, prefix, limit, swarm_id=swarm_id, offset=offset)
+
+    async def memory_delete(self, namespace: str, key: str) -> bool:
+        """Delete an entry; True if a live entry existed."""
+        return await self._memory.delete(namespace, key)
+
+    async def purge_expired_memory(self) -> int:
+        """Delete expired entries from disk now; returns how many were removed."""
+        return await self._memory.purge_expired()
+
+    async def _purge_loop(self) -> None:
+        while True:
+            await anyio.sleep(self.config.memory_purge_interval)
+            try:
+                await self.purge_expired_memory()
+                await self.purge_stale_checkpoints()
+                await self.purge_history()
+            except Exception:
+                log.exception("purge of expired memory / checkpoints / old tasks and events failed")
 
     # -- monitoring --------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from swarm_core import _convert as conv
 from swarm_core._exceptions import AlreadyExistsError, LimitExceededError, ValidationError
 from swarm_core._knowledge_ops import KnowledgeOps
+from swarm_core._memory import MemoryService
 from swarm_core._models_registry import ModelOps
 from swarm_core._types import AgentStatus, SwarmInfo, TaskStatus
 from swarm_core.store._tables import TABLES
@@ -71,6 +72,8 @@ def verify_export(data: Mapping[str, Any], *, require_checksum: bool = False) ->
 
 
 class ExportOps(ModelOps, KnowledgeOps):
+    _memory: MemoryService
+
     async def export_swarm(self, swarm_id: str) -> dict[str, Any]:
         """Everything of a swarm as JSON: agents, tasks, models (weights base64), memory entries
         tied to the swarm, documents. Reflects every committed change (pending writes are flushed)."""
@@ -84,13 +87,7 @@ class ExportOps(ModelOps, KnowledgeOps):
                 out[name] = conn.execute(
                     select(t).where(t.c.swarm_id == swarm_id).order_by(t.c.seq)
                 ).all()
-            m = TABLES["memory"]
-            now = time.time()
-            out["memory"] = conn.execute(
-                select(m).where(
-                    m.c.swarm_id == swarm_id, (m.c.expires_at.is_(None)) | (m.c.expires_at > now)
-                )
-            ).all()
+            out["memory"] = MemoryService.rows_for_swarm(conn, swarm_id)
             return out
 
         rows = self._store.read(read)
@@ -223,8 +220,7 @@ class ExportOps(ModelOps, KnowledgeOps):
             w.row(
                 "model", INSERT, {**m.model_dump(), "seq": self._next_seq("model"), "weights": blob}
             )
-        for e in memory:
-            w.row("memory", INSERT, e.model_dump())
+        self._memory.queue_import(memory)
         for d in docs:
             self._insert_document(
                 {

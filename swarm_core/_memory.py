@@ -1,4 +1,4 @@
-"""Shared memory: a namespaced JSON key-value store with optional TTL.
+"""MemoryService: owns the `memory` table, a namespaced JSON key-value store with optional TTL.
 
 Expired entries are invisible to every read at once and purged from disk periodically."""
 
@@ -8,23 +8,34 @@ import math
 import time
 from typing import Any
 
-import anyio
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from swarm_core import _convert as conv
-from swarm_core._core import EngineCore
+from swarm_core._events import EventLog
 from swarm_core._exceptions import NotFoundError, ValidationError
+from swarm_core._live import LiveState
+from swarm_core._plumbing import Plumbing
 from swarm_core._types import MemoryEntry
+from swarm_core._validate import check_limit_offset, json_size
 from swarm_core.store._tables import TABLES
-from swarm_core.store._writer import DELETE, REPLACE
+from swarm_core.store._writer import DELETE, INSERT, REPLACE
 
 MAX_TTL_SECONDS = 10 * 365 * 24 * 3600.0
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-class MemoryOps(EngineCore):
+def _unexpired(m: Any, now: float) -> Any:
+    return (m.c.expires_at.is_(None)) | (m.c.expires_at > now)
+
+
+class MemoryService:
+    def __init__(self, plumbing: Plumbing, live: LiveState, events: EventLog) -> None:
+        self._p = plumbing
+        self._live = live
+        self._events = events
+
     def _check_key(self, field: str, value: object) -> str:
-        lim = self.config.max_key_length
+        lim = self._p.config.max_key_length
         if not isinstance(value, str) or not value or len(value) > lim:
             raise ValidationError(
                 field,
@@ -32,18 +43,13 @@ class MemoryOps(EngineCore):
             )
         return value
 
-    def _live(self, conn: Connection, namespace: str, key: str) -> Any:
+    async def _read_live(self, namespace: str, key: str) -> Any:
         m = TABLES["memory"]
         now = time.time()
-        return conn.execute(
-            select(m).where(
-                m.c.namespace == namespace,
-                m.c.key == key,
-                (m.c.expires_at.is_(None)) | (m.c.expires_at > now),
-            )
-        ).first()
+        q = select(m).where(m.c.namespace == namespace, m.c.key == key, _unexpired(m, now))
+        return await self._p.read(lambda c: c.execute(q).first())
 
-    async def memory_store(
+    async def store(
         self,
         namespace: str,
         key: str,
@@ -52,14 +58,11 @@ class MemoryOps(EngineCore):
         *,
         swarm_id: str | None = None,
     ) -> MemoryEntry:
-        """Set a value (any JSON); `ttl_seconds` makes it expire; `swarm_id` ties it to a swarm
-        (exported with it)."""
-        self._check_open()
+        cfg = self._p.config
+        self._p.check_open()
         self._check_key("namespace", namespace)
         self._check_key("key", key)
-        self._json_size(
-            "value", value, self.config.max_memory_value_bytes, "max_memory_value_bytes"
-        )
+        json_size("value", value, cfg.max_memory_value_bytes, "max_memory_value_bytes")
         if (
             isinstance(value, int)
             and not isinstance(value, bool)
@@ -83,8 +86,9 @@ class MemoryOps(EngineCore):
                 f"ttl_seconds must be a number in (0, {MAX_TTL_SECONDS:.0f}], got {ttl_seconds!r}",
             )
         if swarm_id is not None:
-            self._swarm(swarm_id)
-        old = self._store.read(lambda c: self._live(c, namespace, key))
+            self._live.swarm(swarm_id)
+        old = await self._read_live(namespace, key)
+        self._p.check_open()  # the read awaited: the engine may be closing now
         now = time.time()
         entry = MemoryEntry(
             namespace=namespace,
@@ -95,19 +99,18 @@ class MemoryOps(EngineCore):
             updated_at=now,
             expires_at=now + float(ttl_seconds) if ttl_seconds is not None else None,
         )
-        self._writer.row("memory", REPLACE, entry.model_dump())
-        batch = self._emit(
+        self._p.writer.row("memory", REPLACE, entry.model_dump())
+        batch = self._events.emit(
             "memory_stored", swarm_id, f"{namespace}/{key}", {"ttl_seconds": ttl_seconds}
         )
-        self._notify("memory", f"{namespace}/{key}")
+        self._events.notify("memory", f"{namespace}/{key}")
         await batch.wait()
         return entry
 
-    async def memory_get(self, namespace: str, key: str) -> MemoryEntry:
-        """The live entry; NotFoundError if absent or expired."""
+    async def get(self, namespace: str, key: str) -> MemoryEntry:
         self._check_key("namespace", namespace)
         self._check_key("key", key)
-        row = self._store.read(lambda c: self._live(c, namespace, key))
+        row = await self._read_live(namespace, key)
         if row is None:
             raise NotFoundError(
                 "memory key",
@@ -116,7 +119,7 @@ class MemoryOps(EngineCore):
             )
         return conv.memory_from(row)
 
-    async def memory_list(
+    async def list(
         self,
         namespace: str | None = None,
         prefix: str | None = None,
@@ -125,10 +128,9 @@ class MemoryOps(EngineCore):
         swarm_id: str | None = None,
         offset: int = 0,
     ) -> list[MemoryEntry]:
-        self._check_limit_offset(limit, offset)
+        check_limit_offset(self._p.config, limit, offset)
         m = TABLES["memory"]
-        now = time.time()
-        q = select(m).where((m.c.expires_at.is_(None)) | (m.c.expires_at > now))
+        q = select(m).where(_unexpired(m, time.time()))
         if namespace is not None:
             q = q.where(m.c.namespace == self._check_key("namespace", namespace))
         if prefix is not None:
@@ -138,22 +140,24 @@ class MemoryOps(EngineCore):
         if swarm_id is not None:
             q = q.where(m.c.swarm_id == swarm_id)
         q = q.order_by(m.c.namespace, m.c.key).limit(limit).offset(offset)
-        return [conv.memory_from(r) for r in self._store.read(lambda c: c.execute(q).all())]
+        rows = await self._p.read(lambda c: c.execute(q).all())
+        return [conv.memory_from(r) for r in rows]
 
-    async def memory_delete(self, namespace: str, key: str) -> bool:
-        """Delete an entry; True if a live entry existed."""
-        self._check_open()
+    async def delete(self, namespace: str, key: str) -> bool:
+        self._p.check_open()
         self._check_key("namespace", namespace)
         self._check_key("key", key)
-        old = self._store.read(lambda c: self._live(c, namespace, key))
-        self._writer.row("memory", DELETE, None, key=(namespace, key))
-        batch = self._emit("memory_deleted", old.swarm_id if old else None, f"{namespace}/{key}")
-        self._notify("memory", f"{namespace}/{key}")
+        old = await self._read_live(namespace, key)
+        self._p.check_open()
+        self._p.writer.row("memory", DELETE, None, key=(namespace, key))
+        batch = self._events.emit(
+            "memory_deleted", old.swarm_id if old else None, f"{namespace}/{key}"
+        )
+        self._events.notify("memory", f"{namespace}/{key}")
         await batch.wait()
         return old is not None
 
-    async def purge_expired_memory(self) -> int:
-        """Delete expired entries from disk now; returns how many were removed."""
+    async def purge_expired(self) -> int:
         m = TABLES["memory"]
         now = time.time()
         removed: list[int] = []
@@ -161,17 +165,28 @@ class MemoryOps(EngineCore):
         def purge(conn: Connection) -> None:
             removed.append(conn.execute(m.delete().where(m.c.expires_at <= now)).rowcount)
 
-        await self._writer.call(purge).wait()
+        await self._p.writer.call(purge).wait()
         return removed[0] if removed else 0
 
-    async def _purge_loop(self) -> None:
-        while True:
-            await anyio.sleep(self.config.memory_purge_interval)
-            try:
-                await self.purge_expired_memory()
-                await self.purge_stale_checkpoints()  # type: ignore[attr-defined]  # TaskControlOps
-                await self.purge_history()  # type: ignore[attr-defined]  # RetentionOps
-            except Exception:
-                from swarm_core._core import log
+    # -- per-swarm rows (status, export/import, delete) -------------------------------------------
 
-                log.exception("purge of expired memory / checkpoints / old tasks and events failed")
+    @staticmethod
+    def count_for_swarm(conn: Connection, swarm_id: str) -> int:
+        m = TABLES["memory"]
+        q = select(func.count()).where(m.c.swarm_id == swarm_id, _unexpired(m, time.time()))
+        return int(conn.execute(q).scalar_one())
+
+    @staticmethod
+    def rows_for_swarm(conn: Connection, swarm_id: str) -> list[Any]:
+        m = TABLES["memory"]
+        q = select(m).where(m.c.swarm_id == swarm_id, _unexpired(m, time.time()))
+        return list(conn.execute(q).all())
+
+    def queue_import(self, entries: list[MemoryEntry]) -> None:
+        for e in entries:
+            self._p.writer.row("memory", INSERT, e.model_dump())
+
+    @staticmethod
+    def delete_swarm_rows(conn: Connection, swarm_id: str) -> int:
+        m = TABLES["memory"]
+        return int(conn.execute(m.delete().where(m.c.swarm_id == swarm_id)).rowcount or 0)
