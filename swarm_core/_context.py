@@ -180,7 +180,7 @@ class Context:
         raise TaskFailedError(info.id, info.error)
 
     async def save_model(self, net: Any, meta: Mapping[str, Any]) -> str:
-        info = await self._engine._save_model(
+        info = await self._engine._models.save(
             self._run.info.swarm_id,
             net,
             meta,
@@ -190,13 +190,13 @@ class Context:
         return info.id
 
     async def load_model(self, model_id: str) -> tuple[Any, dict[str, Any]]:
-        return await self._engine._load_model(model_id)
+        return await self._engine._models.load(model_id)
 
     async def load_data(self, spec: Any) -> Any:
-        return await self._engine._load_data(spec, self._run.data_roots)
+        return await self._engine._datasets.load_data(spec, self._run.data_roots)
 
     async def load_table(self, spec: Any, options: Any = None) -> Any:
-        return await self._engine._load_table(spec, options, self._run.data_roots)
+        return await self._engine._datasets.load_table(spec, options, self._run.data_roots)
 
     def table_limits(self) -> Any:
         return self._engine.table_limits()

@@ -12,8 +12,8 @@ from typing import Any
 from anyio.abc import TaskGroup
 
 from swarm_core._config import EngineConfig
-from swarm_core._exceptions import EngineClosedError, NotFoundError, ValidationError
 from swarm_core._events import EventLog, Subscriber
+from swarm_core._exceptions import NotFoundError, ValidationError
 from swarm_core._live import LiveState
 from swarm_core._plumbing import Plumbing
 from swarm_core._types import AgentInfo, AgentStatus, AgentType, SwarmInfo, TaskKind

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
@@ -15,14 +14,26 @@ from sqlalchemy import func, select
 
 from swarm_core import _convert as conv
 from swarm_core._config import EngineConfig, make_config
+from swarm_core._datasets import DatasetLoader
 from swarm_core._exceptions import EngineClosedError, TaskFailedError, ValidationError
 from swarm_core._export import ExportOps
+from swarm_core._knowledge_ops import KnowledgeService
 from swarm_core._memory import MemoryService
+from swarm_core._models_registry import ModelService
 from swarm_core._paths import DataRoots
 from swarm_core._retention import RetentionOps
 from swarm_core._runtime import peak_rss_bytes, rss_bytes
 from swarm_core._tasks import ProgressCallback
-from swarm_core._types import AgentStatus, Event, MemoryEntry, TaskInfo, TaskKind, TaskStatus
+from swarm_core._types import (
+    AgentStatus,
+    DocumentHit,
+    Event,
+    MemoryEntry,
+    ModelInfo,
+    TaskInfo,
+    TaskKind,
+    TaskStatus,
+)
 from swarm_core.store._db import Store
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import UPDATE, Writer
@@ -60,9 +71,11 @@ class Engine(RetentionOps, ExportOps):
         super().__init__(make_config(config, **overrides))
         self._timeouts = self._state.timeouts
         self._inboxes = self._state.inboxes
-        self._model_cache = OrderedDict()
         self._restored: dict[str, int] = {}
         self._memory = MemoryService(self._plumb, self._state, self._events)
+        self._knowledge = KnowledgeService(self._plumb, self._state, self._events)
+        self._models = ModelService(self._plumb, self._state, self._events)
+        self._datasets = DatasetLoader(self.config, self._plumb.pool)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -259,6 +272,53 @@ class Engine(RetentionOps, ExportOps):
             except Exception:
                 log.exception("purge of expired memory / checkpoints / old tasks and events failed")
 
+    # -- knowledge ---------------------------------------------------------------------------
+
+    async def knowledge_add(
+        self, swarm_id: str, title: str, text: str, metadata: Mapping[str, Any] | None = None
+    ) -> str:
+        """Store and index a document; returns its id once both are committed."""
+        return await self._knowledge.add(swarm_id, title, text, metadata)
+
+    async def knowledge_search(
+        self, swarm_id: str, query: str, limit: int = 10
+    ) -> list[DocumentHit]:
+        """Best documents of a swarm for `query` (BM25 over FTS5; higher score is better)."""
+        return await self._knowledge.search(swarm_id, query, limit)
+
+    async def knowledge_passages(self, swarm_id: str, query: str, limit: int = 10) -> list[Any]:
+        """Best passages (chunks) of a swarm's documents, for extractive answers."""
+        return await self._knowledge.passages(swarm_id, query, limit)
+
+    # -- models ------------------------------------------------------------------------------
+
+    async def get_model(self, model_id: str) -> ModelInfo:
+        return await self._models.get(model_id)
+
+    async def model_history(self, model_id: str) -> dict[str, Any]:
+        return await self._models.history(model_id)
+
+    async def list_models(
+        self, swarm_id: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ModelInfo]:
+        return await self._models.list(swarm_id, limit, offset)
+
+    async def export_model(self, model_id: str, format: str = "native") -> bytes | str:
+        """native: the `neural` binary (bytes); fann: FANN 2.x `.net` text (str)."""
+        return await self._models.export(model_id, format)
+
+    async def import_model(
+        self, swarm_id: str, content: bytes | str, format: str = "native", name: str | None = None
+    ) -> ModelInfo:
+        """Store a network given as native bytes (or base64 text) or FANN `.net` text."""
+        return await self._models.import_(swarm_id, content, format, name)
+
+    def table_limits(self) -> Any:
+        return self._datasets.table_limits()
+
+    def prep_limits(self) -> Any:
+        return self._datasets.prep_limits()
+
     # -- monitoring --------------------------------------------------------------------------
 
     async def stats(self) -> dict[str, Any]:
@@ -365,8 +425,7 @@ class Engine(RetentionOps, ExportOps):
         payload: dict[str, Any],
         data_roots: DataRoots | None = None,
     ) -> dict[str, Any]:
-        cached = self._model_cache.get(model_id)
-        swarm_id = cached[1]["swarm_id"] if cached else (await self.get_model(model_id)).swarm_id
+        swarm_id = await self._models.swarm_of(model_id)
         run, batch = self._submit_now(
             self._swarm(swarm_id), kind.value, payload, data_roots=data_roots
         )
@@ -402,7 +461,7 @@ class Engine(RetentionOps, ExportOps):
         a table model takes a table (`options`: format, delimiter, header) and reports
         accuracy, per-class precision / recall and a named confusion matrix, or RMSE / MAE / R2."""
         if isinstance(data, str):  # refused before a task exists (checked again on open)
-            await self._data_file(data, data_roots)
+            await self._datasets.data_file(data, data_roots)
         return await self._model_task(
             model_id,
             TaskKind.EVALUATE,

@@ -135,12 +135,15 @@ class EventLog:
         """Apply the event retention policy now; returns how many events were deleted."""
         total = 0
         while True:
-            removed: list[int] = []
-            await self._p.writer.call(lambda conn: removed.append(self._purge_chunk(conn))).wait()
-            n = removed[0] if removed else 0
+            n = await self._purge_pass()
             total += n
             if n < PURGE_CHUNK:
                 return total
+
+    async def _purge_pass(self) -> int:
+        removed: list[int] = []
+        await self._p.writer.call(lambda conn: removed.append(self._purge_chunk(conn))).wait()
+        return removed[0] if removed else 0
 
     def _purge_chunk(self, conn: Connection) -> int:
         cfg = self._p.config

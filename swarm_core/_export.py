@@ -21,9 +21,10 @@ from sqlalchemy import select
 
 from swarm_core import _convert as conv
 from swarm_core._exceptions import AlreadyExistsError, LimitExceededError, ValidationError
-from swarm_core._knowledge_ops import KnowledgeOps
+from swarm_core._knowledge_ops import KnowledgeService
 from swarm_core._memory import MemoryService
-from swarm_core._models_registry import ModelOps
+from swarm_core._models_registry import ModelService
+from swarm_core._swarms import SwarmOps
 from swarm_core._types import AgentStatus, SwarmInfo, TaskStatus
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import INSERT
@@ -71,8 +72,10 @@ def verify_export(data: Mapping[str, Any], *, require_checksum: bool = False) ->
     return "verified"
 
 
-class ExportOps(ModelOps, KnowledgeOps):
+class ExportOps(SwarmOps):
+    _models: ModelService
     _memory: MemoryService
+    _knowledge: KnowledgeService
 
     async def export_swarm(self, swarm_id: str) -> dict[str, Any]:
         """Everything of a swarm as JSON: agents, tasks, models (weights base64), memory entries
@@ -82,7 +85,9 @@ class ExportOps(ModelOps, KnowledgeOps):
 
         def read(conn: Any) -> dict[str, list[Any]]:
             out: dict[str, list[Any]] = {}
-            for name in ("agent", "task", "model", "document"):
+            out["document"] = KnowledgeService.rows_for_swarm(conn, swarm_id)
+            out["model"] = ModelService.rows_for_swarm(conn, swarm_id)
+            for name in ("agent", "task"):
                 t = TABLES[name]
                 out[name] = conn.execute(
                     select(t).where(t.c.swarm_id == swarm_id).order_by(t.c.seq)
@@ -191,8 +196,8 @@ class ExportOps(ModelOps, KnowledgeOps):
         )
         if taken is not None:
             raise AlreadyExistsError("record", taken[0])
-        if self._store.fts is False and docs:
-            self._need_fts()
+        if docs:
+            self._knowledge.need_fts()
         w = self._writer
         seq = self._next_seq("swarm")
         self._register_swarm(swarm, seq)
@@ -216,13 +221,10 @@ class ExportOps(ModelOps, KnowledgeOps):
                 t.status = TaskStatus.INTERRUPTED
                 t.error = t.error or "interrupted: the swarm was exported while the task ran"
             w.row("task", INSERT, conv.task_row(t, self._next_seq("task")))
-        for m, blob in models:
-            w.row(
-                "model", INSERT, {**m.model_dump(), "seq": self._next_seq("model"), "weights": blob}
-            )
+        self._models.queue_import(models)
         self._memory.queue_import(memory)
         for d in docs:
-            self._insert_document(
+            self._knowledge.queue_insert(
                 {
                     "id": str(d["id"]),
                     "swarm_id": swarm.id,

@@ -1,5 +1,5 @@
-"""The engine side of the knowledge base: documents stored as rows and indexed (same commit) in
-the FTS5 table that `_knowledge` defines; searches ranked by BM25."""
+"""KnowledgeService: owns the `document` table and its full-text index (the FTS5 table that
+`_knowledge` defines, written in the same commit as the row); searches ranked by BM25."""
 
 from __future__ import annotations
 
@@ -7,49 +7,57 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from swarm_core import _knowledge
-from swarm_core._core import EngineCore
+from swarm_core._events import EventLog
 from swarm_core._exceptions import LimitExceededError, UnsupportedError, ValidationError
 from swarm_core._ids import new_id
+from swarm_core._live import LiveState
+from swarm_core._plumbing import Plumbing
 from swarm_core._types import DocumentHit
+from swarm_core._validate import check_name, json_size
+from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import INSERT
 
 
-class KnowledgeOps(EngineCore):
-    def _need_fts(self) -> None:
-        if not self._store.fts:
+class KnowledgeService:
+    def __init__(self, plumbing: Plumbing, live: LiveState, events: EventLog) -> None:
+        self._p = plumbing
+        self._live = live
+        self._events = events
+
+    def need_fts(self) -> None:
+        store = self._p.store
+        if not store.fts:
             raise UnsupportedError(
                 "the knowledge base needs SQLite with FTS5; this database "
-                f"({self._store.engine.url.get_backend_name()}) has no FTS5 table"
+                f"({store.engine.url.get_backend_name()}) has no FTS5 table"
             )
 
-    async def knowledge_add(
+    async def add(
         self, swarm_id: str, title: str, text: str, metadata: Mapping[str, Any] | None = None
     ) -> str:
-        """Store and index a document; returns its id once both are committed."""
-        self._check_open()
-        self._swarm(swarm_id)
-        self._need_fts()
-        self._check_name("title", title)
+        cfg = self._p.config
+        self._p.check_open()
+        self._live.swarm(swarm_id)
+        self.need_fts()
+        check_name(cfg, "title", title)
         if not isinstance(text, str):
             raise ValidationError("text", "text must be a string")
         size = len(text.encode("utf-8"))
-        if size > self.config.max_document_bytes:
+        if size > cfg.max_document_bytes:
             raise LimitExceededError(
                 "max_document_bytes",
                 size,
-                f"document text is {size} bytes; the limit is max_document_bytes={self.config.max_document_bytes}",
+                f"document text is {size} bytes; the limit is max_document_bytes={cfg.max_document_bytes}",
             )
         if metadata is not None and not isinstance(metadata, Mapping):
             raise ValidationError("metadata", "metadata must be a JSON object")
         meta = dict(metadata or {})
-        self._json_size(
-            "metadata", meta, self.config.max_memory_value_bytes, "max_memory_value_bytes"
-        )
+        json_size("metadata", meta, cfg.max_memory_value_bytes, "max_memory_value_bytes")
         doc_id = new_id("doc")
-        self._insert_document(
+        self.queue_insert(
             {
                 "id": doc_id,
                 "swarm_id": swarm_id,
@@ -59,13 +67,15 @@ class KnowledgeOps(EngineCore):
                 "created_at": time.time(),
             }
         )
-        batch = self._emit("document_added", swarm_id, doc_id, {"title": title, "bytes": size})
-        self._notify("document", doc_id)
+        batch = self._events.emit("document_added", swarm_id, doc_id, {"title": title, "bytes": size})
+        self._events.notify("document", doc_id)
         await batch.wait()
         return doc_id
 
-    def _insert_document(self, row: dict[str, Any]) -> None:
-        self._writer.row("document", INSERT, {**row, "seq": self._next_seq("document")})
+    def queue_insert(self, row: dict[str, Any]) -> None:
+        """Queue a document row and its index entries (they commit together)."""
+        w = self._p.writer
+        w.row("document", INSERT, {**row, "seq": self._live.next_seq("document")})
 
         def index(conn: Connection) -> None:
             _knowledge.index_document(
@@ -76,19 +86,35 @@ class KnowledgeOps(EngineCore):
                 text=row["text"],
             )
 
-        self._writer.call(index)
+        w.call(index)
 
-    async def knowledge_search(
-        self, swarm_id: str, query: str, limit: int = 10
-    ) -> list[DocumentHit]:
-        """Best documents of a swarm for `query` (BM25 over FTS5; higher score is better)."""
-        self._swarm(swarm_id)
-        self._need_fts()
-        hits = self._store.read(lambda c: _knowledge.search_documents(c, swarm_id, query, limit))
+    async def search(self, swarm_id: str, query: str, limit: int = 10) -> list[DocumentHit]:
+        self._live.swarm(swarm_id)
+        self.need_fts()
+        hits = await self._p.read(lambda c: _knowledge.search_documents(c, swarm_id, query, limit))
         return [DocumentHit(**h) for h in hits]
 
-    async def knowledge_passages(self, swarm_id: str, query: str, limit: int = 10) -> list[Any]:
-        """Best passages (chunks) of a swarm's documents, for extractive answers."""
-        self._swarm(swarm_id)
-        self._need_fts()
-        return self._store.read(lambda c: _knowledge.search_passages(c, swarm_id, query, limit))
+    async def passages(self, swarm_id: str, query: str, limit: int = 10) -> list[Any]:
+        self._live.swarm(swarm_id)
+        self.need_fts()
+        return await self._p.read(lambda c: _knowledge.search_passages(c, swarm_id, query, limit))
+
+    # -- per-swarm rows (status, export/import, delete) -------------------------------------------
+
+    @staticmethod
+    def count_for_swarm(conn: Connection, swarm_id: str) -> int:
+        d = TABLES["document"]
+        return int(conn.execute(select(func.count()).where(d.c.swarm_id == swarm_id)).scalar_one())
+
+    @staticmethod
+    def rows_for_swarm(conn: Connection, swarm_id: str) -> list[Any]:
+        d = TABLES["document"]
+        return list(conn.execute(select(d).where(d.c.swarm_id == swarm_id).order_by(d.c.seq)).all())
+
+    @staticmethod
+    def delete_swarm_rows(conn: Connection, swarm_id: str, *, fts: bool) -> int:
+        d = TABLES["document"]
+        n = int(conn.execute(d.delete().where(d.c.swarm_id == swarm_id)).rowcount or 0)
+        if fts:
+            _knowledge.delete_swarm(conn, swarm_id)
+        return n

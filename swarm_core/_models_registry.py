@@ -1,12 +1,11 @@
-"""Trained networks: stored with metadata and training history, cached for fast prediction,
-exported/imported as native bytes or FANN text, and the dataset loader handlers train on."""
+"""ModelService: owns the `model` table. Trained networks stored with metadata and training
+history, cached for fast prediction, exported/imported as native bytes or FANN text."""
 
 from __future__ import annotations
 
 import base64
 import io
 import json
-import os
 import tempfile
 import time
 import zipfile
@@ -16,14 +15,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, func, select
 
 from swarm_core import _convert as conv
-from swarm_core._core import EngineCore
+from swarm_core._events import EventLog
 from swarm_core._exceptions import LimitExceededError, NotFoundError, ValidationError
 from swarm_core._ids import new_id
-from swarm_core._paths import DataRoots, allowed_data_file
+from swarm_core._live import LiveState
+from swarm_core._plumbing import Plumbing
 from swarm_core._types import ModelInfo
+from swarm_core._validate import check_limit_offset, check_name, json_size
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import INSERT
 
@@ -33,22 +34,28 @@ TABULAR_MEMBER = "tabular.json"
 _KNOWN_META = ("name", "layers", "activations", "algorithm", "metrics", "history", "is_classifier")
 
 
-class ModelOps(EngineCore):
-    _model_cache: OrderedDict[str, tuple[Any, dict[str, Any]]]
+class ModelService:
+    def __init__(self, plumbing: Plumbing, live: LiveState, events: EventLog) -> None:
+        self._p = plumbing
+        self._live = live
+        self._events = events
+        self.config = plumbing.config
+        self._pool = plumbing.pool
+        self._cache: OrderedDict[str, tuple[Any, dict[str, Any]]] = OrderedDict()
 
     def _cache_put(self, model_id: str, net: Any, meta: dict[str, Any]) -> None:
         if self.config.model_cache_size == 0:
             return
-        self._model_cache[model_id] = (net, meta)
-        self._model_cache.move_to_end(model_id)
-        while len(self._model_cache) > self.config.model_cache_size:
-            self._model_cache.popitem(last=False)
+        self._cache[model_id] = (net, meta)
+        self._cache.move_to_end(model_id)
+        while len(self._cache) > self.config.model_cache_size:
+            self._cache.popitem(last=False)
 
     def _count_weights(self, net: Any) -> int:
         n = getattr(net, "n_connections", None)
         return int(n) if isinstance(n, int) else 0
 
-    async def _save_model(
+    async def save(
         self,
         swarm_id: str,
         net: Any,
@@ -58,8 +65,8 @@ class ModelOps(EngineCore):
         task_id: str | None = None,
         event: str = "model_saved",
     ) -> ModelInfo:
-        self._check_open()
-        self._swarm(swarm_id)
+        self._p.check_open()
+        self._live.swarm(swarm_id)
         n_weights = self._count_weights(net)
         if n_weights > self.config.max_network_weights:
             raise LimitExceededError(
@@ -70,7 +77,7 @@ class ModelOps(EngineCore):
         blob: bytes = await self._pool.run(net.to_bytes)
         layers = [int(x) for x in meta.get("layers") or list(getattr(net, "layer_sizes", ()))]
         extra = {k: v for k, v in meta.items() if k not in _KNOWN_META}
-        self._json_size("meta", extra, self.config.max_payload_bytes, "max_payload_bytes")
+        json_size("meta", extra, self.config.max_payload_bytes, "max_payload_bytes")
         mid = new_id("model")
         info = ModelInfo(
             id=mid,
@@ -90,12 +97,13 @@ class ModelOps(EngineCore):
             size_bytes=len(blob),
             extra=extra,
         )
-        row = {**info.model_dump(), "seq": self._next_seq("model"), "weights": blob}
-        self._writer.row("model", INSERT, row)
-        batch = self._emit(
+        self._p.check_open()  # serialising awaited: the engine may be closing now
+        row = {**info.model_dump(), "seq": self._live.next_seq("model"), "weights": blob}
+        self._p.writer.row("model", INSERT, row)
+        batch = self._events.emit(
             event, swarm_id, mid, {"name": info.name, "task_id": task_id, "size_bytes": len(blob)}
         )
-        self._notify("model", mid)
+        self._events.notify("model", mid)
         await batch.wait()
         self._cache_put(mid, net, self._meta_of(info))
         return info
@@ -104,32 +112,40 @@ class ModelOps(EngineCore):
     def _meta_of(info: ModelInfo) -> dict[str, Any]:
         return {**info.extra, **info.model_dump(exclude={"extra"})}
 
-    def _model_row(self, model_id: str, *, weights: bool) -> Any:
+    async def _row(self, model_id: str, *, weights: bool) -> Any:
         m = TABLES["model"]
         cols = [c for c in m.c if weights or c.name != "weights"]
-        row = self._store.read(lambda c: c.execute(select(*cols).where(m.c.id == model_id)).first())
+        q = select(*cols).where(m.c.id == model_id)
+        row = await self._p.read(lambda c: c.execute(q).first())
         if row is None:
             raise NotFoundError("model", model_id)
         return row
 
-    async def _load_model(self, model_id: str) -> tuple[Any, dict[str, Any]]:
-        hit = self._model_cache.get(model_id)
+    async def load(self, model_id: str) -> tuple[Any, dict[str, Any]]:
+        hit = self._cache.get(model_id)
         if hit is not None:
-            self._model_cache.move_to_end(model_id)
+            self._cache.move_to_end(model_id)
             return hit
         import neural
 
-        row = self._model_row(model_id, weights=True)
+        row = await self._row(model_id, weights=True)
         net = await self._pool.run(neural.Network.from_bytes, bytes(row.weights))
         meta = self._meta_of(conv.model_from(row))
         self._cache_put(model_id, net, meta)
         return net, meta
 
-    async def get_model(self, model_id: str) -> ModelInfo:
-        return conv.model_from(self._model_row(model_id, weights=False))
+    async def get(self, model_id: str) -> ModelInfo:
+        return conv.model_from(await self._row(model_id, weights=False))
 
-    async def model_history(self, model_id: str) -> dict[str, Any]:
-        info = await self.get_model(model_id)
+    async def swarm_of(self, model_id: str) -> str:
+        """The swarm a model belongs to (from the cache when it is there: no read)."""
+        cached = self._cache.get(model_id)
+        if cached is not None:
+            return str(cached[1]["swarm_id"])
+        return (await self.get(model_id)).swarm_id
+
+    async def history(self, model_id: str) -> dict[str, Any]:
+        info = await self.get(model_id)
         return {
             "model_id": model_id,
             "task_id": info.task_id,
@@ -137,34 +153,35 @@ class ModelOps(EngineCore):
             "history": info.history,
         }
 
-    async def list_models(
+    async def list(
         self, swarm_id: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[ModelInfo]:
-        self._check_limit_offset(limit, offset)
+        check_limit_offset(self.config, limit, offset)
         m = TABLES["model"]
         q = select(*[c for c in m.c if c.name != "weights"])
         if swarm_id is not None:
-            self._swarm(swarm_id)
+            self._live.swarm(swarm_id)
             q = q.where(m.c.swarm_id == swarm_id)
         q = q.order_by(m.c.seq.desc()).limit(limit).offset(offset)
-        return [conv.model_from(r) for r in self._store.read(lambda c: c.execute(q).all())]
+        rows = await self._p.read(lambda c: c.execute(q).all())
+        return [conv.model_from(r) for r in rows]
 
-    async def export_model(self, model_id: str, format: str = "native") -> bytes | str:
+    async def export(self, model_id: str, format: str = "native") -> bytes | str:
         """native: the `neural` binary (bytes); fann: FANN 2.x `.net` text (str)."""
         if format not in MODEL_FORMATS:
             raise ValidationError(
                 "format", f"unknown model format {format!r}; allowed: {', '.join(MODEL_FORMATS)}"
             )
         if format == "native":
-            row = self._model_row(model_id, weights=True)
+            row = await self._row(model_id, weights=True)
             tab = conv.model_from(row).extra.get("tabular")
             if tab is None:
                 return bytes(row.weights)
             return _with_member(bytes(row.weights), TABULAR_MEMBER, json.dumps(tab).encode())
-        net, _meta = await self._load_model(model_id)
+        net, _meta = await self.load(model_id)
         return await self._pool.run(_to_fann_text, net)
 
-    async def import_model(
+    async def import_(
         self, swarm_id: str, content: bytes | str, format: str = "native", name: str | None = None
     ) -> ModelInfo:
         """Store a network given as native bytes (or base64 text) or FANN `.net` text."""
@@ -174,8 +191,8 @@ class ModelOps(EngineCore):
             raise ValidationError(
                 "format", f"unknown model format {format!r}; allowed: {', '.join(MODEL_FORMATS)}"
             )
-        self._swarm(swarm_id)
-        self._check_name("name", name, required=False)
+        self._live.swarm(swarm_id)
+        check_name(self.config, "name", name, required=False)
         size = len(content)
         if size > self.config.max_payload_bytes:
             raise LimitExceededError(
@@ -230,7 +247,7 @@ class ModelOps(EngineCore):
                 is_classifier=prep.task == "classification",
                 class_threshold=0.5 if prep.task == "classification" else None,
             )
-        return await self._save_model(swarm_id, net, meta, event="model_imported")
+        return await self.save(swarm_id, net, meta, event="model_imported")
 
     def _model_limit(self, exc: Any) -> LimitExceededError:
         """A `neural.LimitError` from reading model content, in terms of this config."""
@@ -247,213 +264,34 @@ class ModelOps(EngineCore):
             f"content: {exc}; the limit is max_network_weights={cfg.max_network_weights}",
         )
 
-    # -- datasets --------------------------------------------------------------------------------
+    # -- per-swarm rows (status, export/import, delete) -------------------------------------------
 
-    async def _data_file(
-        self, spec: str | os.PathLike[str], roots: DataRoots | None, *, field: str = "data"
-    ) -> Path:
-        """The resolved path of the user file ``spec``, once it is known to lie inside an
-        allowed data root and to be a regular file. Every reader of a user-named file (FANN
-        ``.data``, CSV, Parquet, ...) calls this first and opens what it returns.
+    def drop_swarm(self, swarm_id: str) -> None:
+        """Forget the cached networks of a deleted swarm."""
+        for model_id, (_net, meta) in list(self._cache.items()):
+            if meta.get("swarm_id") == swarm_id:
+                del self._cache[model_id]
 
-        The configured roots (`EngineConfig.data_roots`) are tried first, so a path inside
-        them never waits for ``roots``; otherwise ``roots`` (the call's: fixed paths or a
-        provider, e.g. the MCP client's roots, asked only now) are added. A relative path is
-        relative to the first root of that combined list. Refusals are identical for files that
-        exist and files that do not (see swarm_core._paths)."""
-        return await allowed_data_file(spec, self.config.all_data_roots(), roots, field=field)
+    @staticmethod
+    def count_for_swarm(conn: Connection, swarm_id: str) -> int:
+        m = TABLES["model"]
+        return int(conn.execute(select(func.count()).where(m.c.swarm_id == swarm_id)).scalar_one())
 
-    async def _load_data(self, spec: Any, roots: DataRoots | None = None) -> Any:
-        import neural
+    @staticmethod
+    def rows_for_swarm(conn: Connection, swarm_id: str) -> list[Any]:
+        m = TABLES["model"]
+        return list(conn.execute(select(m).where(m.c.swarm_id == swarm_id).order_by(m.c.seq)).all())
 
-        if isinstance(spec, Mapping):
-            if "columns" in spec and "rows" in spec:
-                raise ValidationError(
-                    "target", "an inline table needs target: the column to predict"
-                )
-            if "inputs" not in spec or "outputs" not in spec:
-                raise ValidationError(
-                    "data", 'inline data needs "inputs" and "outputs" (lists of rows)'
-                )
-            xs, ys = spec["inputs"], spec["outputs"]
-            if not isinstance(xs, list) or not isinstance(ys, list):
-                raise ValidationError("data", "inputs and outputs must be lists of rows")
-            self._check_data_size(len(xs), _width(xs), _width(ys))
-            try:
-                return await self._pool.run(neural.TrainingData, xs, ys)
-            except (ValueError, TypeError) as exc:
-                raise ValidationError("data", f"invalid inline data: {exc}") from None
-        if isinstance(spec, str | os.PathLike):
-            path = await self._data_file(spec, roots)
-            from swarm_core._tabular_io import table_format
+    def queue_import(self, models: list[tuple[ModelInfo, bytes]]) -> None:
+        for info, blob in models:
+            row = {**info.model_dump(), "seq": self._live.next_seq("model"), "weights": blob}
+            self._p.writer.row("model", INSERT, row)
 
-            if table_format(path, None) is not None:
-                raise ValidationError(
-                    "target", f"a {path.suffix or 'table'} file needs target: the column to predict"
-                )
-            try:
-                # the limits go to the reader: it checks them from stat and the header, before
-                # it reads (and allocates for) the body
-                cfg = self.config
-                data = await self._pool.run(
-                    partial(
-                        neural.read_fann_data,
-                        dtype="float32",
-                        max_samples=cfg.max_dataset_samples,
-                        max_features=cfg.max_dataset_features,
-                        max_values=cfg.max_dataset_values,
-                    ),
-                    path,
-                )
-            except neural.LimitError as exc:
-                raise self._data_limit(exc) from None
-            except neural.DataFormatError as exc:
-                # the parser's messages name a line and what was expected, never the text found
-                raise ValidationError("data", f"cannot read FANN data {spec}: {exc}") from None
-            except OSError as exc:
-                reason = exc.strerror or type(exc).__name__
-                raise ValidationError("data", f"cannot read FANN data {spec}: {reason}") from None
-            except ValueError:
-                # any other parser failure may quote the file: say only what was expected
-                raise ValidationError(
-                    "data", f"cannot read FANN data {spec}: not a valid FANN .data file"
-                ) from None
-            self._check_data_size(len(data), data.inputs.shape[1], data.outputs.shape[1])
-            return data
-        if isinstance(spec, list):
-            raise ValidationError("target", "records need target: the column to predict")
-        raise ValidationError(
-            "data",
-            'data must be inline {"inputs": [[...]], "outputs": [[...]]} or a FANN .data path',
-        )
+    @staticmethod
+    def delete_swarm_rows(conn: Connection, swarm_id: str) -> int:
+        m = TABLES["model"]
+        return int(conn.execute(m.delete().where(m.c.swarm_id == swarm_id)).rowcount or 0)
 
-    def _data_limit(self, exc: Any) -> LimitExceededError:
-        """A `neural.LimitError` from a FANN data file, naming the config field."""
-        cfg = self.config
-        field, limit = {
-            "samples": ("max_dataset_samples", cfg.max_dataset_samples),
-            "features": ("max_dataset_features", cfg.max_dataset_features),
-            "values": ("max_dataset_values", cfg.max_dataset_values),
-        }.get(exc.what, ("max_dataset_values", cfg.max_dataset_values))
-        if exc.what == "bytes":
-            return LimitExceededError(
-                field,
-                exc.value,
-                f"data: {exc} (the size bound follows from max_dataset_samples="
-                f"{cfg.max_dataset_samples}, max_dataset_features={cfg.max_dataset_features} "
-                f"and max_dataset_values={cfg.max_dataset_values})",
-            )
-        declares = {
-            "samples": f"{exc.value} samples",
-            "features": f"{exc.value} values per inputs or outputs line",
-            "values": f"{exc.value} values (samples x (inputs + outputs))",
-        }.get(exc.what, f"{exc.value} {exc.what}")
-        return LimitExceededError(
-            field,
-            exc.value,
-            f"data: the file's header declares {declares}; the limit is {field}={limit}",
-        )
-
-    def table_limits(self) -> Any:
-        from swarm_core._tabular_io import TableLimits
-
-        cfg = self.config
-        return TableLimits(
-            max_rows=cfg.max_dataset_samples,
-            max_columns=cfg.max_dataset_features,
-            max_cells=cfg.max_table_cells,
-            max_file_bytes=cfg.max_table_file_bytes,
-        )
-
-    def prep_limits(self) -> Any:
-        from swarm_core._tabular import PrepLimits
-
-        cfg = self.config
-        return PrepLimits(
-            max_category_levels=cfg.max_category_levels,
-            max_classes=cfg.max_classes,
-            max_inputs=cfg.max_dataset_features,
-        )
-
-    async def _load_table(
-        self,
-        spec: Any,
-        options: Mapping[str, Any] | None = None,
-        roots: DataRoots | None = None,
-    ) -> Any:
-        """A `Table` from a file path (CSV, TSV, JSON Lines, .npy, .npz, Parquet), inline
-        ``{"columns": [...], "rows": [[...]]}`` or records ``[{"col": value}, ...]``."""
-        from swarm_core import _tabular_io as tio
-
-        opts = dict(options or {})
-        limits = self.table_limits()
-        if isinstance(spec, list):
-            return await self._pool.run(tio.table_from_records, spec, limits)
-        if isinstance(spec, Mapping):
-            if "columns" in spec and "rows" in spec:
-                return await self._pool.run(tio.table_from_columns_rows, spec, limits)
-            if "inputs" in spec and "outputs" in spec:
-                raise ValidationError(
-                    "target",
-                    "target names a column of a table; inline inputs/outputs have no columns "
-                    '(use {"columns": [...], "rows": [[...]]} or records)',
-                )
-            raise ValidationError(
-                "data", 'an inline table is {"columns": [names], "rows": [[values]]} or records'
-            )
-        if isinstance(spec, str | os.PathLike):
-            path = await self._data_file(spec, roots)
-            fmt = opts.get("format")
-            if fmt is None and path.suffix.lower() == ".data":
-                raise ValidationError(
-                    "target",
-                    "a FANN .data file has no named columns: train on it without target/features",
-                )
-            try:
-                return await self._pool.run(
-                    partial(
-                        tio.read_table,
-                        path,
-                        limits,
-                        fmt=fmt,
-                        delimiter=opts.get("delimiter"),
-                        header=opts.get("header"),
-                    )
-                )
-            except OSError as exc:
-                raise ValidationError(
-                    "data", f"cannot read {spec}: {exc.strerror or type(exc).__name__}"
-                ) from None
-        raise ValidationError(
-            "data", "a table is a file path, {columns, rows} or a list of records"
-        )
-
-    def _check_data_size(self, n: int, n_in: int, n_out: int) -> None:
-        cfg = self.config
-        if n > cfg.max_dataset_samples:
-            raise LimitExceededError(
-                "max_dataset_samples",
-                n,
-                f"dataset has {n} samples; the limit is max_dataset_samples={cfg.max_dataset_samples}",
-            )
-        if max(n_in, n_out) > cfg.max_dataset_features:
-            raise LimitExceededError(
-                "max_dataset_features",
-                max(n_in, n_out),
-                f"dataset rows have {max(n_in, n_out)} values; the limit is max_dataset_features={cfg.max_dataset_features}",
-            )
-        if n * (n_in + n_out) > cfg.max_dataset_values:
-            raise LimitExceededError(
-                "max_dataset_values",
-                n * (n_in + n_out),
-                f"dataset has {n} x ({n_in} + {n_out}) = {n * (n_in + n_out)} values; the limit "
-                f"is max_dataset_values={cfg.max_dataset_values}",
-            )
-
-
-def _width(rows: list[Any]) -> int:
-    first = rows[0] if rows else []
-    return len(first) if isinstance(first, list) else 1
 
 
 def _with_member(blob: bytes, name: str, content: bytes) -> bytes:

@@ -146,7 +146,7 @@ async def allowed_data_file(
     field: str = "data",
 ) -> Path:
     """The resolved path of the user file ``spec`` once it is known to lie inside a root and
-    to be a regular file; the engine's readers (``_load_data``, tabular readers) call this and
+    to be a regular file; the engine's readers (``DatasetLoader.load_data``, tabular readers) call this and
     open what it returns.
 
     ``configured`` (the engine's roots) are tried first, so a path inside them never waits for

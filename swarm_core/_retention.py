@@ -12,13 +12,13 @@ interleave with a large purge instead of waiting for it.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from typing import Any
 
 import anyio
-from sqlalchemy import Connection, exists, func, or_, select
+from sqlalchemy import Connection, exists, or_, select
 
 from swarm_core._exceptions import InvalidStateError
+from swarm_core._models_registry import ModelService
 from swarm_core._task_control import TaskControlOps
 from swarm_core.store._tables import TABLES
 
@@ -26,7 +26,7 @@ PURGE_CHUNK = 5_000
 
 
 class RetentionOps(TaskControlOps):
-    _model_cache: OrderedDict[str, tuple[Any, dict[str, Any]]]
+    _models: ModelService
 
     # -- deleting a swarm ---------------------------------------------------------------------
 
@@ -59,9 +59,7 @@ class RetentionOps(TaskControlOps):
                     f"{self.config.cancel_wait_seconds} (e.g. {stuck[0]}); try again",
                 )
             self._forget_swarm(swarm_id)
-            for model_id, (_net, meta) in list(self._model_cache.items()):
-                if meta.get("swarm_id") == swarm_id:
-                    del self._model_cache[model_id]
+            self._models.drop_swarm(swarm_id)
             counts: dict[str, int] = {}
             fts = self._store.fts
 

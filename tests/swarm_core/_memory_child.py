@@ -33,8 +33,8 @@ async def main(case: str, arg: str) -> dict[str, Any]:
         if case == "data":  # warm: imports and the reader's code path
             small = Path(arg).with_name("small.data")
             small.write_text("2 2 1\n0 0\n0\n1 1\n1\n")
-            await eng._load_data(str(small))
-            call = lambda: eng._load_data(arg)  # noqa: E731
+            await eng._datasets.load_data(str(small))
+            call = lambda: eng._datasets.load_data(arg)  # noqa: E731
         elif case in ("native", "fann"):
             import neural
 

@@ -78,7 +78,7 @@ async def test_train_records_measured_history_and_metrics(engine: Engine) -> Non
     assert res["n_train"] == 36 and res["n_validation"] == 12
     assert res["is_classifier"] is True and res["layers"] == [2, 5, 3]
     # the stored metrics are what the stored network really does
-    net, _meta = await engine._load_model(res["model_id"])
+    net, _meta = await engine._models.load(res["model_id"])
     ref = neural.TrainingData(DATA["inputs"], DATA["outputs"]).split(0.75, seed=4)
     assert neural.evaluate(net, ref[0]).mse == pytest.approx(res["train_mse"])
     assert neural.evaluate(net, ref[1]).mse == pytest.approx(res["validation_mse"])
@@ -128,7 +128,7 @@ async def test_predict_and_evaluate_on_a_trained_model(engine: Engine) -> None:
     await engine.spawn_agent(swarm.id, "neural-processor")
     res = (await engine.train(swarm.id, data=DATA, layers=[5], epochs=40, seed=4)).result
     assert res is not None
-    net, _ = await engine._load_model(res["model_id"])
+    net, _ = await engine._models.load(res["model_id"])
     x = np.asarray(DATA["inputs"])
     pred = await engine.predict(res["model_id"], x.tolist())
     assert np.allclose(pred["outputs"], net.run(x), atol=1e-6)
@@ -190,7 +190,7 @@ async def test_analyst_confusion_matrix_and_statistics(engine: Engine) -> None:
         {"model_id": res["model_id"], "data": DATA},
         agent_ids=[analyst.id],
     )
-    net, _ = await engine._load_model(res["model_id"])
+    net, _ = await engine._models.load(res["model_id"])
     x, y = np.asarray(DATA["inputs"]), np.asarray(DATA["outputs"])
     pred, true = net.run(x).argmax(axis=1), y.argmax(axis=1)
     cm = np.zeros((3, 3), int)
@@ -412,7 +412,7 @@ async def test_labels_split_at_the_class_midpoint_of_the_training_targets(engine
         )
     ).result
     assert res is not None
-    net, _ = await engine._load_model(res["model_id"])
+    net, _ = await engine._models.load(res["model_id"])
     x = np.asarray(XOR["inputs"], dtype=float)
     pred = await engine.predict(res["model_id"], XOR["inputs"])
     assert pred["labels"] == (net.run(x)[:, 0] >= 0.5).astype(int).tolist()

@@ -148,11 +148,11 @@ async def test_dataset_file_limits_name_the_config_field(tmp_path) -> None:
         roots = [str(tmp_path)]
         async with Engine.open(EngineConfig(db=":memory:", data_roots=roots, **limits)) as eng:
             with pytest.raises(LimitExceededError) as info:
-                await eng._load_data(str(path))
+                await eng._datasets.load_data(str(path))
             assert field in str(info.value) and declared in str(info.value)
             assert info.value.limit == field.split("=")[0]
     async with Engine.open(EngineConfig(db=":memory:", data_roots=[str(tmp_path)])) as eng:
-        data = await eng._load_data(str(path))
+        data = await eng._datasets.load_data(str(path))
         assert data.inputs.dtype == np.float32 and data.outputs[:, 0].tolist() == [0, 1, 1, 0]
 
 

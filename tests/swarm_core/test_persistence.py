@@ -32,7 +32,7 @@ async def save_tiny_model(engine: Engine, swarm_id: str) -> str:
     import neural
 
     net = neural.Network.standard([2, 3, 1], seed=7)
-    info = await engine._save_model(
+    info = await engine._models.save(
         swarm_id,
         net,
         {
@@ -87,7 +87,7 @@ async def test_restart_restores_everything_and_interrupts_running_work(db_path: 
         assert (await eng.memory_get("notes", "a")).value == [1, 2, 3]
         assert [h.doc_id for h in await eng.knowledge_search(s.id, "resilient step sizes")] == [doc]
         assert (await eng.get_model(model_id)).metrics == {"mse": 0.25}
-        net, meta = await eng._load_model(model_id)
+        net, meta = await eng._models.load(model_id)
         assert meta["layers"] == [2, 3, 1] and net.n_inputs == 2
         # interrupted work can be retried after a restart
         register_test_handlers(eng)
@@ -125,7 +125,7 @@ async def test_export_import_round_trip() -> None:
             dump.pop(field), again.pop(field)
         assert again == dump
         assert [h.title for h in await dst.knowledge_search(s.id, "hidden units")] == ["Cascade"]
-        net, _ = await dst._load_model(dump["models"][0]["id"])
+        net, _ = await dst._models.load(dump["models"][0]["id"])
         assert net.layer_sizes == (2, 3, 1)
         with pytest.raises(AlreadyExistsError, match=s.id):
             await dst.import_swarm(dump)
