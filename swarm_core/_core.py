@@ -13,10 +13,11 @@ from anyio.abc import TaskGroup
 
 from swarm_core._config import EngineConfig
 from swarm_core._events import EventLog, Subscriber
-from swarm_core._exceptions import NotFoundError, ValidationError
+from swarm_core._exceptions import ValidationError
 from swarm_core._live import LiveState
 from swarm_core._plumbing import Plumbing
-from swarm_core._types import AgentInfo, AgentStatus, AgentType, SwarmInfo, TaskKind
+from swarm_core._swarms import SwarmService
+from swarm_core._types import AgentInfo, AgentType, SwarmInfo, TaskKind
 from swarm_core._work import Handler, StrategyFn
 from swarm_core.store._db import Store
 from swarm_core.store._writer import Batch, RawJson, Writer
@@ -32,6 +33,7 @@ class EngineCore:
         self._plumb = Plumbing(config)
         self._state = LiveState()
         self._events = EventLog(self._plumb)
+        self._swarm_service = SwarmService(self._plumb, self._state, self._events)
         self._pool = self._plumb.pool
         live = self._state
         self._swarms = live.swarms
@@ -99,41 +101,28 @@ class EngineCore:
         after each change; returns a function that unsubscribes. Runs on the event loop."""
         return self._events.subscribe(callback)
 
-    # -- live state -------------------------------------------------------------------------------
+    # -- shims onto the services (until the scheduler is one) -------------------------------------
 
     def _register_swarm(self, info: SwarmInfo, seq: int) -> None:
-        self._swarms[info.id] = info
-        self._swarm_seq[info.id] = seq
-        self._swarm_agents.setdefault(info.id, {})
+        self._state.register_swarm(info, seq)
 
     def _forget_swarm(self, swarm_id: str) -> None:
-        """Drop a swarm and its live agents from memory (its rows are the caller's business)."""
-        for aid in list(self._swarm_agents.pop(swarm_id, {})):
-            a = self._agents.pop(aid, None)
-            self._agent_seq.pop(aid, None)
-            if a is not None:
-                self._idle.get((swarm_id, a.type), {}).pop(aid, None)
-        for key in [k for k in self._idle if k[0] == swarm_id]:
-            del self._idle[key]
-        self._swarms.pop(swarm_id, None)
-        self._swarm_seq.pop(swarm_id, None)
+        self._state.forget_swarm(swarm_id)
 
     def _add_live_agent(self, info: AgentInfo, seq: int) -> None:
-        self._agents[info.id] = info
-        self._agent_seq[info.id] = seq
-        self._swarm_agents[info.swarm_id][info.id] = info
-        if info.status is AgentStatus.IDLE:
-            self._idle.setdefault((info.swarm_id, info.type), {})[info.id] = None
-
-    # -- lookups ---------------------------------------------------------------------------------
+        self._state.add_agent(info, seq)
 
     def _swarm(self, swarm_id: str) -> SwarmInfo:
-        if not isinstance(swarm_id, str):
-            raise ValidationError("swarm_id", f"swarm_id must be a string, got {swarm_id!r}")
-        s = self._swarms.get(swarm_id)
-        if s is None or swarm_id in self._deleting:
-            raise NotFoundError("swarm", swarm_id)
-        return s
+        return self._state.swarm(swarm_id)
+
+    def _spawn_now(self, swarm: SwarmInfo, type: str, **kw: Any) -> tuple[AgentInfo, Batch]:
+        return self._swarm_service.spawn_now(swarm, type, **kw)
+
+    def _topology_of(self, swarm_id: str) -> Any:
+        return self._swarm_service.topology_of(swarm_id)
+
+    def _notify_after(self, batch: Batch, kind: str, subject_id: str) -> None:
+        self._events.notify_after(batch, kind, subject_id)
 
     # -- handler and strategy registries -----------------------------------------------------------
 

@@ -6,16 +6,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from typing import Any
 
 import anyio
 from sqlalchemy import func, select
 
-from swarm_core import _convert as conv
 from swarm_core._config import EngineConfig, make_config
 from swarm_core._datasets import DatasetLoader
-from swarm_core._exceptions import EngineClosedError, TaskFailedError, ValidationError
+from swarm_core._exceptions import (
+    EngineClosedError,
+    InvalidStateError,
+    TaskFailedError,
+    ValidationError,
+)
 from swarm_core._export import ExportOps
 from swarm_core._knowledge_ops import KnowledgeService
 from swarm_core._memory import MemoryService
@@ -23,13 +27,17 @@ from swarm_core._models_registry import ModelService
 from swarm_core._paths import DataRoots
 from swarm_core._retention import RetentionOps
 from swarm_core._runtime import peak_rss_bytes, rss_bytes
+from swarm_core._swarms import SwarmService
 from swarm_core._tasks import ProgressCallback
 from swarm_core._types import (
+    AgentInfo,
     AgentStatus,
     DocumentHit,
     Event,
     MemoryEntry,
     ModelInfo,
+    SwarmInfo,
+    SwarmStatus,
     TaskInfo,
     TaskKind,
     TaskStatus,
@@ -125,11 +133,8 @@ class Engine(RetentionOps, ExportOps):
     def _read_state(self, store: Store) -> dict[str, Any]:
         def read(conn: Any) -> dict[str, Any]:
             out: dict[str, Any] = {}
-            s, a, t = TABLES["swarm"], TABLES["agent"], TABLES["task"]
-            out["swarms"] = conn.execute(select(s).order_by(s.c.seq)).all()
-            out["agents"] = conn.execute(
-                select(a).where(a.c.status != AgentStatus.TERMINATED.value).order_by(a.c.seq)
-            ).all()
+            t = TABLES["task"]
+            out["swarms"], out["agents"] = SwarmService.read_live_rows(conn)
             out["unfinished"] = conn.execute(
                 select(t.c.id, t.c.swarm_id, t.c.status, t.c.started_at).where(
                     t.c.status.in_(_NOT_FINAL)
@@ -144,19 +149,9 @@ class Engine(RetentionOps, ExportOps):
         return store.read(read)
 
     async def _apply_state(self, state: dict[str, Any]) -> None:
-        self._seq.update(state["seq"])
-        for r in state["swarms"]:
-            self._register_swarm(conv.swarm_from(r), r.seq)
+        self._state.seq.update(state["seq"])
+        self._swarm_service.restore(state["swarms"], state["agents"])
         w = self._writer
-        for r in state["agents"]:
-            agent = conv.agent_from(r)
-            if agent.swarm_id not in self._swarms:
-                continue
-            if agent.status is AgentStatus.BUSY or agent.current_task_id is not None:
-                agent.status = AgentStatus.IDLE
-                agent.current_task_id = None
-                w.row("agent", UPDATE, conv.agent_state(agent))
-            self._add_live_agent(agent, r.seq)
         now = time.time()
         for r in state["unfinished"]:
             w.row(
@@ -223,6 +218,150 @@ class Engine(RetentionOps, ExportOps):
     ) -> list[Event]:
         """Events with id > since_id, oldest first (append-only; ids only grow)."""
         return await self._events.events(since_id, limit, swarm_id, kind)
+
+    # -- swarms and agents --------------------------------------------------------------------
+
+    async def create_swarm(
+        self,
+        name: str | None = None,
+        topology: str = "mesh",
+        strategy: str = "parallel",
+        max_agents: int | None = None,
+    ) -> SwarmInfo:
+        return await self._swarm_service.create(name, topology, strategy, max_agents)
+
+    async def get_swarm(self, swarm_id: str) -> SwarmInfo:
+        return self._swarm_service.get(swarm_id)
+
+    async def list_swarms(self) -> list[SwarmInfo]:
+        return self._swarm_service.list()
+
+    async def resolve_swarm(
+        self, swarm_id: str | None = None, *, exclude: Collection[str] = ()
+    ) -> SwarmInfo:
+        """The given swarm; with None, the most recently created swarm that is not in
+        `exclude` (e.g. a benchmark's scratch swarms) and not being deleted."""
+        return self._swarm_service.resolve(swarm_id, exclude=exclude)
+
+    async def swarm_status(self, swarm_id: str) -> SwarmStatus:
+        self._swarm(swarm_id)
+        live_runs = self._state.swarm_runs(swarm_id)
+        live_ids = [r.id for r in live_runs]
+        t = TABLES["task"]
+
+        def counts(conn: Any) -> dict[str, Any]:
+            by_status = dict(
+                conn.execute(
+                    select(t.c.status, func.count())
+                    .where(t.c.swarm_id == swarm_id)
+                    .group_by(t.c.status)
+                ).all()
+            )
+            stored_live = (
+                conn.execute(select(t.c.status).where(t.c.id.in_(live_ids))).scalars().all()
+                if live_ids
+                else []
+            )
+            return {
+                "by_status": by_status,
+                "stored_live": stored_live,
+                "terminated": SwarmService.terminated_count(conn, swarm_id),
+                "models": ModelService.count_for_swarm(conn, swarm_id),
+                "documents": KnowledgeService.count_for_swarm(conn, swarm_id),
+                "memory": MemoryService.count_for_swarm(conn, swarm_id),
+            }
+
+        c = await self._plumb.read(counts)
+        by_status: dict[str, int] = c["by_status"]
+        # live tasks may be ahead of their last commit: count them from memory
+        for run in live_runs:
+            by_status[run.info.status.value] = by_status.get(run.info.status.value, 0) + 1
+        for st in c["stored_live"]:
+            by_status[st] -= 1
+        return self._swarm_service.status(
+            swarm_id,
+            terminated=c["terminated"],
+            tasks_by_status=by_status,
+            models=c["models"],
+            documents=c["documents"],
+            memory_entries=c["memory"],
+        )
+
+    async def spawn_agent(
+        self,
+        swarm_id: str,
+        type: str,
+        name: str | None = None,
+        capabilities: Iterable[str] | None = (),
+        cognitive_pattern: str | None = None,
+        *,
+        max_task_seconds: float | None = None,
+    ) -> AgentInfo:
+        """Add an agent to a swarm (LimitExceededError at its max_agents). Each agent runs one
+        task at a time; `max_task_seconds` additionally caps how long any of its tasks may run."""
+        self._check_open()
+        info, batch = self._swarm_service.spawn_now(
+            self._swarm(swarm_id),
+            type,
+            name,
+            capabilities,
+            cognitive_pattern,
+            max_task_seconds=max_task_seconds,
+        )
+        self._on_agent_available(info)
+        await batch.wait()
+        return info.model_copy()
+
+    async def get_agent(self, agent_id: str) -> AgentInfo:
+        return await self._swarm_service.get_agent(agent_id)
+
+    async def query_agents(
+        self,
+        swarm_id: str | None = None,
+        type: str | None = None,
+        status: str | None = None,
+        capability: str | None = None,
+        name: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[AgentInfo]:
+        """Agents in join order, filtered (all filters combine). `type` may be a role alias
+        (e.g. "coder" matches agents spawned with that role); `name` matches a substring."""
+        return await self._swarm_service.query(
+            swarm_id, type, status, capability, name, limit, offset
+        )
+
+    async def query_agents_json(
+        self,
+        swarm_id: str | None = None,
+        type: str | None = None,
+        status: str | None = None,
+        capability: str | None = None,
+        name: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """:meth:`query_agents` as JSON-ready dicts (``model_dump(mode="json")`` of each agent),
+        dumped straight from the live records in one pydantic-core call instead of copying
+        each one first: the hot read behind the MCP `query_agents` tool."""
+        return await self._swarm_service.query_json(
+            swarm_id, type, status, capability, name, limit, offset
+        )
+
+    async def terminate_agent(self, agent_id: str) -> AgentInfo:
+        """Terminate an agent: its running task is cancelled, tasks bound to it fail."""
+        self._check_open()
+        agent = self._state.agents.get(agent_id)
+        if agent is None:
+            stored = await self.get_agent(agent_id)  # NotFoundError if unknown
+            raise InvalidStateError(
+                f"agent {agent_id}", stored.status.value, AgentStatus.TERMINATED.value
+            )
+        running = agent.current_task_id
+        batch = self._swarm_service.terminate_now(agent)
+        self._on_agent_terminated(agent, running)
+        await batch.wait()
+        return agent.model_copy()
 
     # -- memory ------------------------------------------------------------------------------
 

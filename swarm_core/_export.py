@@ -20,12 +20,13 @@ from typing import Any
 from sqlalchemy import select
 
 from swarm_core import _convert as conv
-from swarm_core._exceptions import AlreadyExistsError, LimitExceededError, ValidationError
+from swarm_core._core import EngineCore
+from swarm_core._exceptions import AlreadyExistsError, ValidationError
 from swarm_core._knowledge_ops import KnowledgeService
 from swarm_core._memory import MemoryService
 from swarm_core._models_registry import ModelService
-from swarm_core._swarms import SwarmOps
-from swarm_core._types import AgentStatus, SwarmInfo, TaskStatus
+from swarm_core._swarms import SwarmService
+from swarm_core._types import SwarmInfo, TaskStatus
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import INSERT
 
@@ -72,7 +73,7 @@ def verify_export(data: Mapping[str, Any], *, require_checksum: bool = False) ->
     return "verified"
 
 
-class ExportOps(SwarmOps):
+class ExportOps(EngineCore):
     _models: ModelService
     _memory: MemoryService
     _knowledge: KnowledgeService
@@ -87,15 +88,15 @@ class ExportOps(SwarmOps):
             out: dict[str, list[Any]] = {}
             out["document"] = KnowledgeService.rows_for_swarm(conn, swarm_id)
             out["model"] = ModelService.rows_for_swarm(conn, swarm_id)
-            for name in ("agent", "task"):
-                t = TABLES[name]
-                out[name] = conn.execute(
-                    select(t).where(t.c.swarm_id == swarm_id).order_by(t.c.seq)
-                ).all()
+            out["agent"] = SwarmService.agent_rows_for_swarm(conn, swarm_id)
+            t = TABLES["task"]
+            out["task"] = conn.execute(
+                select(t).where(t.c.swarm_id == swarm_id).order_by(t.c.seq)
+            ).all()
             out["memory"] = MemoryService.rows_for_swarm(conn, swarm_id)
             return out
 
-        rows = self._store.read(read)
+        rows = await self._plumb.read(read)
         live = {r.id: r.info for r in self._tasks.values()}
 
         def task_json(r: Any) -> dict[str, Any]:
@@ -166,56 +167,26 @@ class ExportOps(SwarmOps):
             docs = list(data.get("documents", []))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValidationError("data", f"invalid swarm export: {exc}") from None
-        if swarm.id in self._swarms:
-            raise AlreadyExistsError("swarm", swarm.id)
-        if len(self._swarms) >= self.config.max_swarms:
-            raise LimitExceededError(
-                "max_swarms", len(self._swarms), f"the limit is max_swarms={self.config.max_swarms}"
-            )
-        if swarm.max_agents > self.config.max_agents_limit:
-            raise LimitExceededError(
-                "max_agents_limit",
-                swarm.max_agents,
-                f"max_agents={swarm.max_agents} exceeds max_agents_limit={self.config.max_agents_limit}",
-            )
-        live_agents = [a for a in agents if a.status is not AgentStatus.TERMINATED]
-        if len(live_agents) > swarm.max_agents:
-            raise LimitExceededError(
-                "max_agents",
-                swarm.max_agents,
-                f"export has {len(live_agents)} live agents; its max_agents is {swarm.max_agents}",
-            )
+        self._swarm_service.check_importable(swarm, agents)
         ids = [a.id for a in agents] + [t.id for t in tasks] + [m.id for m, _ in models]
         t_ = TABLES
-        taken = self._store.read(
-            lambda c: (
-                c.execute(select(t_["agent"].c.id).where(t_["agent"].c.id.in_(ids))).first()
-                or c.execute(select(t_["task"].c.id).where(t_["task"].c.id.in_(ids))).first()
-                or c.execute(select(t_["model"].c.id).where(t_["model"].c.id.in_(ids))).first()
+
+        def first_taken(c: Any) -> str | None:
+            row = c.execute(select(t_["task"].c.id).where(t_["task"].c.id.in_(ids))).first() or (
+                c.execute(select(t_["model"].c.id).where(t_["model"].c.id.in_(ids))).first()
             )
-        )
+            return SwarmService.first_taken_id(c, ids) or (None if row is None else str(row[0]))
+
+        taken = await self._plumb.read(first_taken)
+        self._check_open()  # the read awaited
+        if swarm.id in self._swarms:  # created meanwhile
+            raise AlreadyExistsError("swarm", swarm.id)
         if taken is not None:
-            raise AlreadyExistsError("record", taken[0])
+            raise AlreadyExistsError("record", taken)
         if docs:
             self._knowledge.need_fts()
         w = self._writer
-        seq = self._next_seq("swarm")
-        self._register_swarm(swarm, seq)
-        w.row("swarm", INSERT, conv.swarm_row(swarm, seq))
-        for a in agents:
-            if a.status is AgentStatus.BUSY:
-                a.status = AgentStatus.IDLE
-            a.current_task_id = None
-            aseq = self._next_seq("agent")
-            w.row("agent", INSERT, conv.agent_row(a, aseq))
-            for c in a.capabilities:
-                w.row(
-                    "agent_capability",
-                    INSERT,
-                    {"agent_id": a.id, "capability": c, "swarm_id": a.swarm_id, "seq": aseq},
-                )
-            if a.status is not AgentStatus.TERMINATED:
-                self._add_live_agent(a, aseq)
+        self._swarm_service.queue_import(swarm, agents)
         for t in tasks:
             if not t.status.is_final:
                 t.status = TaskStatus.INTERRUPTED

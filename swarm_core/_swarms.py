@@ -1,29 +1,30 @@
-"""Swarms and agents: creation with enforced limits, indexed queries, termination."""
+"""SwarmService: swarms and agents, creation with enforced limits, indexed queries, termination."""
 
 from __future__ import annotations
 
-import functools
 import time
 from collections import Counter
 from collections.abc import Collection, Iterable
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from swarm_core import _convert as conv
-from swarm_core._core import EngineCore
+from swarm_core._events import EventLog
 from swarm_core._exceptions import (
-    InvalidStateError,
+    AlreadyExistsError,
     LimitExceededError,
     NotFoundError,
     ValidationError,
 )
 from swarm_core._ids import new_id
+from swarm_core._live import LiveState
+from swarm_core._plumbing import Plumbing
+from swarm_core._topology import build_topology
 from swarm_core._types import (
     AgentInfo,
     AgentStatus,
-    AgentType,
     SwarmInfo,
     SwarmStatus,
     parse_agent_status,
@@ -31,6 +32,7 @@ from swarm_core._types import (
     parse_strategy,
     parse_topology,
 )
+from swarm_core._validate import check_limit_offset, check_name
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import INSERT, UPDATE, Batch
 
@@ -40,26 +42,29 @@ MAX_CAPABILITIES = 64
 MAX_CAPABILITY_LENGTH = 100
 
 
-class SwarmOps(EngineCore):
-    def _notify_after(self, batch: Batch, kind: str, subject_id: str) -> None:
-        """Report the change once its batch has committed: subscribers (resource-update
-        notifications) then never announce state that is not on disk yet, and their work runs
-        after the caller's answer instead of delaying the commit."""
-        batch.callbacks.append(functools.partial(self._notify, kind, subject_id))
+class SwarmService:
+    """Owns `swarm`, `agent` and `agent_capability`. Agent availability changes are reported
+    to the caller (the Engine hands them to the Scheduler) rather than handled here."""
+
+    def __init__(self, plumbing: Plumbing, live: LiveState, events: EventLog) -> None:
+        self._p = plumbing
+        self._live = live
+        self._events = events
+        self.config = plumbing.config
 
     # -- swarms ------------------------------------------------------------------------------
 
-    async def create_swarm(
+    async def create(
         self,
         name: str | None = None,
         topology: str = "mesh",
         strategy: str = "parallel",
         max_agents: int | None = None,
     ) -> SwarmInfo:
-        self._check_open()
+        self._p.check_open()
         topo = parse_topology(topology)
         strat = parse_strategy(strategy)
-        self._check_name("name", name, required=False)
+        check_name(self.config, "name", name, required=False)
         cap = self.config.max_agents_limit
         if max_agents is None:
             max_agents = self.config.max_agents_default
@@ -73,11 +78,12 @@ class SwarmOps(EngineCore):
                 max_agents,
                 f"max_agents={max_agents} exceeds max_agents_limit={cap}",
             )
-        if len(self._swarms) >= self.config.max_swarms:
+        n_swarms = len(self._live.swarms)
+        if n_swarms >= self.config.max_swarms:
             raise LimitExceededError(
                 "max_swarms",
-                len(self._swarms),
-                f"{len(self._swarms)} swarms exist; the limit is max_swarms={self.config.max_swarms}",
+                n_swarms,
+                f"{n_swarms} swarms exist; the limit is max_swarms={self.config.max_swarms}",
             )
         sid = new_id("swarm")
         info = SwarmInfo(
@@ -88,10 +94,10 @@ class SwarmOps(EngineCore):
             max_agents=max_agents,
             created_at=time.time(),
         )
-        seq = self._next_seq("swarm")
-        self._register_swarm(info, seq)
-        self._writer.row("swarm", INSERT, conv.swarm_row(info, seq))
-        batch = self._emit(
+        seq = self._live.next_seq("swarm")
+        self._live.register_swarm(info, seq)
+        self._p.writer.row("swarm", INSERT, conv.swarm_row(info, seq))
+        batch = self._events.emit(
             "swarm_created",
             sid,
             sid,
@@ -102,84 +108,55 @@ class SwarmOps(EngineCore):
                 "max_agents": max_agents,
             },
         )
-        self._notify_after(batch, "swarm", sid)
+        self._events.notify_after(batch, "swarm", sid)
         await batch.wait()
         return info.model_copy()
 
-    async def get_swarm(self, swarm_id: str) -> SwarmInfo:
-        return self._swarm(swarm_id).model_copy()
+    def get(self, swarm_id: str) -> SwarmInfo:
+        return self._live.swarm(swarm_id).model_copy()
 
-    async def list_swarms(self) -> list[SwarmInfo]:
+    def list(self) -> list[SwarmInfo]:
+        live = self._live
         order = sorted(
-            (s for s in self._swarms if s not in self._deleting), key=self._swarm_seq.__getitem__
+            (s for s in live.swarms if s not in live.deleting), key=live.swarm_seq.__getitem__
         )
-        return [self._swarms[s].model_copy() for s in order]
+        return [live.swarms[s].model_copy() for s in order]
 
-    async def resolve_swarm(
+    def resolve(
         self, swarm_id: str | None = None, *, exclude: Collection[str] = ()
     ) -> SwarmInfo:
         """The given swarm; with None, the most recently created swarm that is not in
         `exclude` (e.g. a benchmark's scratch swarms) and not being deleted."""
+        live = self._live
         if swarm_id is not None:
-            return self._swarm(swarm_id).model_copy()
-        candidates = [s for s in self._swarms if s not in self._deleting and s not in exclude]
+            return live.swarm(swarm_id).model_copy()
+        candidates = [s for s in live.swarms if s not in live.deleting and s not in exclude]
         if not candidates:
             raise NotFoundError(
                 "swarm", None, "no swarm exists yet; create one first (call swarm_init)"
             )
-        latest = max(candidates, key=self._swarm_seq.__getitem__)
-        return self._swarms[latest].model_copy()
+        latest = max(candidates, key=live.swarm_seq.__getitem__)
+        return live.swarms[latest].model_copy()
 
-    async def swarm_status(self, swarm_id: str) -> SwarmStatus:
-        swarm = self._swarm(swarm_id)
-        live = list(self._swarm_agents[swarm_id].values())
+    @staticmethod
+    def terminated_count(conn: Connection, swarm_id: str) -> int:
+        a = TABLES["agent"]
+        q = select(func.count()).where(a.c.swarm_id == swarm_id, a.c.status == "terminated")
+        return int(conn.execute(q).scalar_one())
 
-        def counts(conn: Any) -> tuple[dict[str, int], int, int, int, int]:
-            t = TABLES["task"]
-            by_status = dict(
-                conn.execute(
-                    select(t.c.status, func.count())
-                    .where(t.c.swarm_id == swarm_id)
-                    .group_by(t.c.status)
-                ).all()
-            )
-            a = TABLES["agent"]
-            terminated = conn.execute(
-                select(func.count()).where(a.c.swarm_id == swarm_id, a.c.status == "terminated")
-            ).scalar_one()
-            models = conn.execute(
-                select(func.count()).where(TABLES["model"].c.swarm_id == swarm_id)
-            ).scalar_one()
-            docs = conn.execute(
-                select(func.count()).where(TABLES["document"].c.swarm_id == swarm_id)
-            ).scalar_one()
-            m = TABLES["memory"]
-            now = time.time()
-            mem = conn.execute(
-                select(func.count()).where(
-                    m.c.swarm_id == swarm_id, (m.c.expires_at.is_(None)) | (m.c.expires_at > now)
-                )
-            ).scalar_one()
-            return by_status, terminated, models, docs, mem
-
-        by_status, terminated, models, docs, mem = self._store.read(counts)
-        # live tasks may be ahead of their last commit: count them from memory
-        for run in self._tasks.values():
-            if run.info.swarm_id == swarm_id:
-                by_status[run.info.status.value] = by_status.get(run.info.status.value, 0) + 1
-        live_ids = {r.id for r in self._tasks.values() if r.info.swarm_id == swarm_id}
-        if live_ids:
-            stored = self._store.read(
-                lambda c: (
-                    c.execute(
-                        select(TABLES["task"].c.status).where(TABLES["task"].c.id.in_(live_ids))
-                    )
-                    .scalars()
-                    .all()
-                )
-            )
-            for st in stored:
-                by_status[st] -= 1
+    def status(
+        self,
+        swarm_id: str,
+        *,
+        terminated: int,
+        tasks_by_status: dict[str, int],
+        models: int,
+        documents: int,
+        memory_entries: int,
+    ) -> SwarmStatus:
+        """The swarm's status from its live agents plus the counts other services read."""
+        swarm = self._live.swarm(swarm_id)
+        live = self._live.live_agents(swarm_id)
         status_counts = Counter(a.status.value for a in live)
         if terminated:
             status_counts["terminated"] = terminated
@@ -188,18 +165,16 @@ class SwarmOps(EngineCore):
             agents_total=len(live),
             agents_by_status=dict(status_counts),
             agents_by_type=dict(Counter(a.type.value for a in live)),
-            tasks_by_status={k: v for k, v in by_status.items() if v},
+            tasks_by_status={k: v for k, v in tasks_by_status.items() if v},
             models=models,
-            documents=docs,
-            memory_entries=mem,
-            topology=self._topology_of(swarm_id).to_dict() if live else {},
+            documents=documents,
+            memory_entries=memory_entries,
+            topology=self.topology_of(swarm_id).to_dict() if live else {},
         )
 
-    def _topology_of(self, swarm_id: str, agents: Iterable[AgentInfo] | None = None) -> Any:
-        from swarm_core._topology import build_topology
-
-        swarm = self._swarms[swarm_id]
-        live = list(agents) if agents is not None else list(self._swarm_agents[swarm_id].values())
+    def topology_of(self, swarm_id: str, agents: Iterable[AgentInfo] | None = None) -> Any:
+        swarm = self._live.swarms[swarm_id]
+        live = list(agents) if agents is not None else self._live.live_agents(swarm_id)
         return build_topology(
             swarm.topology.value,
             [a.id for a in live],
@@ -227,7 +202,7 @@ class SwarmOps(EngineCore):
                 )
         return caps
 
-    def _spawn_now(
+    def spawn_now(
         self,
         swarm: SwarmInfo,
         type: str,
@@ -241,12 +216,12 @@ class SwarmOps(EngineCore):
         """Validate, reserve the slot and queue the writes; no await, so limits hold under
         concurrency (the event loop runs one of these at a time)."""
         atype, role = parse_agent_type(type)
-        self._check_name("name", name, required=False)
+        check_name(self.config, "name", name, required=False)
         caps = self._validate_capabilities(capabilities)
         pattern = (
             parse_strategy(cognitive_pattern) if cognitive_pattern is not None else swarm.strategy
         )
-        live = self._swarm_agents[swarm.id]
+        live = self._live.swarm_agents[swarm.id]
         if len(live) >= swarm.max_agents:
             raise LimitExceededError(
                 "max_agents",
@@ -267,7 +242,7 @@ class SwarmOps(EngineCore):
                 )
             limits["max_task_seconds"] = float(max_task_seconds)
         aid = new_id("agent")
-        seq = self._next_seq("agent")
+        seq = self._live.next_seq("agent")
         info = AgentInfo.model_construct(
             id=aid,
             swarm_id=swarm.id,
@@ -284,8 +259,8 @@ class SwarmOps(EngineCore):
             current_task_id=None,
             limits=limits,
         )
-        self._add_live_agent(info, seq)
-        w = self._writer
+        self._live.add_agent(info, seq)
+        w = self._p.writer
         w.row("agent", INSERT, conv.agent_row(info, seq))
         for c in caps:
             w.row(
@@ -293,54 +268,27 @@ class SwarmOps(EngineCore):
                 INSERT,
                 {"agent_id": aid, "capability": c, "swarm_id": swarm.id, "seq": seq},
             )
-        batch = self._emit(
+        batch = self._events.emit(
             "agent_spawned",
             swarm.id,
             aid,
             {"type": atype.value, "role": role, "name": info.name, "auto": auto},
         )
-        self._notify_after(batch, "agent", aid)
+        self._events.notify_after(batch, "agent", aid)
         return info, batch
 
-    async def spawn_agent(
-        self,
-        swarm_id: str,
-        type: str,
-        name: str | None = None,
-        capabilities: Iterable[str] | None = (),
-        cognitive_pattern: str | None = None,
-        *,
-        max_task_seconds: float | None = None,
-    ) -> AgentInfo:
-        """Add an agent to a swarm (LimitExceededError at its max_agents). Each agent runs one
-        task at a time; `max_task_seconds` additionally caps how long any of its tasks may run."""
-        self._check_open()
-        info, batch = self._spawn_now(
-            self._swarm(swarm_id),
-            type,
-            name,
-            capabilities,
-            cognitive_pattern,
-            max_task_seconds=max_task_seconds,
-        )
-        self._on_agent_available(info)
-        await batch.wait()
-        return info.model_copy()
-
-    def _on_agent_available(self, agent: AgentInfo) -> None:
-        """Hook: an agent became idle (the task scheduler overrides this)."""
-
     async def get_agent(self, agent_id: str) -> AgentInfo:
-        live = self._agents.get(agent_id)
+        live = self._live.agents.get(agent_id)
         if live is not None:
             return live.model_copy()
         a = TABLES["agent"]
-        row = self._store.read(lambda c: c.execute(select(a).where(a.c.id == agent_id)).first())
+        q = select(a).where(a.c.id == agent_id)
+        row = await self._p.read(lambda c: c.execute(q).first())
         if row is None:
             raise NotFoundError("agent", agent_id)
         return conv.agent_from(row)
 
-    async def query_agents(
+    async def query(
         self,
         swarm_id: str | None = None,
         type: str | None = None,
@@ -352,10 +300,11 @@ class SwarmOps(EngineCore):
     ) -> list[AgentInfo]:
         """Agents in join order, filtered (all filters combine). `type` may be a role alias
         (e.g. "coder" matches agents spawned with that role); `name` matches a substring."""
-        page = self._agents_page(swarm_id, type, status, capability, name, limit, offset)
-        return [a.model_copy() if a.id in self._agents else a for a in page]
+        page = await self._agents_page(swarm_id, type, status, capability, name, limit, offset)
+        live = self._live.agents
+        return [a.model_copy() if a.id in live else a for a in page]
 
-    async def query_agents_json(
+    async def query_json(
         self,
         swarm_id: str | None = None,
         type: str | None = None,
@@ -368,10 +317,10 @@ class SwarmOps(EngineCore):
         """:meth:`query_agents` as JSON-ready dicts (``model_dump(mode="json")`` of each agent),
         dumped straight from the live records in one pydantic-core call instead of copying
         each one first: the hot read behind the MCP `query_agents` tool."""
-        page = self._agents_page(swarm_id, type, status, capability, name, limit, offset)
+        page = await self._agents_page(swarm_id, type, status, capability, name, limit, offset)
         return _AGENT_LIST.dump_python(page, mode="json")  # type: ignore[no-any-return]
 
-    def _agents_page(
+    async def _agents_page(
         self,
         swarm_id: str | None,
         type: str | None,
@@ -383,9 +332,9 @@ class SwarmOps(EngineCore):
     ) -> list[AgentInfo]:
         """The matching agents: live ones are the engine's own records (callers copy or dump
         them before any await), terminated ones come from the store."""
-        self._check_limit_offset(limit, offset)
+        check_limit_offset(self.config, limit, offset)
         if swarm_id is not None:
-            self._swarm(swarm_id)
+            self._live.swarm(swarm_id)
         where: list[str] = []
         params: list[Any] = []
         # with a capability filter the walk is over the capability index (already in join
@@ -426,8 +375,8 @@ class SwarmOps(EngineCore):
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
-        if self._store.is_sqlite:
-            ids = [r[0] for r in self._store.fast_rows(sql, [*params, limit, offset])]
+        if self._p.store.is_sqlite:
+            ids = [r[0] for r in await self._p.fast_rows(sql, [*params, limit, offset])]
         else:
             from sqlalchemy import text
 
@@ -435,49 +384,135 @@ class SwarmOps(EngineCore):
             numbered = sql
             for i in range(len(binds)):
                 numbered = numbered.replace("?", f":p{i}", 1)
-            ids = self._store.read(lambda c: [r[0] for r in c.execute(text(numbered), binds)])
-        missing = [i for i in ids if i not in self._agents]
+            ids = await self._p.read(lambda c: [r[0] for r in c.execute(text(numbered), binds)])
+        agents = self._live.agents
+        missing = [i for i in ids if i not in agents]
         stored: dict[str, AgentInfo] = {}
         if missing:
             a = TABLES["agent"]
-            rows = self._store.read(lambda c: c.execute(select(a).where(a.c.id.in_(missing))).all())
+            q = select(a).where(a.c.id.in_(missing))
+            rows = await self._p.read(lambda c: c.execute(q).all())
             stored = {r.id: conv.agent_from(r) for r in rows}
         out = []
         for i in ids:
-            live = self._agents.get(i)
+            live = agents.get(i)
             if live is not None:
                 out.append(live)
             elif i in stored:
                 out.append(stored[i])
         return out
 
-    async def terminate_agent(self, agent_id: str) -> AgentInfo:
-        """Terminate an agent: its running task is cancelled, tasks bound to it fail."""
-        self._check_open()
-        agent = self._agents.get(agent_id)
-        if agent is None:
-            stored = await self.get_agent(agent_id)  # NotFoundError if unknown
-            raise InvalidStateError(
-                f"agent {agent_id}", stored.status.value, AgentStatus.TERMINATED.value
-            )
+    def terminate_now(self, agent: AgentInfo) -> Batch:
+        """Mark a live agent terminated and queue its row and event (no await: the caller
+        settles the agent's work in the same batch)."""
         running = agent.current_task_id
-        del self._agents[agent_id]
-        self._swarm_agents[agent.swarm_id].pop(agent_id, None)
-        idle = self._idle.get((agent.swarm_id, agent.type))
-        if idle is not None:
-            idle.pop(agent_id, None)
+        self._live.remove_agent(agent)
         agent.status = AgentStatus.TERMINATED
         agent.terminated_at = time.time()
-        self._writer.row("agent", UPDATE, conv.agent_state(agent))
-        batch = self._emit("agent_terminated", agent.swarm_id, agent_id, {"running_task": running})
-        self._on_agent_terminated(agent, running)
-        self._notify_after(batch, "agent", agent_id)
-        await batch.wait()
-        return agent.model_copy()
+        self._p.writer.row("agent", UPDATE, conv.agent_state(agent))
+        batch = self._events.emit(
+            "agent_terminated", agent.swarm_id, agent.id, {"running_task": running}
+        )
+        self._events.notify_after(batch, "agent", agent.id)
+        return batch
 
-    def _on_agent_terminated(self, agent: AgentInfo, running_task: str | None) -> None:
-        """Hook: the task scheduler cancels/fails the agent's work."""
+    def queue_agent_state(self, agent: AgentInfo) -> None:
+        self._p.writer.row("agent", UPDATE, conv.agent_state(agent))
 
-    def _live_agents(self, swarm_id: str, type: AgentType | None = None) -> list[AgentInfo]:
-        agents = self._swarm_agents.get(swarm_id, {}).values()
-        return [a for a in agents if type is None or a.type is type]
+    # -- restore, export/import, delete ---------------------------------------------------------
+
+    @staticmethod
+    def read_live_rows(conn: Connection) -> tuple[list[Any], list[Any]]:
+        """Every swarm and every non-terminated agent, in creation order (restore)."""
+        s, a = TABLES["swarm"], TABLES["agent"]
+        swarms = list(conn.execute(select(s).order_by(s.c.seq)).all())
+        agents = list(
+            conn.execute(
+                select(a).where(a.c.status != AgentStatus.TERMINATED.value).order_by(a.c.seq)
+            ).all()
+        )
+        return swarms, agents
+
+    def restore(self, swarm_rows: list[Any], agent_rows: list[Any]) -> None:
+        """Load swarms and live agents into memory; agents that were busy come back idle."""
+        for r in swarm_rows:
+            self._live.register_swarm(conv.swarm_from(r), r.seq)
+        w = self._p.writer
+        for r in agent_rows:
+            agent = conv.agent_from(r)
+            if agent.swarm_id not in self._live.swarms:
+                continue
+            if agent.status is AgentStatus.BUSY or agent.current_task_id is not None:
+                agent.status = AgentStatus.IDLE
+                agent.current_task_id = None
+                w.row("agent", UPDATE, conv.agent_state(agent))
+            self._live.add_agent(agent, r.seq)
+
+    @staticmethod
+    def agent_rows_for_swarm(conn: Connection, swarm_id: str) -> list[Any]:
+        a = TABLES["agent"]
+        return list(conn.execute(select(a).where(a.c.swarm_id == swarm_id).order_by(a.c.seq)).all())
+
+    def check_importable(self, swarm: SwarmInfo, agents: list[AgentInfo]) -> None:
+        cfg = self.config
+        if swarm.id in self._live.swarms:
+            raise AlreadyExistsError("swarm", swarm.id)
+        if len(self._live.swarms) >= cfg.max_swarms:
+            raise LimitExceededError(
+                "max_swarms", len(self._live.swarms), f"the limit is max_swarms={cfg.max_swarms}"
+            )
+        if swarm.max_agents > cfg.max_agents_limit:
+            raise LimitExceededError(
+                "max_agents_limit",
+                swarm.max_agents,
+                f"max_agents={swarm.max_agents} exceeds max_agents_limit={cfg.max_agents_limit}",
+            )
+        live_agents = [a for a in agents if a.status is not AgentStatus.TERMINATED]
+        if len(live_agents) > swarm.max_agents:
+            raise LimitExceededError(
+                "max_agents",
+                swarm.max_agents,
+                f"export has {len(live_agents)} live agents; its max_agents is {swarm.max_agents}",
+            )
+
+    def queue_import(self, swarm: SwarmInfo, agents: list[AgentInfo]) -> None:
+        """Register an imported swarm and queue its rows; agents come back idle (or terminated)."""
+        w = self._p.writer
+        seq = self._live.next_seq("swarm")
+        self._live.register_swarm(swarm, seq)
+        w.row("swarm", INSERT, conv.swarm_row(swarm, seq))
+        for a in agents:
+            if a.status is AgentStatus.BUSY:
+                a.status = AgentStatus.IDLE
+            a.current_task_id = None
+            aseq = self._live.next_seq("agent")
+            w.row("agent", INSERT, conv.agent_row(a, aseq))
+            for c in a.capabilities:
+                w.row(
+                    "agent_capability",
+                    INSERT,
+                    {"agent_id": a.id, "capability": c, "swarm_id": a.swarm_id, "seq": aseq},
+                )
+            if a.status is not AgentStatus.TERMINATED:
+                self._live.add_agent(a, aseq)
+
+    @staticmethod
+    def first_taken_id(conn: Connection, ids: list[str]) -> str | None:
+        a = TABLES["agent"]
+        row = conn.execute(select(a.c.id).where(a.c.id.in_(ids))).first()
+        return None if row is None else str(row[0])
+
+    @staticmethod
+    def delete_agent_rows(conn: Connection, swarm_id: str) -> int:
+        agent, cap = TABLES["agent"], TABLES["agent_capability"]
+        conn.execute(
+            cap.delete().where(
+                cap.c.agent_id.in_(select(agent.c.id).where(agent.c.swarm_id == swarm_id))
+            )
+        )
+        return int(conn.execute(agent.delete().where(agent.c.swarm_id == swarm_id)).rowcount or 0)
+
+    @staticmethod
+    def delete_swarm_row(conn: Connection, swarm_id: str) -> int:
+        s = TABLES["swarm"]
+        return int(conn.execute(s.delete().where(s.c.id == swarm_id)).rowcount or 0)

@@ -16,6 +16,7 @@ import anyio
 from sqlalchemy import select
 
 from swarm_core import _convert as conv
+from swarm_core._core import EngineCore
 from swarm_core._exceptions import (
     LimitExceededError,
     NotFoundError,
@@ -28,7 +29,6 @@ from swarm_core._exceptions import (
 )
 from swarm_core._ids import new_id
 from swarm_core._paths import DataRoots, allowed_data_file
-from swarm_core._swarms import SwarmOps
 from swarm_core._tasks import ProgressCallback, QueueKey, TaskRun, check_transition
 from swarm_core._types import (
     AgentInfo,
@@ -59,7 +59,7 @@ MAX_PRIORITY = 1_000_000
 WATCHDOG_TICK = 0.05
 
 
-class TaskOps(SwarmOps):
+class TaskOps(EngineCore):
     _timeouts: list[tuple[float, int, weakref.ref[TaskRun]]]
     _inboxes: dict[str, deque[TaskRun]]
 
