@@ -212,7 +212,7 @@ async def bench_loop_lag(db: Path, seconds: float) -> dict[str, Any]:
 
         def epochs() -> list[int]:
             return [
-                int((eng._tasks[t.id].info.progress_message or "epoch 0").split()[1].rstrip(":"))
+                int((eng._live.tasks[t.id].info.progress_message or "epoch 0").split()[1].rstrip(":"))
                 for t in tasks
             ]
 

@@ -1,37 +1,64 @@
-"""The Engine facade: lifecycle (start, restore, close), statistics and the convenience calls
-the MCP tools use. Everything else lives in the mixins it is assembled from."""
+"""The Engine: a thin facade composing the services that own the engine's tables.
+
+    Engine
+      |- Plumbing        one Store, one Writer (group commit across services), task group, CPU pool
+      |- LiveState       what the owning process keeps in memory (live swarms, agents, task runs)
+      |- EventLog        event                      (+ the change feed to subscribers)
+      |- MemoryService   memory
+      |- KnowledgeService document, knowledge_fts
+      |- ModelService    model                      DatasetLoader (no table)
+      |- SwarmService    swarm, agent, agent_capability
+      |- CheckpointStore checkpoint
+      |- Scheduler       (runs tasks: task/agent/checkpoint transitions in one commit)
+      |- TaskService     task
+      |- Transfer        export/import (each owner reads/queues its rows)
+      |- SwarmDeleter    delete_swarm (each owner deletes its rows, one transaction)
+
+Every public method is a delegation or composes a few services. Handlers and strategies are
+injected (`handlers=`, `strategies=`); the defaults are imported here, on first use, and by no
+module below this one.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import anyio
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
+from swarm_core._checkpoints import CheckpointStore
 from swarm_core._config import EngineConfig, make_config
+from swarm_core._context import WorkServices
 from swarm_core._datasets import DatasetLoader
+from swarm_core._events import EventLog, Subscriber
 from swarm_core._exceptions import (
     EngineClosedError,
     InvalidStateError,
     TaskFailedError,
     ValidationError,
 )
-from swarm_core._export import ExportOps
+from swarm_core._export import Transfer
 from swarm_core._knowledge_ops import KnowledgeService
+from swarm_core._live import LiveState
 from swarm_core._memory import MemoryService
 from swarm_core._models_registry import ModelService
 from swarm_core._paths import DataRoots
-from swarm_core._retention import RetentionOps
+from swarm_core._plumbing import Plumbing
+from swarm_core._registry import HandlerSource, Registry, StrategySource
+from swarm_core._retention import SwarmDeleter
 from swarm_core._runtime import peak_rss_bytes, rss_bytes
+from swarm_core._scheduler import Scheduler
 from swarm_core._swarms import SwarmService
+from swarm_core._task_service import TaskService
 from swarm_core._tasks import ProgressCallback
 from swarm_core._types import (
     AgentInfo,
     AgentStatus,
+    AgentType,
     DocumentHit,
     Event,
     MemoryEntry,
@@ -42,16 +69,29 @@ from swarm_core._types import (
     TaskKind,
     TaskStatus,
 )
+from swarm_core._work import Handler, HandlerRegistry, StrategyFn, StrategyRegistry
 from swarm_core.store._db import Store
 from swarm_core.store._tables import TABLES
-from swarm_core.store._writer import UPDATE, Writer
+from swarm_core.store._writer import Writer
 
 log = logging.getLogger("swarm_core")
 
-_NOT_FINAL = (TaskStatus.PENDING.value, TaskStatus.ASSIGNED.value, TaskStatus.RUNNING.value)
+
+def default_handlers() -> HandlerRegistry:
+    """`swarm_core.agents.HANDLERS` (imported on first use: it loads numpy and `neural`)."""
+    from swarm_core.agents import HANDLERS
+
+    return HANDLERS
 
 
-class Engine(RetentionOps, ExportOps):
+def default_strategies() -> StrategyRegistry:
+    """`swarm_core._strategies.STRATEGIES` (imported on first use, like the handlers)."""
+    from swarm_core._strategies import STRATEGIES
+
+    return STRATEGIES
+
+
+class Engine:
     """A swarm engine over one database.
 
     Durability promise: when a call that changes state returns (create_swarm, spawn_agent,
@@ -75,15 +115,61 @@ class Engine(RetentionOps, ExportOps):
     them) and busy agents become idle.
     """
 
-    def __init__(self, config: EngineConfig | None = None, **overrides: Any) -> None:
-        super().__init__(make_config(config, **overrides))
-        self._timeouts = self._state.timeouts
-        self._inboxes = self._state.inboxes
+    def __init__(
+        self,
+        config: EngineConfig | None = None,
+        *,
+        handlers: HandlerSource | None = None,
+        strategies: StrategySource | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.config = make_config(config, **overrides)
+        p = self._plumb = Plumbing(self.config)
+        live = self._live = LiveState()
+        events = self._events = EventLog(p)
+        self._registry = Registry(
+            handlers if handlers is not None else default_handlers,
+            strategies if strategies is not None else default_strategies,
+        )
+        self._memory = MemoryService(p, live, events)
+        self._knowledge = KnowledgeService(p, live, events)
+        self._models = ModelService(p, live, events)
+        self._datasets = DatasetLoader(self.config, p.pool)
+        self._swarms = SwarmService(p, live, events)
+        self._checkpoints = CheckpointStore(p)
+        contexts = WorkServices(
+            plumbing=p,
+            live=live,
+            events=events,
+            registry=self._registry,
+            swarms=self._swarms,
+            models=self._models,
+            datasets=self._datasets,
+            knowledge=self._knowledge,
+            memory=self._memory,
+            checkpoints=self._checkpoints,
+        )
+        self._scheduler = Scheduler(p, live, events, self._swarms, self._registry, contexts)
+        self._tasks = TaskService(p, live, events, self._scheduler, self._checkpoints)
+        self._transfer = Transfer(
+            p, live, events, self._swarms, self._tasks, self._models, self._knowledge, self._memory
+        )
+        self._deleter = SwarmDeleter(p, live, events, self._scheduler, self._models)
         self._restored: dict[str, int] = {}
-        self._memory = MemoryService(self._plumb, self._state, self._events)
-        self._knowledge = KnowledgeService(self._plumb, self._state, self._events)
-        self._models = ModelService(self._plumb, self._state, self._events)
-        self._datasets = DatasetLoader(self.config, self._plumb.pool)
+
+    # -- shared resources (tests and tools reach these) -----------------------------------------
+
+    @property
+    def _store(self) -> Store:
+        return self._plumb.store
+
+    @property
+    def _writer(self) -> Writer:
+        return self._plumb.writer
+
+    @property
+    def _pool(self) -> Any:
+        return self._plumb.pool
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -118,7 +204,7 @@ class Engine(RetentionOps, ExportOps):
         except BaseException:
             store.close()
             raise
-        state = await anyio.to_thread.run_sync(self._read_state, store)
+        state = await anyio.to_thread.run_sync(store.read, self._read_state)
         p.store_ = store
         p.writer_ = Writer(store, max_batch_ops=self.config.max_batch_ops)
         tg = anyio.create_task_group()
@@ -127,50 +213,33 @@ class Engine(RetentionOps, ExportOps):
         p.started_at = time.time()
         await tg.start(p.writer_.run)
         await self._apply_state(state)
-        tg.start_soon(self._watchdog)
+        tg.start_soon(self._scheduler.watchdog)
         tg.start_soon(self._purge_loop)
 
-    def _read_state(self, store: Store) -> dict[str, Any]:
-        def read(conn: Any) -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            t = TABLES["task"]
-            out["swarms"], out["agents"] = SwarmService.read_live_rows(conn)
-            out["unfinished"] = conn.execute(
-                select(t.c.id, t.c.swarm_id, t.c.status, t.c.started_at).where(
-                    t.c.status.in_(_NOT_FINAL)
-                )
-            ).all()
-            out["seq"] = {
-                name: conn.execute(select(func.max(TABLES[name].c.seq))).scalar() or 0
-                for name in ("swarm", "agent", "task", "model", "document")
-            }
-            return out
+    # Restoring is the one place that loads the store into LiveState: each owner reads its rows
+    # (`_read_state`, on a worker thread) and applies them (`_apply_state`, on the loop).
 
-        return store.read(read)
+    @staticmethod
+    def _read_state(conn: Connection) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        out["swarms"], out["agents"] = SwarmService.read_live_rows(conn)
+        out["unfinished"] = TaskService.read_unfinished(conn)
+        out["seq"] = {
+            name: conn.execute(select(func.max(TABLES[name].c.seq))).scalar() or 0
+            for name in ("swarm", "agent", "task", "model", "document")
+        }
+        return out
 
     async def _apply_state(self, state: dict[str, Any]) -> None:
-        self._state.seq.update(state["seq"])
-        self._swarm_service.restore(state["swarms"], state["agents"])
-        w = self._writer
-        now = time.time()
-        for r in state["unfinished"]:
-            w.row(
-                "task",
-                UPDATE,
-                {
-                    "id": r.id,
-                    "status": TaskStatus.INTERRUPTED.value,
-                    "finished_at": now,
-                    "error": f"interrupted: the engine stopped while the task was {r.status}",
-                },
-            )
-            self._emit("task_interrupted", r.swarm_id, r.id, {"was": r.status, "on": "restart"})
+        self._live.seq.update(state["seq"])
+        self._swarms.restore(state["swarms"], state["agents"])
+        self._tasks.interrupt(state["unfinished"])
         self._restored = {
             "swarms": len(state["swarms"]),
             "agents": len(state["agents"]),
             "interrupted_tasks": len(state["unfinished"]),
         }
-        await w.flush()
+        await self._plumb.writer.flush()
 
     async def close(self) -> None:
         """Interrupt unfinished tasks (recorded as `interrupted`), flush every write, stop."""
@@ -179,11 +248,12 @@ class Engine(RetentionOps, ExportOps):
             return
         p.closing = True
         try:
-            for run in list(self._tasks.values()):
-                self._request_cancel(run, interrupt=True)
+            tasks = self._live.tasks
+            for run in list(tasks.values()):
+                self._scheduler.request_cancel(run, interrupt=True)
             with anyio.move_on_after(self.config.cancel_wait_seconds):
-                while self._tasks:
-                    await next(iter(self._tasks.values())).wait_done()
+                while tasks:
+                    await next(iter(tasks.values())).wait_done()
             if p.writer_ is not None:
                 await p.writer_.flush()
                 p.writer_.close()
@@ -203,21 +273,29 @@ class Engine(RetentionOps, ExportOps):
 
     def integrity_check(self) -> str:
         """SQLite's `PRAGMA integrity_check` ("ok" when the file is sound)."""
-        return self._store.integrity_check()
+        return self._plumb.store.integrity_check()
 
     async def flush(self) -> None:
         """Wait until every write queued so far (including internal progress) is committed."""
-        await self._writer.flush()
+        await self._plumb.writer.flush()
 
-    async def events(
-        self,
-        since_id: int = 0,
-        limit: int = 100,
-        swarm_id: str | None = None,
-        kind: str | None = None,
-    ) -> list[Event]:
-        """Events with id > since_id, oldest first (append-only; ids only grow)."""
-        return await self._events.events(since_id, limit, swarm_id, kind)
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call `callback(kind, subject_id)` (kind: swarm, agent, task, model, memory, document)
+        after each change; returns a function that unsubscribes. Runs on the event loop."""
+        return self._events.subscribe(callback)
+
+    # -- handler and strategy registries -----------------------------------------------------------
+
+    def register_handler(
+        self, agent_type: AgentType | str, kind: TaskKind | str, handler: Handler
+    ) -> None:
+        """Add or replace the work `agent_type` does for tasks of `kind` (extends the handlers
+        the engine was built with, by default agents.HANDLERS)."""
+        self._registry.register_handler(agent_type, kind, handler)
+
+    def register_strategy(self, strategy: str, fn: StrategyFn) -> None:
+        """Add or replace an orchestration strategy (extends _strategies.STRATEGIES)."""
+        self._registry.register_strategy(strategy, fn)
 
     # -- swarms and agents --------------------------------------------------------------------
 
@@ -228,43 +306,30 @@ class Engine(RetentionOps, ExportOps):
         strategy: str = "parallel",
         max_agents: int | None = None,
     ) -> SwarmInfo:
-        return await self._swarm_service.create(name, topology, strategy, max_agents)
+        return await self._swarms.create(name, topology, strategy, max_agents)
 
     async def get_swarm(self, swarm_id: str) -> SwarmInfo:
-        return self._swarm_service.get(swarm_id)
+        return self._swarms.get(swarm_id)
 
     async def list_swarms(self) -> list[SwarmInfo]:
-        return self._swarm_service.list()
+        return self._swarms.list()
 
     async def resolve_swarm(
         self, swarm_id: str | None = None, *, exclude: Collection[str] = ()
     ) -> SwarmInfo:
         """The given swarm; with None, the most recently created swarm that is not in
         `exclude` (e.g. a benchmark's scratch swarms) and not being deleted."""
-        return self._swarm_service.resolve(swarm_id, exclude=exclude)
+        return self._swarms.resolve(swarm_id, exclude=exclude)
 
     async def swarm_status(self, swarm_id: str) -> SwarmStatus:
-        self._swarm(swarm_id)
-        live_runs = self._state.swarm_runs(swarm_id)
+        self._live.swarm(swarm_id)
+        live_runs = self._live.swarm_runs(swarm_id)
         live_ids = [r.id for r in live_runs]
-        t = TABLES["task"]
 
-        def counts(conn: Any) -> dict[str, Any]:
-            by_status = dict(
-                conn.execute(
-                    select(t.c.status, func.count())
-                    .where(t.c.swarm_id == swarm_id)
-                    .group_by(t.c.status)
-                ).all()
-            )
-            stored_live = (
-                conn.execute(select(t.c.status).where(t.c.id.in_(live_ids))).scalars().all()
-                if live_ids
-                else []
-            )
+        def counts(conn: Connection) -> dict[str, Any]:
             return {
-                "by_status": by_status,
-                "stored_live": stored_live,
+                "by_status": TaskService.count_by_status(conn, swarm_id),
+                "stored_live": TaskService.stored_status_of(conn, live_ids),
                 "terminated": SwarmService.terminated_count(conn, swarm_id),
                 "models": ModelService.count_for_swarm(conn, swarm_id),
                 "documents": KnowledgeService.count_for_swarm(conn, swarm_id),
@@ -278,7 +343,7 @@ class Engine(RetentionOps, ExportOps):
             by_status[run.info.status.value] = by_status.get(run.info.status.value, 0) + 1
         for st in c["stored_live"]:
             by_status[st] -= 1
-        return self._swarm_service.status(
+        return self._swarms.status(
             swarm_id,
             terminated=c["terminated"],
             tasks_by_status=by_status,
@@ -299,21 +364,18 @@ class Engine(RetentionOps, ExportOps):
     ) -> AgentInfo:
         """Add an agent to a swarm (LimitExceededError at its max_agents). Each agent runs one
         task at a time; `max_task_seconds` additionally caps how long any of its tasks may run."""
-        self._check_open()
-        info, batch = self._swarm_service.spawn_now(
-            self._swarm(swarm_id),
+        self._plumb.check_open()
+        return await self._scheduler.spawn_agent(
+            self._live.swarm(swarm_id),
             type,
             name,
             capabilities,
             cognitive_pattern,
             max_task_seconds=max_task_seconds,
         )
-        self._on_agent_available(info)
-        await batch.wait()
-        return info.model_copy()
 
     async def get_agent(self, agent_id: str) -> AgentInfo:
-        return await self._swarm_service.get_agent(agent_id)
+        return await self._swarms.get_agent(agent_id)
 
     async def query_agents(
         self,
@@ -327,9 +389,7 @@ class Engine(RetentionOps, ExportOps):
     ) -> list[AgentInfo]:
         """Agents in join order, filtered (all filters combine). `type` may be a role alias
         (e.g. "coder" matches agents spawned with that role); `name` matches a substring."""
-        return await self._swarm_service.query(
-            swarm_id, type, status, capability, name, limit, offset
-        )
+        return await self._swarms.query(swarm_id, type, status, capability, name, limit, offset)
 
     async def query_agents_json(
         self,
@@ -344,24 +404,168 @@ class Engine(RetentionOps, ExportOps):
         """:meth:`query_agents` as JSON-ready dicts (``model_dump(mode="json")`` of each agent),
         dumped straight from the live records in one pydantic-core call instead of copying
         each one first: the hot read behind the MCP `query_agents` tool."""
-        return await self._swarm_service.query_json(
+        return await self._swarms.query_json(
             swarm_id, type, status, capability, name, limit, offset
         )
 
     async def terminate_agent(self, agent_id: str) -> AgentInfo:
         """Terminate an agent: its running task is cancelled, tasks bound to it fail."""
-        self._check_open()
-        agent = self._state.agents.get(agent_id)
+        self._plumb.check_open()
+        agent = self._live.agents.get(agent_id)
         if agent is None:
             stored = await self.get_agent(agent_id)  # NotFoundError if unknown
             raise InvalidStateError(
                 f"agent {agent_id}", stored.status.value, AgentStatus.TERMINATED.value
             )
         running = agent.current_task_id
-        batch = self._swarm_service.terminate_now(agent)
-        self._on_agent_terminated(agent, running)
+        batch = self._swarms.terminate_now(agent)
+        self._scheduler.on_agent_terminated(agent, running)  # same batch: no await between
         await batch.wait()
         return agent.model_copy()
+
+    async def delete_swarm(self, swarm_id: str) -> dict[str, Any]:
+        """Delete a swarm and everything it owns: its tasks (unfinished ones are cancelled
+        first), agents, models, checkpoints, memory entries tied to it, documents and its
+        events. One `swarm_deleted` event (with the counts) is kept in the log, so readers
+        following the log by id learn of it; it ages out with the retention policy.
+
+        Returns {"swarm_id", "cancelled_tasks", "deleted": {table: rows}}. Raises
+        InvalidStateError if a cancelled task did not stop within cancel_wait_seconds (the
+        swarm is then left in place, its tasks cancelled; call again)."""
+        return await self._deleter.delete_swarm(swarm_id)
+
+    async def export_swarm(self, swarm_id: str) -> dict[str, Any]:
+        """Everything of a swarm as JSON: agents, tasks, models (weights base64), memory entries
+        tied to the swarm, documents. Reflects every committed change (pending writes are flushed)."""
+        return await self._transfer.export_swarm(swarm_id)
+
+    async def import_swarm(
+        self, data: dict[str, Any], *, require_checksum: bool = False
+    ) -> SwarmInfo:
+        """Recreate an exported swarm with its ids. Tasks that were not final come back as
+        `interrupted`; agents come back idle (or terminated). The export's checksum is
+        verified first (see swarm_core._export; an export without one is accepted unless
+        `require_checksum`, and the `swarm_imported` event says so)."""
+        return await self._transfer.import_swarm(data, require_checksum=require_checksum)
+
+    # -- tasks ---------------------------------------------------------------------------------
+
+    async def submit_task(
+        self,
+        swarm_id: str,
+        kind: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        strategy: str | None = None,
+        agent_ids: Iterable[str] | None = None,
+        priority: int = 0,
+        depends_on: Iterable[str] = (),
+        timeout_seconds: float | None = None,
+        progress: ProgressCallback | None = None,
+        data_roots: DataRoots | None = None,
+    ) -> TaskInfo:
+        """Queue a task; returns once it is committed (status pending, or further along).
+
+        `data_roots`: where the task (and its children) may read files named in its payload,
+        besides `EngineConfig.data_roots` (paths, or an async function returning them that is
+        called only when a file path is opened; see swarm_core._paths).
+
+        Raises QueueFullError when max_queued_tasks client tasks are waiting to start."""
+        return await self._tasks.submit(
+            swarm_id,
+            kind,
+            payload,
+            strategy=strategy,
+            agent_ids=agent_ids,
+            priority=priority,
+            depends_on=depends_on,
+            timeout_seconds=timeout_seconds,
+            progress=progress,
+            data_roots=data_roots,
+        )
+
+    async def get_task(self, task_id: str) -> TaskInfo:
+        return await self._tasks.get(task_id)
+
+    async def wait_task(self, task_id: str, timeout: float | None = None) -> TaskInfo:
+        """The task once it is final (or its current state when `timeout` seconds pass first).
+        Cancelling the waiter does not cancel the task."""
+        return await self._tasks.wait(task_id, timeout)
+
+    async def list_tasks(
+        self,
+        swarm_id: str | None = None,
+        status: str | None = None,
+        kind: str | None = None,
+        parent_id: str | None = None,
+        agent_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[TaskInfo]:
+        """Most recent first. Live tasks show their current state."""
+        return await self._tasks.list(swarm_id, status, kind, parent_id, agent_id, limit, offset)
+
+    async def cancel_task(self, task_id: str) -> TaskInfo:
+        """Cancel a pending or running task (and its children). A running CPU loop stops at its
+        next cancel_event check (training: within one epoch); returns the final state."""
+        return await self._tasks.cancel(task_id)
+
+    async def retry_task(
+        self, task_id: str, resume: bool = True, *, data_roots: DataRoots | None = None
+    ) -> TaskInfo:
+        """Queue a failed, cancelled or interrupted task again (same id, attempts + 1).
+
+        A train task with a stored checkpoint continues from it when `resume` is true: the
+        checkpointed network trains for the epochs left, and the result's history joins the
+        checkpointed epochs with the new ones (`resumed_from_epoch`). Without a checkpoint, or
+        with `resume=False` (which discards the checkpoint), it trains from scratch and the
+        result says so. `data_roots` are the retrying caller's (see `submit_task`): the first
+        run's are not kept."""
+        return await self._tasks.retry(task_id, resume, data_roots=data_roots)
+
+    async def complete_external_task(
+        self, task_id: str, result: dict[str, Any] | None = None, error: str | None = None
+    ) -> TaskInfo:
+        """Report the outcome of a task waiting on an external agent (the client's sub-agent)."""
+        return await self._tasks.complete_external(task_id, result, error)
+
+    async def checkpoint_info(self, task_id: str) -> dict[str, Any] | None:
+        """The stored checkpoint of a task without its network: epochs done, when, its size,
+        the last MSE and whether it holds the optimizer state (None when the task has none)."""
+        return await self._checkpoints.info(task_id)
+
+    # -- retention -----------------------------------------------------------------------------
+
+    async def purge_stale_checkpoints(self) -> int:
+        """Bound checkpoint storage: drop those older than `checkpoint_max_age_seconds` and all
+        but the newest `max_checkpoints`, never one of a task still pending or running (those
+        are kept for resume). Returns how many were removed."""
+        return await self._checkpoints.purge_stale(self._live.tasks)
+
+    async def purge_finished_tasks(self) -> int:
+        """Apply the task retention policy now; returns how many task rows were deleted."""
+        return await self._tasks.purge_finished()
+
+    async def purge_old_events(self) -> int:
+        """Apply the event retention policy now; returns how many events were deleted."""
+        return await self._events.purge_old_events()
+
+    async def purge_history(self) -> dict[str, int]:
+        return {"tasks": await self.purge_finished_tasks(), "events": await self.purge_old_events()}
+
+    async def purge_expired_memory(self) -> int:
+        """Delete expired entries from disk now; returns how many were removed."""
+        return await self._memory.purge_expired()
+
+    async def _purge_loop(self) -> None:
+        while True:
+            await anyio.sleep(self.config.memory_purge_interval)
+            try:
+                await self.purge_expired_memory()
+                await self.purge_stale_checkpoints()
+                await self.purge_history()
+            except Exception:
+                log.exception("purge of expired memory / checkpoints / old tasks and events failed")
 
     # -- memory ------------------------------------------------------------------------------
 
@@ -396,20 +600,6 @@ class Engine(RetentionOps, ExportOps):
     async def memory_delete(self, namespace: str, key: str) -> bool:
         """Delete an entry; True if a live entry existed."""
         return await self._memory.delete(namespace, key)
-
-    async def purge_expired_memory(self) -> int:
-        """Delete expired entries from disk now; returns how many were removed."""
-        return await self._memory.purge_expired()
-
-    async def _purge_loop(self) -> None:
-        while True:
-            await anyio.sleep(self.config.memory_purge_interval)
-            try:
-                await self.purge_expired_memory()
-                await self.purge_stale_checkpoints()
-                await self.purge_history()
-            except Exception:
-                log.exception("purge of expired memory / checkpoints / old tasks and events failed")
 
     # -- knowledge ---------------------------------------------------------------------------
 
@@ -458,31 +648,40 @@ class Engine(RetentionOps, ExportOps):
     def prep_limits(self) -> Any:
         return self._datasets.prep_limits()
 
+    # -- events ------------------------------------------------------------------------------
+
+    async def events(
+        self,
+        since_id: int = 0,
+        limit: int = 100,
+        swarm_id: str | None = None,
+        kind: str | None = None,
+    ) -> list[Event]:
+        """Events with id > since_id, oldest first (append-only; ids only grow)."""
+        return await self._events.events(since_id, limit, swarm_id, kind)
+
     # -- monitoring --------------------------------------------------------------------------
 
     async def stats(self) -> dict[str, Any]:
         """Real measurements: uptime, tasks by status, queue depth, workers, writer, DB, memory."""
         rss = rss_bytes()
-        t = TABLES["task"]
-        stored: dict[str, int] = dict(
-            self._store.read(
-                lambda c: c.execute(select(t.c.status, func.count()).group_by(t.c.status)).all()
-            )
+        p = self._plumb
+        store = p.store
+        stored, size = await p.read(
+            lambda c: (TaskService.count_by_status(c), store.size_bytes())
         )
-        live: dict[str, int] = {}
-        for run in self._tasks.values():
-            live[run.status.value] = live.get(run.status.value, 0) + 1
-        w = self._writer
+        live = self._live
+        w = p.writer
         return {
-            "uptime_seconds": round(time.time() - self._plumb.started_at, 3),
-            "swarms": len(self._swarms),
-            "agents_live": len(self._agents),
-            "agents_busy": sum(1 for a in self._agents.values() if a.status is AgentStatus.BUSY),
+            "uptime_seconds": round(time.time() - p.started_at, 3),
+            "swarms": len(live.swarms),
+            "agents_live": len(live.agents),
+            "agents_busy": sum(1 for a in live.agents.values() if a.status is AgentStatus.BUSY),
             "tasks_by_status": stored,
-            "tasks_live_by_status": live,
-            "queue_depth": self._queued,
+            "tasks_live_by_status": self._tasks.live_by_status(),
+            "queue_depth": live.queued,
             "queue_limit": self.config.max_queued_tasks,
-            "workers": self._pool.stats(),
+            "workers": p.pool.stats(),
             "writer": {
                 "commits": w.commits,
                 "rows": w.rows,
@@ -491,8 +690,8 @@ class Engine(RetentionOps, ExportOps):
                 if w.commits
                 else None,
             },
-            "db_url": self._store.engine.url.render_as_string(hide_password=True),
-            "db_size_bytes": self._store.size_bytes(),
+            "db_url": store.engine.url.render_as_string(hide_password=True),
+            "db_size_bytes": size,
             "rss_bytes": rss,
             # the kernel's high-water mark lags the current figure by a page or two
             "peak_rss_bytes": max(peak_rss_bytes(), rss),
@@ -565,8 +764,8 @@ class Engine(RetentionOps, ExportOps):
         data_roots: DataRoots | None = None,
     ) -> dict[str, Any]:
         swarm_id = await self._models.swarm_of(model_id)
-        run, batch = self._submit_now(
-            self._swarm(swarm_id), kind.value, payload, data_roots=data_roots
+        run, batch = self._scheduler.submit_now(
+            self._live.swarm(swarm_id), kind.value, payload, data_roots=data_roots
         )
         await batch.wait()
         await run.wait_done()

@@ -17,18 +17,19 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection
 
 from swarm_core import _convert as conv
-from swarm_core._core import EngineCore
+from swarm_core._events import EventLog
 from swarm_core._exceptions import AlreadyExistsError, ValidationError
 from swarm_core._knowledge_ops import KnowledgeService
+from swarm_core._live import LiveState
 from swarm_core._memory import MemoryService
 from swarm_core._models_registry import ModelService
+from swarm_core._plumbing import Plumbing
 from swarm_core._swarms import SwarmService
-from swarm_core._types import SwarmInfo, TaskStatus
-from swarm_core.store._tables import TABLES
-from swarm_core.store._writer import INSERT
+from swarm_core._task_service import TaskService
+from swarm_core._types import AgentInfo, MemoryEntry, ModelInfo, SwarmInfo, TaskInfo
 
 EXPORT_FORMAT = "ruv-swarm-export"
 EXPORT_VERSION = 1
@@ -73,34 +74,49 @@ def verify_export(data: Mapping[str, Any], *, require_checksum: bool = False) ->
     return "verified"
 
 
-class ExportOps(EngineCore):
-    _models: ModelService
-    _memory: MemoryService
-    _knowledge: KnowledgeService
+class Transfer:
+    """Export/import of a whole swarm: each owner reads (or queues) its own rows; this puts
+    them together in one document and one commit."""
+
+    def __init__(
+        self,
+        plumbing: Plumbing,
+        live: LiveState,
+        events: EventLog,
+        swarms: SwarmService,
+        tasks: TaskService,
+        models: ModelService,
+        knowledge: KnowledgeService,
+        memory: MemoryService,
+    ) -> None:
+        self._p = plumbing
+        self._live = live
+        self._events = events
+        self._swarms = swarms
+        self._tasks = tasks
+        self._models = models
+        self._knowledge = knowledge
+        self._memory = memory
 
     async def export_swarm(self, swarm_id: str) -> dict[str, Any]:
         """Everything of a swarm as JSON: agents, tasks, models (weights base64), memory entries
         tied to the swarm, documents. Reflects every committed change (pending writes are flushed)."""
-        swarm = self._swarm(swarm_id)
-        await self._writer.flush()
+        swarm = self._live.swarm(swarm_id)
+        await self._p.writer.flush()
 
         def read(conn: Any) -> dict[str, list[Any]]:
             out: dict[str, list[Any]] = {}
             out["document"] = KnowledgeService.rows_for_swarm(conn, swarm_id)
             out["model"] = ModelService.rows_for_swarm(conn, swarm_id)
             out["agent"] = SwarmService.agent_rows_for_swarm(conn, swarm_id)
-            t = TABLES["task"]
-            out["task"] = conn.execute(
-                select(t).where(t.c.swarm_id == swarm_id).order_by(t.c.seq)
-            ).all()
+            out["task"] = TaskService.rows_for_swarm(conn, swarm_id)
             out["memory"] = MemoryService.rows_for_swarm(conn, swarm_id)
             return out
 
-        rows = await self._plumb.read(read)
-        live = {r.id: r.info for r in self._tasks.values()}
+        rows = await self._p.read(read)
 
         def task_json(r: Any) -> dict[str, Any]:
-            info = live.get(r.id) or conv.task_from(r)
+            info = self._tasks.live_info(r.id) or conv.task_from(r)
             return info.model_dump(mode="json")
 
         out = {
@@ -139,9 +155,7 @@ class ExportOps(EngineCore):
         `interrupted`; agents come back idle (or terminated). The export's checksum is
         verified first (see the module doc; an export without one is accepted unless
         `require_checksum`, and the `swarm_imported` event says so)."""
-        from swarm_core._types import AgentInfo, MemoryEntry, ModelInfo, TaskInfo
-
-        self._check_open()
+        self._p.check_open()
         if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
             raise ValidationError("data", f"not a swarm export (format must be {EXPORT_FORMAT!r})")
         if data.get("version") != EXPORT_VERSION:
@@ -167,31 +181,26 @@ class ExportOps(EngineCore):
             docs = list(data.get("documents", []))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValidationError("data", f"invalid swarm export: {exc}") from None
-        self._swarm_service.check_importable(swarm, agents)
+        self._swarms.check_importable(swarm, agents)
         ids = [a.id for a in agents] + [t.id for t in tasks] + [m.id for m, _ in models]
-        t_ = TABLES
 
-        def first_taken(c: Any) -> str | None:
-            row = c.execute(select(t_["task"].c.id).where(t_["task"].c.id.in_(ids))).first() or (
-                c.execute(select(t_["model"].c.id).where(t_["model"].c.id.in_(ids))).first()
+        def first_taken(c: Connection) -> str | None:
+            return (
+                SwarmService.first_taken_id(c, ids)
+                or TaskService.first_taken_id(c, ids)
+                or ModelService.first_taken_id(c, ids)
             )
-            return SwarmService.first_taken_id(c, ids) or (None if row is None else str(row[0]))
 
-        taken = await self._plumb.read(first_taken)
-        self._check_open()  # the read awaited
-        if swarm.id in self._swarms:  # created meanwhile
+        taken = await self._p.read(first_taken)
+        self._p.check_open()  # the read awaited: check the live state after it
+        if swarm.id in self._live.swarms:
             raise AlreadyExistsError("swarm", swarm.id)
         if taken is not None:
             raise AlreadyExistsError("record", taken)
         if docs:
             self._knowledge.need_fts()
-        w = self._writer
-        self._swarm_service.queue_import(swarm, agents)
-        for t in tasks:
-            if not t.status.is_final:
-                t.status = TaskStatus.INTERRUPTED
-                t.error = t.error or "interrupted: the swarm was exported while the task ran"
-            w.row("task", INSERT, conv.task_row(t, self._next_seq("task")))
+        self._swarms.queue_import(swarm, agents)
+        self._tasks.queue_import(tasks)
         self._models.queue_import(models)
         self._memory.queue_import(memory)
         for d in docs:
@@ -205,7 +214,7 @@ class ExportOps(EngineCore):
                     "created_at": float(d.get("created_at") or time.time()),
                 }
             )
-        batch = self._emit(
+        batch = self._events.emit(
             "swarm_imported",
             swarm.id,
             swarm.id,
@@ -223,10 +232,10 @@ class ExportOps(EngineCore):
                 ),
             },
         )
-        self._notify("swarm", swarm.id)
+        self._events.notify("swarm", swarm.id)
         try:
             await batch.wait()
         except Exception:
-            self._forget_swarm(swarm.id)
+            self._live.forget_swarm(swarm.id)
             raise
         return swarm.model_copy()

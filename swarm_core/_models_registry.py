@@ -288,6 +288,12 @@ class ModelService:
             self._p.writer.row("model", INSERT, row)
 
     @staticmethod
+    def first_taken_id(conn: Connection, ids: list[str]) -> str | None:
+        m = TABLES["model"]
+        row = conn.execute(select(m.c.id).where(m.c.id.in_(ids))).first()
+        return None if row is None else str(row[0])
+
+    @staticmethod
     def delete_swarm_rows(conn: Connection, swarm_id: str) -> int:
         m = TABLES["model"]
         return int(conn.execute(m.delete().where(m.c.swarm_id == swarm_id)).rowcount or 0)

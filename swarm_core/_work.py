@@ -1,6 +1,7 @@
 """The WorkContext: what agent handlers and strategies get when the engine runs their task.
 
-Registries the engine reads (owned by the agents helper, imported lazily by the engine):
+Registries the engine is given (`Engine(config, handlers=..., strategies=...)`; by default
+these two, imported on first use by `_engine.py` and by nothing below it):
 
 - `swarm_core.agents.HANDLERS: Mapping[tuple[AgentType, TaskKind], Handler]` — the work an agent
   type does for a task kind. An agent can take a task iff `(agent.type, task.kind)` is a key.
@@ -28,25 +29,29 @@ the engine directly.
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from swarm_core._types import AgentInfo, AgentType, SwarmInfo, TaskInfo, TaskKind
+from swarm_core._types import (
+    AgentInfo,
+    AgentType,
+    DocumentHit,
+    MemoryEntry,
+    SwarmInfo,
+    TaskInfo,
+    TaskKind,
+)
 
 if TYPE_CHECKING:
     from swarm_core._checkpoint import Checkpoint
     from swarm_core._config import EngineConfig
-    from swarm_core._engine import Engine
 
 _T = TypeVar("_T")
 
 
 @runtime_checkable
 class WorkContext(Protocol):
-    """Everything a handler or strategy may touch while its task runs."""
-
-    @property
-    def engine(self) -> Engine: ...
+    """Everything a handler or strategy may touch while its task runs (never the Engine)."""
 
     @property
     def config(self) -> EngineConfig: ...
@@ -163,6 +168,53 @@ class WorkContext(Protocol):
 
     async def emit(self, kind: str, data: Mapping[str, Any] | None = None) -> None:
         """Append an event (subject = this task) to the swarm's event log."""
+        ...
+
+    # -- the task's swarm: knowledge base, memory, agents ---------------------------------------
+
+    async def search_knowledge(self, query: str, limit: int = 10) -> list[DocumentHit]:
+        """The swarm's best documents for `query` (BM25)."""
+        ...
+
+    async def knowledge_passages(self, query: str, limit: int = 10) -> list[Any]:
+        """The swarm's best passages (chunks) for `query`, for extractive answers."""
+        ...
+
+    async def add_document(
+        self, title: str, text: str, metadata: Mapping[str, Any] | None = None
+    ) -> str:
+        """Store and index a document in the swarm's knowledge base; returns its id."""
+        ...
+
+    async def spawn_agent(
+        self,
+        type: str,
+        *,
+        name: str | None = None,
+        capabilities: Iterable[str] | None = (),
+        cognitive_pattern: str | None = None,
+    ) -> AgentInfo:
+        """Add an agent to the task's swarm (within its max_agents)."""
+        ...
+
+    async def memory_store(
+        self, namespace: str, key: str, value: Any, ttl_seconds: float | None = None
+    ) -> MemoryEntry:
+        """Set a shared-memory value (as Engine.memory_store)."""
+        ...
+
+    async def memory_get(self, namespace: str, key: str) -> MemoryEntry:
+        """A live shared-memory entry (NotFoundError if absent or expired)."""
+        ...
+
+    async def memory_delete(self, namespace: str, key: str) -> bool:
+        """Delete a shared-memory entry; True if a live one existed."""
+        ...
+
+    async def memory_list(
+        self, namespace: str | None = None, prefix: str | None = None, limit: int = 100
+    ) -> list[MemoryEntry]:
+        """Live shared-memory entries, by namespace and key prefix."""
         ...
 
 

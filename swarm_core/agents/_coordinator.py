@@ -100,13 +100,11 @@ def _resolve_agent(
 
 
 async def _engine_step(ctx: WorkContext, step: WorkflowStep, params: dict[str, Any]) -> Any:
-    engine = ctx.engine
     swarm_id = ctx.swarm.id
     if step.uses == "spawn":
         if "type" not in params:
             raise ValidationError("workflow", f"step {step.name!r}: spawn needs with.type")
-        agent = await engine.spawn_agent(
-            swarm_id,
+        agent = await ctx.spawn_agent(
             params["type"],
             name=params.get("name"),
             capabilities=params.get("capabilities") or (),
@@ -120,15 +118,15 @@ async def _engine_step(ctx: WorkContext, step: WorkflowStep, params: dict[str, A
         }
     namespace = params.get("namespace", f"swarm:{swarm_id}")
     calls: dict[str, Callable[[], Awaitable[Any]]] = {
-        "memory_store": lambda: engine.memory_store(
+        "memory_store": lambda: ctx.memory_store(
             namespace,
             _key(step, params),
             params.get("value"),
             ttl_seconds=params.get("ttl_seconds"),
         ),
-        "memory_get": lambda: engine.memory_get(namespace, _key(step, params)),
-        "memory_delete": lambda: engine.memory_delete(namespace, _key(step, params)),
-        "memory_list": lambda: engine.memory_list(
+        "memory_get": lambda: ctx.memory_get(namespace, _key(step, params)),
+        "memory_delete": lambda: ctx.memory_delete(namespace, _key(step, params)),
+        "memory_list": lambda: ctx.memory_list(
             namespace=namespace, prefix=params.get("prefix"), limit=params.get("limit", 100)
         ),
     }

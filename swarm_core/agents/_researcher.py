@@ -45,7 +45,7 @@ async def ingest(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(text, str):
             raise ValidationError(f"documents[{i}].text", "text is required and must be a string")
         ids.append(
-            await ctx.engine.knowledge_add(ctx.swarm.id, title, text, metadata=doc.get("metadata"))
+            await ctx.add_document(title, text, metadata=doc.get("metadata"))
         )
         await ctx.report_progress((i + 1) / len(docs), f"ingested {title!r}")
     return {"doc_ids": ids, "count": len(ids)}
@@ -54,7 +54,7 @@ async def ingest(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
 async def search(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     query = get_str(payload, "query", max_len=_knowledge.MAX_QUERY_CHARS)
     limit = need_int(payload, "limit", 10, 1, _knowledge.MAX_SEARCH_LIMIT)
-    hits = await ctx.engine.knowledge_search(ctx.swarm.id, query, limit=limit)
+    hits = await ctx.search_knowledge(query, limit=limit)
     out: dict[str, Any] = {
         "query": query,
         "hits": [h.model_dump(mode="json") for h in hits],
@@ -63,7 +63,7 @@ async def search(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     if not payload.get("answer"):
         return out
     max_sentences = need_int(payload, "max_sentences", 5, 1, MAX_ANSWER_SENTENCES)
-    passages = await ctx.engine.knowledge_passages(ctx.swarm.id, query, limit=PASSAGES_PER_ANSWER)
+    passages = await ctx.knowledge_passages(query, limit=PASSAGES_PER_ANSWER)
     answer, quotes = _knowledge.extract_answer(query, passages, max_sentences)
     out.update(
         {

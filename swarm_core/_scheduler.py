@@ -1,5 +1,7 @@
-"""Tasks: submission with backpressure, dependencies, routing to agents, execution with timeouts
-and cancellation, results and timings stored with the task (queries and control: `_task_control`)."""
+"""Scheduler: runs tasks. Routing to agents, dependencies, execution with timeouts and
+cancellation, final states. It writes the multi-table steps of a task's life (task row, agent
+row, checkpoint delete, event) without an await between them, so they share a group commit.
+The `task` table belongs to TaskService; this is its execution half."""
 
 from __future__ import annotations
 
@@ -10,13 +12,13 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
-from sqlalchemy import select
 
 from swarm_core import _convert as conv
-from swarm_core._core import EngineCore
+from swarm_core._config import EngineConfig
+from swarm_core._events import EventLog
 from swarm_core._exceptions import (
     LimitExceededError,
     NotFoundError,
@@ -28,7 +30,11 @@ from swarm_core._exceptions import (
     ValidationError,
 )
 from swarm_core._ids import new_id
-from swarm_core._paths import DataRoots, allowed_data_file
+from swarm_core._live import LiveState
+from swarm_core._paths import DataRoots
+from swarm_core._plumbing import Plumbing
+from swarm_core._registry import Registry
+from swarm_core._swarms import SwarmService
 from swarm_core._tasks import ProgressCallback, QueueKey, TaskRun, check_transition
 from swarm_core._types import (
     AgentInfo,
@@ -41,7 +47,8 @@ from swarm_core._types import (
     parse_strategy,
     parse_task_kind,
 )
-from swarm_core.store._tables import TABLES
+from swarm_core._validate import json_text
+from swarm_core._work import WorkContext
 from swarm_core.store._writer import DELETE, INSERT, UPDATE, Batch, RawJson
 
 # the agent type spawned automatically when a swarm has nobody able to take a kind of task
@@ -59,54 +66,59 @@ MAX_PRIORITY = 1_000_000
 WATCHDOG_TICK = 0.05
 
 
-class TaskOps(EngineCore):
-    _timeouts: list[tuple[float, int, weakref.ref[TaskRun]]]
-    _inboxes: dict[str, deque[TaskRun]]
+class ContextFactory(Protocol):
+    """Builds the WorkContext a handler or strategy gets (see `_context.Context`)."""
+
+    def __call__(
+        self, host: Scheduler, run: TaskRun, agent: AgentInfo | None
+    ) -> WorkContext: ...
+
+
+class Scheduler:
+    def __init__(
+        self,
+        plumbing: Plumbing,
+        live: LiveState,
+        events: EventLog,
+        swarms: SwarmService,
+        registry: Registry,
+        contexts: ContextFactory,
+    ) -> None:
+        self._p = plumbing
+        self._config: EngineConfig = plumbing.config
+        self._live = live
+        self._events = events
+        self._swarms = swarms
+        self._registry = registry
+        self._contexts = contexts
+
+    async def spawn_agent(
+        self,
+        swarm: SwarmInfo,
+        type: str,
+        name: str | None = None,
+        capabilities: Iterable[str] | None = (),
+        cognitive_pattern: str | None = None,
+        *,
+        max_task_seconds: float | None = None,
+    ) -> AgentInfo:
+        """Spawn an agent and hand it the best task waiting for its type."""
+        self._p.check_open()
+        info, batch = self._swarms.spawn_now(
+            swarm,
+            type,
+            name,
+            capabilities,
+            cognitive_pattern,
+            max_task_seconds=max_task_seconds,
+        )
+        self.on_agent_available(info)
+        await batch.wait()
+        return info.model_copy()
 
     # -- submission ----------------------------------------------------------------------------
 
-    async def submit_task(
-        self,
-        swarm_id: str,
-        kind: str,
-        payload: Mapping[str, Any] | None = None,
-        *,
-        strategy: str | None = None,
-        agent_ids: Iterable[str] | None = None,
-        priority: int = 0,
-        depends_on: Iterable[str] = (),
-        timeout_seconds: float | None = None,
-        progress: ProgressCallback | None = None,
-        data_roots: DataRoots | None = None,
-    ) -> TaskInfo:
-        """Queue a task; returns once it is committed (status pending, or further along).
-
-        `data_roots`: where the task (and its children) may read files named in its payload,
-        besides `EngineConfig.data_roots` (paths, or an async function returning them that is
-        called only when a file path is opened; see swarm_core._paths).
-
-        Raises QueueFullError when max_queued_tasks client tasks are waiting to start."""
-        data = payload.get("data") if isinstance(payload, Mapping) else None
-        if isinstance(data, str) and kind in (TaskKind.TRAIN.value, TaskKind.EVALUATE.value):
-            # a file this task cannot read is refused now rather than as a failed task (the
-            # worker checks again when it opens the file)
-            await allowed_data_file(data, self.config.all_data_roots(), data_roots)
-        run, batch = self._submit_now(
-            self._swarm(swarm_id),
-            kind,
-            payload,
-            strategy=strategy,
-            agent_ids=agent_ids,
-            priority=priority,
-            depends_on=depends_on,
-            timeout_seconds=timeout_seconds,
-            progress=progress,
-            data_roots=data_roots,
-        )
-        await batch.wait()
-        return run.info.model_copy()
-
-    def _submit_now(
+    def submit_now(
         self,
         swarm: SwarmInfo,
         kind: str,
@@ -121,8 +133,12 @@ class TaskOps(EngineCore):
         parent: TaskRun | None = None,
         inline: bool = False,
         data_roots: DataRoots | None = None,
+        stored_deps: Mapping[str, str] | None = None,
     ) -> tuple[TaskRun, Batch]:
-        self._check_open()
+        """Validate, queue the task's row and event and schedule it, without an await (limits
+        hold under concurrency). `stored_deps`: status of dependencies that are not live, read
+        from the store by the caller beforehand (this never reads)."""
+        self._p.check_open()
         k = parse_task_kind(kind)
         if payload is None:
             payload = {}
@@ -131,8 +147,8 @@ class TaskOps(EngineCore):
                 "payload", f"payload must be a JSON object, got {type(payload).__name__}"
             )
         payload = dict(payload)
-        payload_json = self._json_text(
-            "payload", payload, self.config.max_payload_bytes, "max_payload_bytes"
+        payload_json = json_text(
+            "payload", payload, self._config.max_payload_bytes, "max_payload_bytes"
         )
         if (
             not isinstance(priority, int)
@@ -150,19 +166,19 @@ class TaskOps(EngineCore):
             strat = parse_strategy(strategy)
         timeout = self._check_timeout(timeout_seconds)
         ids = self._check_agent_ids(swarm, k, agent_ids)
-        deps = self._check_deps(depends_on)
-        if parent is None and self._queued >= self.config.max_queued_tasks:
+        deps = self._check_deps(depends_on, stored_deps or {})
+        if parent is None and self._live.queued >= self._config.max_queued_tasks:
             raise QueueFullError(
                 "max_queued_tasks",
-                self._queued,
-                f"task queue is full: {self._queued} tasks are waiting to start "
-                f"(max_queued_tasks={self.config.max_queued_tasks}); retry later",
+                self._live.queued,
+                f"task queue is full: {self._live.queued} tasks are waiting to start "
+                f"(max_queued_tasks={self._config.max_queued_tasks}); retry later",
             )
         spawned: Batch | None = None
-        if k is not TaskKind.ORCHESTRATE and not ids and not self._capable_exists(swarm.id, k):
-            spawned = self._auto_spawn(swarm, k)
+        if k is not TaskKind.ORCHESTRATE and not ids and not self.capable_exists(swarm.id, k):
+            spawned = self.auto_spawn(swarm, k)
         tid = new_id("task")
-        seq = self._next_seq("task")
+        seq = self._live.next_seq("task")
         info = TaskInfo.model_construct(
             id=tid,
             swarm_id=swarm.id,
@@ -189,11 +205,11 @@ class TaskOps(EngineCore):
         run.data_roots = parent.data_roots if parent is not None else data_roots
         if k is not TaskKind.ORCHESTRATE and ids:
             run.bound_agent = ids[0]
-        self._tasks[tid] = run
+        self._live.tasks[tid] = run
         row = conv.task_row(info, seq)
         row["payload"] = payload_json
-        self._writer.row("task", INSERT, row)
-        batch = self._emit(
+        self._p.writer.row("task", INSERT, row)
+        batch = self._events.emit(
             "task_submitted",
             swarm.id,
             tid,
@@ -203,16 +219,16 @@ class TaskOps(EngineCore):
             parent.children.add(tid)
         else:
             run.counted_in_queue = True
-            self._queued += 1
-        self._notify("task", tid)
+            self._live.queued += 1
+        self._events.notify("task", tid)
         if not inline:
-            self._schedule(run)
+            self.schedule(run)
         del spawned  # committed with `batch` (same or earlier group commit)
         return run, batch
 
     def _check_timeout(self, timeout_seconds: float | None) -> float | None:
         if timeout_seconds is None:
-            return self.config.default_task_timeout
+            return self._config.default_task_timeout
         if (
             isinstance(timeout_seconds, bool)
             or not isinstance(timeout_seconds, int | float)
@@ -223,11 +239,11 @@ class TaskOps(EngineCore):
                 "timeout_seconds",
                 f"timeout_seconds must be a positive number, got {timeout_seconds!r}",
             )
-        if timeout_seconds > self.config.max_task_timeout:
+        if timeout_seconds > self._config.max_task_timeout:
             raise LimitExceededError(
                 "max_task_timeout",
                 timeout_seconds,
-                f"timeout_seconds={timeout_seconds} exceeds max_task_timeout={self.config.max_task_timeout}",
+                f"timeout_seconds={timeout_seconds} exceeds max_task_timeout={self._config.max_task_timeout}",
             )
         return float(timeout_seconds)
 
@@ -240,7 +256,7 @@ class TaskOps(EngineCore):
             agent_ids = [agent_ids]
         ids = list(dict.fromkeys(agent_ids))
         for aid in ids:
-            agent = self._agents.get(aid) if isinstance(aid, str) else None
+            agent = self._live.agents.get(aid) if isinstance(aid, str) else None
             if agent is None:
                 raise NotFoundError("agent", aid, f"unknown or terminated agent id {aid!r}")
             if agent.swarm_id != swarm.id:
@@ -253,11 +269,11 @@ class TaskOps(EngineCore):
                     "agent_ids",
                     f"a {kind.value} task runs on one agent; got {len(ids)} (use kind orchestrate to spread work)",
                 )
-            agent = self._agents[ids[0]]
+            agent = self._live.agents[ids[0]]
             # An external agent only takes external tasks: nothing would ever run a train or
             # search it was handed, so the task would sit running until its timeout.
-            if agent.type not in self._types_for(kind):
-                able = ", ".join(t.value for t in self._types_for(kind)) or "none"
+            if agent.type not in self._registry.types_for(kind):
+                able = ", ".join(t.value for t in self._registry.types_for(kind)) or "none"
                 role = f" ({agent.role})" if agent.role != agent.type.value else ""
                 raise ValidationError(
                     "agent_ids",
@@ -266,21 +282,16 @@ class TaskOps(EngineCore):
                 )
         return ids
 
-    def _check_deps(self, depends_on: Iterable[str]) -> list[str]:
+    @staticmethod
+    def dep_ids(depends_on: Iterable[str]) -> list[str]:
         if isinstance(depends_on, str):
             depends_on = [depends_on]
-        deps = list(dict.fromkeys(depends_on or ()))
-        missing = [d for d in deps if d not in self._tasks]
-        stored: dict[str, str] = {}
-        if missing:
-            t = TABLES["task"]
-            stored = dict(
-                self._store.read(
-                    lambda c: c.execute(select(t.c.id, t.c.status).where(t.c.id.in_(missing))).all()
-                )
-            )
+        return list(dict.fromkeys(depends_on or ()))
+
+    def _check_deps(self, depends_on: Iterable[str], stored: Mapping[str, str]) -> list[str]:
+        deps = self.dep_ids(depends_on)
         for d in deps:
-            if d in self._tasks:
+            if d in self._live.tasks:
                 continue
             if d not in stored:
                 raise NotFoundError("task", d, f"depends_on names unknown task id {d!r}")
@@ -290,46 +301,46 @@ class TaskOps(EngineCore):
                 )
         return deps
 
-    def _capable_exists(self, swarm_id: str, kind: TaskKind) -> bool:
-        types = self._types_for(kind)
-        return any(a.type in types for a in self._swarm_agents[swarm_id].values())
+    def capable_exists(self, swarm_id: str, kind: TaskKind) -> bool:
+        types = self._registry.types_for(kind)
+        return any(a.type in types for a in self._live.swarm_agents[swarm_id].values())
 
-    def _auto_spawn(self, swarm: SwarmInfo, kind: TaskKind) -> Batch:
-        types = self._types_for(kind)
+    def auto_spawn(self, swarm: SwarmInfo, kind: TaskKind) -> Batch:
+        types = self._registry.types_for(kind)
         if not types:
             raise UnsupportedError(
                 f"no agent type can run {kind.value} tasks (no handler is registered for that kind)"
             )
         default = DEFAULT_TYPE_FOR_KIND.get(kind)
         atype = default if default in types else types[0]
-        _agent, batch = self._spawn_now(swarm, atype.value, auto=True)
+        _agent, batch = self._swarms.spawn_now(swarm, atype.value, auto=True)
         return batch
 
     # -- scheduling ----------------------------------------------------------------------------
 
-    def _schedule(self, run: TaskRun) -> None:
+    def schedule(self, run: TaskRun) -> None:
         """Start the task now if it can run, else park it (dependencies or busy agents)."""
         pending = [
             d
             for d in run.info.depends_on
-            if d in self._tasks and not self._tasks[d].status.is_final
+            if d in self._live.tasks and not self._live.tasks[d].status.is_final
         ]
         failed = [
             d
             for d in run.info.depends_on
-            if d in self._tasks
-            and self._tasks[d].status.is_final
-            and self._tasks[d].status is not TaskStatus.COMPLETED
+            if d in self._live.tasks
+            and self._live.tasks[d].status.is_final
+            and self._live.tasks[d].status is not TaskStatus.COMPLETED
         ]
         if failed:
-            dep = self._tasks[failed[0]]
+            dep = self._live.tasks[failed[0]]
             why = f"dependency {dep.id} {dep.status.value}: {dep.info.error}"
-            self._after_commit(run, self._finish(run, TaskStatus.FAILED, None, why))
+            self.after_commit(run, self.finish(run, TaskStatus.FAILED, None, why))
             return
         if pending:
             run.deps_left = set(pending)
             for d in pending:
-                self._waiting.setdefault(d, set()).add(run.id)
+                self._live.waiting.setdefault(d, set()).add(run.id)
             return
         self._make_ready(run)
 
@@ -346,46 +357,45 @@ class TaskOps(EngineCore):
         if agent is not None:
             self._start(run, agent)
         else:
-            self._queues.push(self._queue_key(run), run)
+            self._live.queues.push(self._queue_key(run), run)
 
     def _take_idle_agent(self, run: TaskRun) -> AgentInfo | None:
         if run.bound_agent is not None:
-            agent = self._agents.get(run.bound_agent)
+            agent = self._live.agents.get(run.bound_agent)
             if agent is None or agent.status is not AgentStatus.IDLE:
                 return None
-            self._idle.get((agent.swarm_id, agent.type), {}).pop(agent.id, None)
+            self._live.idle.get((agent.swarm_id, agent.type), {}).pop(agent.id, None)
             return agent
-        for t in self._types_for(run.info.kind):
-            idle = self._idle.get((run.info.swarm_id, t))
+        for t in self._registry.types_for(run.info.kind):
+            idle = self._live.idle.get((run.info.swarm_id, t))
             if idle:
                 aid = next(iter(idle))
                 del idle[aid]
-                return self._agents[aid]
+                return self._live.agents[aid]
         return None
 
-    def _on_agent_available(self, agent: AgentInfo) -> None:
-        self._handlers()
+    def on_agent_available(self, agent: AgentInfo) -> None:
         keys: list[QueueKey] = [("agent", agent.id)]
-        handled = [k for k, types in self._kind_types.items() if agent.type in types]
+        handled = [k for k, types in self._registry.kind_types().items() if agent.type in types]
         keys.extend(("kind", agent.swarm_id, k.value) for k in handled)
-        run = self._queues.pop_best(keys)
+        run = self._live.queues.pop_best(keys)
         if run is not None:
-            self._idle.get((agent.swarm_id, agent.type), {}).pop(agent.id, None)
+            self._live.idle.get((agent.swarm_id, agent.type), {}).pop(agent.id, None)
             self._start(run, agent)
         else:
             agent.status = AgentStatus.IDLE
             agent.current_task_id = None
-            self._idle.setdefault((agent.swarm_id, agent.type), {})[agent.id] = None
+            self._live.idle.setdefault((agent.swarm_id, agent.type), {})[agent.id] = None
 
-    async def _run_inline(self, run: TaskRun, agent: AgentInfo) -> None:
+    async def run_inline(self, run: TaskRun, agent: AgentInfo) -> None:
         """Run a child task on the agent that is running its parent (no queueing: the agent is
         busy with that very parent, so waiting for it would deadlock)."""
         info = run.info
         check_transition(info.id, info.status, TaskStatus.ASSIGNED)
         info.status = TaskStatus.ASSIGNED
         info.agent_ids = [agent.id]
-        self._writer.row("task", UPDATE, conv.task_assigned(info))
-        self._emit("task_assigned", info.swarm_id, info.id, {"agent_id": agent.id, "inline": True})
+        self._p.writer.row("task", UPDATE, conv.task_assigned(info))
+        self._events.emit("task_assigned", info.swarm_id, info.id, {"agent_id": agent.id, "inline": True})
         await self._run(run, agent, owns_agent=False)
 
     def _start(self, run: TaskRun, agent: AgentInfo | None) -> None:
@@ -394,35 +404,35 @@ class TaskOps(EngineCore):
         info.status = TaskStatus.ASSIGNED
         if run.counted_in_queue:
             run.counted_in_queue = False
-            self._queued -= 1
+            self._live.queued -= 1
         if agent is not None:
             info.agent_ids = [agent.id]
             agent.status = AgentStatus.BUSY
             agent.current_task_id = info.id
-            self._writer.row("agent", UPDATE, conv.agent_state(agent))
-        self._writer.row("task", UPDATE, conv.task_assigned(info))
-        self._emit(
+            self._p.writer.row("agent", UPDATE, conv.agent_state(agent))
+        self._p.writer.row("task", UPDATE, conv.task_assigned(info))
+        self._events.emit(
             "task_assigned", info.swarm_id, info.id, {"agent_id": agent.id if agent else None}
         )
-        assert self._tg is not None
+        assert self._p.tg is not None
         if agent is None:
-            self._tg.start_soon(self._run, run, None)
+            self._p.tg.start_soon(self._run, run, None)
             return
         # one worker coroutine per busy agent runs its tasks back to back (no spawn per task)
-        inbox = self._inboxes.get(agent.id)
+        inbox = self._live.inboxes.get(agent.id)
         if inbox is not None:
             inbox.append(run)
         else:
-            self._inboxes[agent.id] = deque([run])
-            self._tg.start_soon(self._agent_worker, agent)
+            self._live.inboxes[agent.id] = deque([run])
+            self._p.tg.start_soon(self._agent_worker, agent)
 
     async def _agent_worker(self, agent: AgentInfo) -> None:
-        inbox = self._inboxes[agent.id]
+        inbox = self._live.inboxes[agent.id]
         try:
             while inbox:
                 await self._run(inbox.popleft(), agent)
         finally:
-            del self._inboxes[agent.id]
+            del self._live.inboxes[agent.id]
 
     # -- execution -----------------------------------------------------------------------------
 
@@ -436,16 +446,16 @@ class TaskOps(EngineCore):
         if limit is not None:
             run.deadline = anyio.current_time() + limit[0]
             run.limit_name = limit[1]
-            heapq.heappush(self._timeouts, (run.deadline, run.seq, weakref.ref(run)))
-        self._writer.row(
+            heapq.heappush(self._live.timeouts, (run.deadline, run.seq, weakref.ref(run)))
+        self._p.writer.row(
             "task",
             UPDATE,
             {"id": info.id, "status": info.status.value, "started_at": info.started_at},
         )
-        self._emit(
+        self._events.emit(
             "task_running", info.swarm_id, info.id, {"agent_id": agent.id if agent else None}
         )
-        self._notify("task", info.id)
+        self._events.notify("task", info.id)
         status, result, error = TaskStatus.COMPLETED, None, None
         try:
             with anyio.CancelScope(deadline=run.deadline or math.inf) as scope:
@@ -469,8 +479,8 @@ class TaskOps(EngineCore):
             if error is not None:
                 status = TaskStatus.FAILED
         # wait_task reports the final state only once it is committed
-        self._after_commit(
-            run, self._finish(run, status, result, error, agent=agent if owns_agent else None)
+        self.after_commit(
+            run, self.finish(run, status, result, error, agent=agent if owns_agent else None)
         )
 
     @staticmethod
@@ -507,35 +517,33 @@ class TaskOps(EngineCore):
         return result, None
 
     async def _execute(self, run: TaskRun, agent: AgentInfo | None) -> dict[str, Any] | None:
-        from swarm_core._context import Context
-
         info = run.info
         if info.kind is TaskKind.ORCHESTRATE:
             assert info.strategy is not None
-            fn = self._strategy_fn(info.strategy.value)
+            fn = self._registry.strategy(info.strategy.value)
             if fn is None:
                 raise UnsupportedError(f"strategy {info.strategy.value!r} is not installed")
-            ctx = Context(self, run, None)  # type: ignore[arg-type]
+            ctx = self._contexts(self, run, None)
             return await fn(ctx, dict(info.payload))
         assert agent is not None
         if agent.type is AgentType.EXTERNAL:
             run.external = anyio.Event()
-            self._emit("task_awaiting_external", info.swarm_id, info.id, {"agent_id": agent.id})
+            self._events.emit("task_awaiting_external", info.swarm_id, info.id, {"agent_id": agent.id})
             await run.external.wait()
             assert run.external_outcome is not None
             res, err = run.external_outcome
             if err is not None:
                 raise _ExternalFailure(err)
             return res
-        handler = self._handlers().get((agent.type, info.kind))
+        handler = self._registry.handlers().get((agent.type, info.kind))
         if handler is None:
             raise UnsupportedError(
                 f"a {agent.type.value} agent has no handler for {info.kind.value} tasks"
             )
-        ctx = Context(self, run, agent)  # type: ignore[arg-type]
+        ctx = self._contexts(self, run, agent)
         return await handler(ctx, dict(info.payload))
 
-    def _finish(
+    def finish(
         self,
         run: TaskRun,
         status: TaskStatus,
@@ -550,8 +558,8 @@ class TaskOps(EngineCore):
         check_transition(info.id, info.status, status)
         if run.counted_in_queue:
             run.counted_in_queue = False
-            self._queued -= 1
-        self._queues.discard(run)
+            self._live.queued -= 1
+        self._live.queues.discard(run)
         info.status = status
         info.finished_at = time.time()
         if info.started_at is not None:
@@ -572,12 +580,12 @@ class TaskOps(EngineCore):
         elif run.result_json is not None and result is not None:
             state["result"] = run.result_json
         run.result_json = None
-        self._writer.row("task", UPDATE, state)
+        self._p.writer.row("task", UPDATE, state)
         if run.checkpointed and status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED):
             # in the same commit as the final state: no checkpoint outlives a finished task
-            self._writer.row("checkpoint", DELETE, None, key=(info.id,))
+            self._p.writer.row("checkpoint", DELETE, None, key=(info.id,))
             run.checkpointed = False
-        batch = self._emit(
+        batch = self._events.emit(
             f"task_{status.value}",
             info.swarm_id,
             info.id,
@@ -591,57 +599,57 @@ class TaskOps(EngineCore):
             elif status is TaskStatus.FAILED:
                 agent.tasks_failed += 1
             agent.current_task_id = None
-            if agent.id in self._agents:
-                if self._closing:
+            if agent.id in self._live.agents:
+                if self._p.closing:
                     agent.status = AgentStatus.IDLE
                 else:
-                    self._on_agent_available(agent)  # idle, or straight onto the next task
-            self._writer.row("agent", UPDATE, conv.agent_state(agent))
-        for dep_id in self._waiting.pop(info.id, set()):
-            dep = self._tasks.get(dep_id)
+                    self.on_agent_available(agent)  # idle, or straight onto the next task
+            self._p.writer.row("agent", UPDATE, conv.agent_state(agent))
+        for dep_id in self._live.waiting.pop(info.id, set()):
+            dep = self._live.tasks.get(dep_id)
             if dep is None or dep.status is not TaskStatus.PENDING:
                 continue
             if status is TaskStatus.COMPLETED:
                 dep.deps_left.discard(info.id)
-                if not dep.deps_left and not self._closing:
+                if not dep.deps_left and not self._p.closing:
                     self._make_ready(dep)
             else:
-                b = self._finish(
+                b = self.finish(
                     dep, TaskStatus.FAILED, None, f"dependency {info.id} {status.value}: {error}"
                 )
-                self._after_commit(dep, b)
-        self._notify("task", info.id)
+                self.after_commit(dep, b)
+        self._events.notify("task", info.id)
         return batch
 
-    def _after_commit(self, run: TaskRun, batch: Batch) -> None:
+    def after_commit(self, run: TaskRun, batch: Batch) -> None:
         batch.callbacks.append(lambda: self._release(run))
 
     def _release(self, run: TaskRun) -> None:
         run.mark_done()
-        if self._tasks.get(run.id) is run:
-            del self._tasks[run.id]
+        if self._live.tasks.get(run.id) is run:
+            del self._live.tasks[run.id]
 
     def _compact_timeouts(self) -> None:
         """Drop entries of finished tasks (weak refs keep the runs themselves collectable, but
         with hour-long timeouts the entries would pile up)."""
-        if len(self._timeouts) > 1024 and len(self._timeouts) > 4 * len(self._tasks):
+        if len(self._live.timeouts) > 1024 and len(self._live.timeouts) > 4 * len(self._live.tasks):
             alive = []
-            for entry in self._timeouts:
+            for entry in self._live.timeouts:
                 run = entry[2]()
                 if run is not None and not run.status.is_final:
                     alive.append(entry)
             heapq.heapify(alive)
-            self._timeouts = alive
+            self._live.timeouts = alive
 
-    async def _watchdog(self) -> None:
+    async def watchdog(self) -> None:
         """Timeouts for CPU work: set the cancel_event of running tasks past their deadline
         (their cancel scope handles async waits; threads only notice the event)."""
         while True:
             await anyio.sleep(WATCHDOG_TICK)
             self._compact_timeouts()
             now = anyio.current_time()
-            while self._timeouts and self._timeouts[0][0] <= now:
-                _deadline, _seq, ref = heapq.heappop(self._timeouts)
+            while self._live.timeouts and self._live.timeouts[0][0] <= now:
+                _deadline, _seq, ref = heapq.heappop(self._live.timeouts)
                 run = ref()
                 if run is None:
                     continue
@@ -650,6 +658,53 @@ class TaskOps(EngineCore):
                     run.signal_cancel()
                     if run.scope is not None:
                         run.scope.cancel()
+
+
+    def request_cancel(self, run: TaskRun, *, interrupt: bool = False) -> None:
+        if run.status.is_final:
+            return
+        if interrupt:
+            run.interrupt_requested = True
+        else:
+            run.cancel_requested = True
+        run.signal_cancel()
+        for child_id in list(run.children):
+            child = self._live.tasks.get(child_id)
+            if child is not None:
+                self.request_cancel(child, interrupt=interrupt)
+        if run.status is TaskStatus.PENDING:
+            # not started: settle it right here
+            for d in run.deps_left:
+                self._live.waiting.get(d, set()).discard(run.id)
+            final = TaskStatus.INTERRUPTED if interrupt else TaskStatus.CANCELLED
+            why = (
+                "interrupted: the engine shut down before the task started"
+                if interrupt
+                else "cancelled by request"
+            )
+            self.after_commit(run, self.finish(run, final, None, why))
+        elif run.scope is not None:
+            run.scope.cancel()
+
+    def on_agent_terminated(self, agent: AgentInfo, running_task: str | None) -> None:
+        if running_task is not None and running_task in self._live.tasks:
+            self.request_cancel(self._live.tasks[running_task])
+        for run in self._live.queues.drain(("agent", agent.id)):
+            self.after_commit(
+                run, self.finish(run, TaskStatus.FAILED, None, f"agent {agent.id} was terminated")
+            )
+        for k, types in self._registry.kind_types().items():
+            if agent.type in types and not self.capable_exists(agent.swarm_id, k):
+                for run in self._live.queues.drain(("kind", agent.swarm_id, k.value)):
+                    self.after_commit(
+                        run,
+                        self.finish(
+                            run,
+                            TaskStatus.FAILED,
+                            None,
+                            f"no agent left in swarm {agent.swarm_id} can run {k.value} tasks",
+                        ),
+                    )
 
 
 class _ExternalFailure(Exception):
