@@ -284,9 +284,7 @@ class Context:
         cognitive_pattern: str | None = None,
     ) -> AgentInfo:
         swarm = self._s.live.swarm(self._run.info.swarm_id)
-        return await self._host.spawn_agent(
-            swarm, type, name, capabilities, cognitive_pattern
-        )
+        return await self._host.spawn_agent(swarm, type, name, capabilities, cognitive_pattern)
 
     async def memory_store(
         self, namespace: str, key: str, value: Any, ttl_seconds: float | None = None

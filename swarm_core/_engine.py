@@ -77,6 +77,12 @@ from swarm_core.store._writer import Writer
 log = logging.getLogger("swarm_core")
 
 
+def _checkpoint_and_close(store: Store) -> None:
+    with contextlib.suppress(Exception):
+        store.checkpoint()
+    store.close()
+
+
 def default_handlers() -> HandlerRegistry:
     """`swarm_core.agents.HANDLERS` (imported on first use: it loads numpy and `neural`)."""
     from swarm_core.agents import HANDLERS
@@ -262,9 +268,10 @@ class Engine:
             tg.cancel_scope.cancel()
             await tg.__aexit__(None, None, None)
             if p.store_ is not None:
-                with contextlib.suppress(Exception):
-                    p.store_.checkpoint()
-                p.store_.close()
+                # the WAL checkpoint does file I/O: a worker thread, finished even if the
+                # caller is cancelled meanwhile
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(_checkpoint_and_close, p.store_)
 
     @property
     def restored(self) -> dict[str, int]:
@@ -667,9 +674,7 @@ class Engine:
         rss = rss_bytes()
         p = self._plumb
         store = p.store
-        stored, size = await p.read(
-            lambda c: (TaskService.count_by_status(c), store.size_bytes())
-        )
+        stored, size = await p.read(lambda c: (TaskService.count_by_status(c), store.size_bytes()))
         live = self._live
         w = p.writer
         return {

@@ -67,7 +67,9 @@ class KnowledgeService:
                 "created_at": time.time(),
             }
         )
-        batch = self._events.emit("document_added", swarm_id, doc_id, {"title": title, "bytes": size})
+        batch = self._events.emit(
+            "document_added", swarm_id, doc_id, {"title": title, "bytes": size}
+        )
         self._events.notify("document", doc_id)
         await batch.wait()
         return doc_id

@@ -299,7 +299,6 @@ class ModelService:
         return int(conn.execute(m.delete().where(m.c.swarm_id == swarm_id)).rowcount or 0)
 
 
-
 def _with_member(blob: bytes, name: str, content: bytes) -> bytes:
     """The native archive with one more member (neural's reader ignores members it does not
     know, so the export stays a loadable network)."""

@@ -69,9 +69,7 @@ WATCHDOG_TICK = 0.05
 class ContextFactory(Protocol):
     """Builds the WorkContext a handler or strategy gets (see `_context.Context`)."""
 
-    def __call__(
-        self, host: Scheduler, run: TaskRun, agent: AgentInfo | None
-    ) -> WorkContext: ...
+    def __call__(self, host: Scheduler, run: TaskRun, agent: AgentInfo | None) -> WorkContext: ...
 
 
 class Scheduler:
@@ -395,7 +393,9 @@ class Scheduler:
         info.status = TaskStatus.ASSIGNED
         info.agent_ids = [agent.id]
         self._p.writer.row("task", UPDATE, conv.task_assigned(info))
-        self._events.emit("task_assigned", info.swarm_id, info.id, {"agent_id": agent.id, "inline": True})
+        self._events.emit(
+            "task_assigned", info.swarm_id, info.id, {"agent_id": agent.id, "inline": True}
+        )
         await self._run(run, agent, owns_agent=False)
 
     def _start(self, run: TaskRun, agent: AgentInfo | None) -> None:
@@ -528,7 +528,9 @@ class Scheduler:
         assert agent is not None
         if agent.type is AgentType.EXTERNAL:
             run.external = anyio.Event()
-            self._events.emit("task_awaiting_external", info.swarm_id, info.id, {"agent_id": agent.id})
+            self._events.emit(
+                "task_awaiting_external", info.swarm_id, info.id, {"agent_id": agent.id}
+            )
             await run.external.wait()
             assert run.external_outcome is not None
             res, err = run.external_outcome
@@ -658,7 +660,6 @@ class Scheduler:
                     run.signal_cancel()
                     if run.scope is not None:
                         run.scope.cancel()
-
 
     def request_cancel(self, run: TaskRun, *, interrupt: bool = False) -> None:
         if run.status.is_final:

@@ -122,9 +122,7 @@ class SwarmService:
         )
         return [live.swarms[s].model_copy() for s in order]
 
-    def resolve(
-        self, swarm_id: str | None = None, *, exclude: Collection[str] = ()
-    ) -> SwarmInfo:
+    def resolve(self, swarm_id: str | None = None, *, exclude: Collection[str] = ()) -> SwarmInfo:
         """The given swarm; with None, the most recently created swarm that is not in
         `exclude` (e.g. a benchmark's scratch swarms) and not being deleted."""
         live = self._live

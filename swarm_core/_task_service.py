@@ -288,7 +288,6 @@ class TaskService:
         await run.wait_done()
         return run.info.model_copy()
 
-
     # -- retention -----------------------------------------------------------------------------
 
     async def purge_finished(self) -> int:

@@ -44,9 +44,7 @@ async def ingest(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         text = doc.get("text")
         if not isinstance(text, str):
             raise ValidationError(f"documents[{i}].text", "text is required and must be a string")
-        ids.append(
-            await ctx.add_document(title, text, metadata=doc.get("metadata"))
-        )
+        ids.append(await ctx.add_document(title, text, metadata=doc.get("metadata")))
         await ctx.report_progress((i + 1) / len(docs), f"ingested {title!r}")
     return {"doc_ids": ids, "count": len(ids)}
 
