@@ -300,4 +300,4 @@ class Context:
     async def memory_list(
         self, namespace: str | None = None, prefix: str | None = None, limit: int = 100
     ) -> list[MemoryEntry]:
-        return await self._s.memory.list(namespace, prefix, limit)
+        return await self._s.memory.list_entries(namespace, prefix, limit)

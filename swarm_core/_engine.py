@@ -319,7 +319,7 @@ class Engine:
         return self._swarms.get(swarm_id)
 
     async def list_swarms(self) -> list[SwarmInfo]:
-        return self._swarms.list()
+        return self._swarms.list_swarms()
 
     async def resolve_swarm(
         self, swarm_id: str | None = None, *, exclude: Collection[str] = ()
@@ -510,7 +510,7 @@ class Engine:
         offset: int = 0,
     ) -> list[TaskInfo]:
         """Most recent first. Live tasks show their current state."""
-        return await self._tasks.list(swarm_id, status, kind, parent_id, agent_id, limit, offset)
+        return await self._tasks.list_tasks(swarm_id, status, kind, parent_id, agent_id, limit, offset)
 
     async def cancel_task(self, task_id: str) -> TaskInfo:
         """Cancel a pending or running task (and its children). A running CPU loop stops at its
@@ -602,7 +602,7 @@ class Engine:
         swarm_id: str | None = None,
         offset: int = 0,
     ) -> list[MemoryEntry]:
-        return await self._memory.list(namespace, prefix, limit, swarm_id=swarm_id, offset=offset)
+        return await self._memory.list_entries(namespace, prefix, limit, swarm_id=swarm_id, offset=offset)
 
     async def memory_delete(self, namespace: str, key: str) -> bool:
         """Delete an entry; True if a live entry existed."""
@@ -637,7 +637,7 @@ class Engine:
     async def list_models(
         self, swarm_id: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[ModelInfo]:
-        return await self._models.list(swarm_id, limit, offset)
+        return await self._models.list_models(swarm_id, limit, offset)
 
     async def export_model(self, model_id: str, format: str = "native") -> bytes | str:
         """native: the `neural` binary (bytes); fann: FANN 2.x `.net` text (str)."""

@@ -119,7 +119,7 @@ class MemoryService:
             )
         return conv.memory_from(row)
 
-    async def list(
+    async def list_entries(
         self,
         namespace: str | None = None,
         prefix: str | None = None,

@@ -153,7 +153,7 @@ class ModelService:
             "history": info.history,
         }
 
-    async def list(
+    async def list_models(
         self, swarm_id: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[ModelInfo]:
         check_limit_offset(self.config, limit, offset)

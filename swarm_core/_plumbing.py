@@ -9,7 +9,7 @@ the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import anyio
@@ -73,8 +73,3 @@ class Plumbing:
         return await anyio.to_thread.run_sync(
             store.fast_rows, sql, params, limiter=self._read_limiter
         )
-
-    def start_soon(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        if self.tg is None:
-            raise EngineClosedError(_NOT_STARTED)
-        self.tg.start_soon(fn, *args)

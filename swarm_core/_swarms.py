@@ -115,7 +115,7 @@ class SwarmService:
     def get(self, swarm_id: str) -> SwarmInfo:
         return self._live.swarm(swarm_id).model_copy()
 
-    def list(self) -> list[SwarmInfo]:
+    def list_swarms(self) -> list[SwarmInfo]:
         live = self._live
         order = sorted(
             (s for s in live.swarms if s not in live.deleting), key=live.swarm_seq.__getitem__

@@ -126,7 +126,7 @@ class TaskService:
             return run.info.model_copy()
         return await self.get(task_id)
 
-    async def list(
+    async def list_tasks(
         self,
         swarm_id: str | None = None,
         status: str | None = None,
