@@ -210,7 +210,7 @@ class SwarmService:
         *,
         auto: bool = False,
         max_task_seconds: float | None = None,
-    ) -> tuple[AgentInfo, Any]:
+    ) -> tuple[AgentInfo, Batch]:
         """Validate, reserve the slot and queue the writes; no await, so limits hold under
         concurrency (the event loop runs one of these at a time)."""
         atype, role = parse_agent_type(type)

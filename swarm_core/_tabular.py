@@ -320,7 +320,8 @@ def _codes_for(col: Column | None, levels: list[str], n: int, other: bool) -> np
     if col.kind == "string":
         assert col.codes is not None
         lut = np.array([index.get(lv, unseen) for lv in col.levels] + [-1], dtype=np.int64)
-        return lut[col.codes]  # code -1 picks the trailing -1: missing stays missing
+        picked: np.ndarray = lut[col.codes]  # code -1 picks the trailing -1: missing stays missing
+        return picked
     assert col.values is not None
     vals = col.values
     out = np.full(n, -1, np.int64)
@@ -355,7 +356,8 @@ def _numbers_for(col: Column | None, n: int, kind: str, field: str = "data") -> 
             raise ValidationError(
                 field, f"column {col.name!r} holds text where the model expects numbers"
             )
-    return np.append(lut, np.float32(np.nan))[col.codes]
+    values: np.ndarray = np.append(lut, np.float32(np.nan))[col.codes]
+    return values
 
 
 def _bool_or_nan(level: str) -> float:
@@ -376,7 +378,8 @@ def _class_codes(col: Column, classes: list[str], source: str) -> np.ndarray:
     if col.kind == "string":
         assert col.codes is not None
         lut = np.array([index.get(lv, -1) for lv in col.levels] + [-1], dtype=np.int64)
-        return lut[col.codes]
+        codes: np.ndarray = lut[col.codes]
+        return codes
     assert col.values is not None
     out = np.full(len(col), -1, np.int64)
     present = ~np.isnan(col.values)
@@ -441,7 +444,7 @@ def prepare_training(
     if base is not None:
         kind: Task = base.task
     else:
-        kind = _task_of(tcols, task)  # type: ignore[arg-type]
+        kind = _task_of(tcols, task)
     keep = np.ones(n_read, dtype=bool)
     for c in tcols:
         assert c is not None
@@ -519,7 +522,7 @@ def _task_of(tcols: list[Column | None], task: str) -> Task:
         return "classification"
     textual = [
         c for c in tcols if c is not None and (c.kind != "numeric" or _binary_numeric(c.values))
-    ]  # type: ignore[arg-type]
+    ]
     if not textual:
         return "regression"
     if len(tcols) != 1:
@@ -614,7 +617,7 @@ def _fit(
             col.kind == "boolean"
             or (col.kind == "numeric" and _binary_numeric(col.values))
             or bool_lut is not None
-        ):  # type: ignore[arg-type]
+        ):
             vals = _numbers_for(col, len(col), "boolean")
             present = vals[~np.isnan(vals)]
             f.update(kind="boolean", fill=float(present.mean() >= 0.5))

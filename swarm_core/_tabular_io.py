@@ -99,7 +99,8 @@ class Column:
 
     def missing(self) -> np.ndarray:
         if self.values is not None:
-            return np.isnan(self.values)
+            mask: np.ndarray = np.isnan(self.values)
+            return mask
         assert self.codes is not None
         return self.codes < 0
 

@@ -370,7 +370,7 @@ class TaskService:
         q = select(t.c.status, func.count())
         if swarm_id is not None:
             q = q.where(t.c.swarm_id == swarm_id)
-        return dict(conn.execute(q.group_by(t.c.status)).all())  # type: ignore[arg-type]
+        return {str(s): int(n) for s, n in conn.execute(q.group_by(t.c.status)).all()}
 
     @staticmethod
     def stored_status_of(conn: Connection, ids: list[str]) -> list[str]:

@@ -55,7 +55,8 @@ def class_indices(values: ArrayLike, threshold: float = 0.5) -> NDArray[np.int64
     arr = as_matrix(values, "values")
     if arr.shape[1] == 1:
         return (arr[:, 0] >= threshold).astype(np.int64)
-    return np.argmax(arr, axis=1).astype(np.int64)
+    labels: NDArray[np.int64] = np.argmax(arr, axis=1).astype(np.int64)
+    return labels
 
 
 def n_classes_of(n_outputs: int) -> int:

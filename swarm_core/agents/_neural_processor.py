@@ -511,7 +511,7 @@ async def _prepare_table(
             )
         base = tabular.Preprocessor.from_json(base_meta["tabular"])
     table = await ctx.load_table(payload["data"], _table_options(payload))
-    return await ctx.run_cpu(  # type: ignore[no-any-return]
+    return await ctx.run_cpu(
         partial(
             tabular.prepare_training,
             table,
@@ -763,4 +763,4 @@ async def _evaluate_table(
             **report,
         }
 
-    return await ctx.run_cpu(work)  # type: ignore[no-any-return]
+    return await ctx.run_cpu(work)
