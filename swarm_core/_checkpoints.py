@@ -60,11 +60,11 @@ class CheckpointStore:
             rows = conn.execute(
                 select(cp.c.task_id, cp.c.created_at).order_by(cp.c.created_at.desc())
             ).all()
-            stale = [
-                r.task_id
-                for i, r in enumerate(rows)
-                if (i >= keep or r.created_at < cutoff) and r.task_id not in live
-            ]
+            # live tasks' checkpoints are always kept and do not count toward max_checkpoints:
+            # otherwise a running training that just saved one would push out a finished one
+            # depending on when its save landed
+            done = [r for r in rows if r.task_id not in live]
+            stale = [r.task_id for i, r in enumerate(done) if i >= keep or r.created_at < cutoff]
             for start in range(0, len(stale), 500):
                 conn.execute(cp.delete().where(cp.c.task_id.in_(stale[start : start + 500])))
             removed.append(len(stale))
