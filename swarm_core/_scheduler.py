@@ -317,7 +317,10 @@ class Scheduler:
     # -- scheduling ----------------------------------------------------------------------------
 
     def schedule(self, run: TaskRun) -> None:
-        """Start the task now if it can run, else park it (dependencies or busy agents)."""
+        """Start the task now if it can run, else park it (dependencies or busy agents).
+
+        Every task (submitted, retried, child) enters execution here and nowhere else: the
+        place for a "does this process own the swarm's execution" check."""
         pending = [
             d
             for d in run.info.depends_on
