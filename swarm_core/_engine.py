@@ -22,6 +22,7 @@ from swarm_core._paths import DataRoots
 from swarm_core._retention import RetentionOps
 from swarm_core._runtime import peak_rss_bytes, rss_bytes
 from swarm_core._tasks import ProgressCallback
+from swarm_core._train_spec import train_payload
 from swarm_core._types import AgentStatus, TaskInfo, TaskKind, TaskStatus
 from swarm_core.store._db import Store
 from swarm_core.store._tables import TABLES
@@ -272,18 +273,17 @@ class Engine(RetentionOps, MemoryOps, EventOps, ExportOps):
         """Train a network on a neural-processor agent; the result holds model_id and history.
         A path `data` must lie inside `data_roots` or the configured roots (see submit_task).
         A table (file path, {columns, rows} or records) needs `target=` among `options`."""
-        payload: dict[str, Any] = {"data": data, **options}
-        for key, value in (
-            ("algorithm", algorithm),
-            ("layers", list(layers) if layers is not None else None),
-            ("activation", activation),
-            ("epochs", epochs),
-            ("desired_error", desired_error),
-            ("validation_split", validation_split),
-            ("seed", seed),
-        ):
-            if value is not None:
-                payload[key] = value
+        payload = train_payload(
+            data,
+            algorithm=algorithm,
+            layers=layers,
+            activation=activation,
+            epochs=epochs,
+            desired_error=desired_error,
+            validation_split=validation_split,
+            seed=seed,
+            **options,
+        )
         return await self._submit_and_wait(
             swarm_id,
             TaskKind.TRAIN,

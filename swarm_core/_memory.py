@@ -14,12 +14,12 @@ from sqlalchemy import Connection, select
 from swarm_core import _convert as conv
 from swarm_core._core import EngineCore
 from swarm_core._exceptions import NotFoundError, ValidationError
+from swarm_core._limits import INT64_MAX, MAX_TTL_SECONDS
 from swarm_core._types import MemoryEntry
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import DELETE, REPLACE
 
-MAX_TTL_SECONDS = 10 * 365 * 24 * 3600.0
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT64_MIN = -(2**63)
 
 
 class MemoryOps(EngineCore):

@@ -20,6 +20,7 @@ from swarm_core._exceptions import (
     ValidationError,
 )
 from swarm_core._ids import new_id
+from swarm_core._limits import MAX_CAPABILITIES, MAX_CAPABILITY_LENGTH
 from swarm_core._types import (
     AgentInfo,
     AgentStatus,
@@ -36,8 +37,6 @@ from swarm_core.store._writer import INSERT, UPDATE, Batch
 
 _AGENT_LIST: TypeAdapter[list[AgentInfo]] = TypeAdapter(list[AgentInfo])
 
-MAX_CAPABILITIES = 64
-MAX_CAPABILITY_LENGTH = 100
 
 
 class SwarmOps(EngineCore):

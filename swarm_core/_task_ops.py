@@ -27,6 +27,7 @@ from swarm_core._exceptions import (
     ValidationError,
 )
 from swarm_core._ids import new_id
+from swarm_core._limits import MAX_PRIORITY
 from swarm_core._paths import DataRoots, allowed_data_file
 from swarm_core._swarms import SwarmOps
 from swarm_core._tasks import ProgressCallback, QueueKey, TaskRun, check_transition
@@ -55,7 +56,6 @@ DEFAULT_TYPE_FOR_KIND: dict[TaskKind, AgentType] = {
     TaskKind.OPTIMIZE: AgentType.OPTIMIZER,
     TaskKind.EXTERNAL: AgentType.EXTERNAL,
 }
-MAX_PRIORITY = 1_000_000
 WATCHDOG_TICK = 0.05
 
 
