@@ -42,8 +42,11 @@ MAX_AGENTS_LIMIT: Final = 10_000  # EngineConfig.max_agents_limit
 # -- tasks -------------------------------------------------------------------------------------
 MAX_PRIORITY: Final = 1_000_000  # priorities are -MAX_PRIORITY..MAX_PRIORITY
 MAX_QUERY_LIMIT: Final = 10_000  # EngineConfig.max_query_limit: one page of a listing
+# one page of a listing in a tool answer (the MCP edge): a JSON message, not a Python list
+MAX_PAGE_LIMIT: Final = 1_000
 MAX_OFFSET: Final = 10_000_000
 MAX_EVENT_ID: Final = INT64_MAX  # event ids are SQLite INTEGERs
+MAX_EVENT_KIND_LENGTH: Final = 64
 # a running task's progress stays below this until its result is stored
 RUNNING_PROGRESS_CAP: Final = 0.99
 

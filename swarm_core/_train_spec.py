@@ -39,13 +39,19 @@ def train_payload(
         "epochs": L.default_epochs(algo) if epochs is None else epochs,
         "desired_error": L.DEFAULT_DESIRED_ERROR if desired_error is None else desired_error,
         "validation_split": 0.0 if validation_split is None else validation_split,
+        "scale": L.DEFAULT_SCALE,
     }
-    if layers is not None:
+    if algo == "cascade":
+        pass  # cascade grows its hidden units from none: layers would be ignored
+    elif layers is None:
+        payload["layers"] = list(L.DEFAULT_LAYERS)
+    else:
         # anything but a sequence goes as it is, for the handler to refuse by name
         payload["layers"] = list(layers) if isinstance(layers, list | tuple) else layers
-    elif algo != "cascade":  # cascade grows its hidden units from none
-        payload["layers"] = list(L.DEFAULT_LAYERS)
     if seed is not None:
         payload["seed"] = seed
     payload.update({k: v for k, v in options.items() if v is not None})
+    if payload.get("target") is not None:  # a table: how its gaps and task are read
+        payload.setdefault("missing", L.MISSING_MODES[0])
+        payload.setdefault("task", L.TABULAR_TASKS[0])
     return payload
