@@ -54,7 +54,7 @@ RUNNING_PROGRESS_CAP: Final = 0.99
 MAX_KEY_LENGTH: Final = 512  # EngineConfig.max_key_length: memory namespaces and keys
 MAX_MEMORY_VALUE_BYTES: Final = 1024 * 1024  # EngineConfig.max_memory_value_bytes
 MAX_TTL_SECONDS: Final = 10 * 365 * 24 * 3600.0
-TTL_SECONDS: Final = Bound(0.0, MAX_TTL_SECONDS, lo_open=True)
+TTL_SECONDS: Final = Bound(0, int(MAX_TTL_SECONDS), lo_open=True)
 MAX_DOCUMENT_BYTES: Final = 4 * 1024 * 1024  # EngineConfig.max_document_bytes
 MAX_QUERY_CHARS: Final = 4_000
 MAX_SEARCH_LIMIT: Final = 1_000
@@ -93,10 +93,10 @@ DEFAULT_EPOCHS: Final = 500
 DEFAULT_CASCADE_EPOCHS: Final = 10  # cascade: epochs bounds the hidden units added
 MAX_EPOCHS: Final = 100_000  # EngineConfig.max_epochs
 # MSE in the network's units: outputs are in [0, 1] or [-1, 1] unless the output is linear
-DESIRED_ERROR: Final = Bound(0.0, 1.0)
+DESIRED_ERROR: Final = Bound(0, 1)
 DEFAULT_DESIRED_ERROR: Final = 0.001
-LEARNING_RATE: Final = Bound(0.0, 100.0, lo_open=True)
-VALIDATION_SPLIT: Final = Bound(0.0, 0.9)
+LEARNING_RATE: Final = Bound(0, 100, lo_open=True)
+VALIDATION_SPLIT: Final = Bound(0, 0.9)
 SEED: Final = Bound(0, INT64_MAX)
 MAX_TRAIN_SECONDS: Final = 3_600.0  # EngineConfig.max_train_seconds
 MAX_TRAIN_SECONDS_CEILING: Final = 86_400.0  # the most max_train_seconds may be configured to
