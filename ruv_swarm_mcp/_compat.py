@@ -17,7 +17,7 @@ import sqlite3
 import sys
 import time
 from importlib import resources as pkg_resources
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -461,13 +461,17 @@ async def neural_train(
 
 
 STRATEGIES = tuple(s.value for s in Strategy)
+if TYPE_CHECKING:
+    PatternName = str
+else:
+    PatternName = literal_of(("all", *STRATEGIES))
 
 
 @tool_errors
 async def neural_patterns(
     ctx: Context,
     pattern: Annotated[
-        literal_of(("all", *STRATEGIES)),
+        PatternName,
         Field(description="all, or one cognitive pattern (a task strategy)"),
     ] = "all",
 ) -> NeuralPatternsOut:

@@ -425,11 +425,13 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
 def _get_in(
     payload: dict[str, Any], field: str, default: float | None, bound: L.Bound
 ) -> float | None:
-    return get_float(payload, field, default, bound.lo, bound.hi, lo_open=bound.lo_open)
+    lo, hi = float(bound.lo), float(bound.hi)  # messages say [0.0, 0.9], as for any float
+    return get_float(payload, field, default, lo, hi, lo_open=bound.lo_open)
 
 
 def _need_in(payload: dict[str, Any], field: str, default: float, bound: L.Bound) -> float:
-    return need_float(payload, field, default, bound.lo, bound.hi, lo_open=bound.lo_open)
+    value = _get_in(payload, field, default, bound)
+    return default if value is None else value
 
 
 def _check_weights(
