@@ -17,7 +17,7 @@ import sqlite3
 import sys
 import time
 from importlib import resources as pkg_resources
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -41,8 +41,10 @@ from ruv_swarm_mcp._models import (
     SwarmMonitorOut,
     TaskOrchestrateOut,
     TaskResultsOut,
+    TopologyName,
     TrainOut,
     dump,
+    literal_of,
     task_out,
 )
 from ruv_swarm_mcp._roots import data_roots
@@ -54,6 +56,9 @@ from ruv_swarm_mcp._toolkit import (
     wait_bounded,
 )
 from ruv_swarm_mcp._tools_models import ColumnName, DataSpec, Target, _data_arg, _train_out
+from swarm_core import _limits as L
+from swarm_core._train_spec import train_payload
+from swarm_core._types import Strategy
 
 log = logging.getLogger("ruv_swarm_mcp")
 
@@ -119,8 +124,8 @@ def bundled_dataset_path() -> str:
 @tool_errors
 async def swarm_init(
     ctx: Context,
-    topology: Literal["mesh", "hierarchical", "ring", "star"] = "mesh",
-    maxAgents: Annotated[int, Field(ge=1, le=10_000)] = 5,
+    topology: TopologyName = "mesh",
+    maxAgents: Annotated[int, Field(ge=1, le=L.MAX_AGENTS_LIMIT)] = 5,
     strategy: Annotated[
         Literal["balanced", "specialized", "adaptive"],
         Field(
@@ -228,8 +233,11 @@ async def agent_spawn(
         "neural-processor",
         "external",
     ],
-    name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
-    capabilities: Annotated[list[str] | None, Field(max_length=32)] = None,
+    name: Annotated[str | None, Field(min_length=1, max_length=L.MAX_NAME_LENGTH)] = None,
+    capabilities: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=L.MAX_CAPABILITY_LENGTH)]] | None,
+        Field(max_length=L.MAX_CAPABILITIES),
+    ] = None,
 ) -> AgentSpawnOut:
     """Spawn a new agent in the current swarm (ruv-swarm compatible)."""
     engine = await engine_of(ctx)
@@ -261,7 +269,7 @@ async def agent_list(
 @tool_errors
 async def agent_metrics(
     ctx: Context,
-    agentId: Annotated[str | None, Field(max_length=64)] = None,
+    agentId: Annotated[str | None, Field(max_length=L.ID_MAX_LENGTH)] = None,
     metric: Literal["all", "cpu", "memory", "tasks", "performance"] = "all",
 ) -> AgentMetricsOut:
     """Measured task metrics per agent (count, success rate, mean / p95 duration). Agents run
@@ -312,7 +320,7 @@ async def task_orchestrate(
         Field(description="adaptive: cascade for a JSON training task with data, else parallel"),
     ] = "adaptive",
     priority: Literal["low", "medium", "high", "critical"] = "medium",
-    maxAgents: Annotated[int | None, Field(ge=1, le=10_000)] = None,
+    maxAgents: Annotated[int | None, Field(ge=1, le=L.MAX_AGENTS_LIMIT)] = None,
 ) -> TaskOrchestrateOut:
     """Orchestrate a task across the swarm (ruv-swarm compatible); waits up to 10 s. `task` is
     plain text, or a JSON object as a string (e.g. a training task with data)."""
@@ -345,7 +353,7 @@ async def task_orchestrate(
 @tool_errors
 async def task_status(
     ctx: Context,
-    taskId: Annotated[str | None, Field(max_length=64)] = None,
+    taskId: Annotated[str | None, Field(max_length=L.ID_MAX_LENGTH)] = None,
     detailed: bool = False,
 ) -> CompatTaskStatusOut:
     """Status of one task, or of the current swarm's 100 most recent tasks."""
@@ -367,7 +375,7 @@ async def task_status(
 @tool_errors
 async def task_results(
     ctx: Context,
-    taskId: Annotated[str, Field(min_length=1, max_length=64)],
+    taskId: Annotated[str, Field(min_length=1, max_length=L.ID_MAX_LENGTH)],
     format: Literal["summary", "detailed", "raw"] = "summary",
 ) -> TaskResultsOut:
     """Result of a task (summary: status and timings; detailed: plus result; raw: everything)."""
@@ -387,7 +395,7 @@ async def task_results(
 
 @tool_errors
 async def neural_status(
-    ctx: Context, agentId: Annotated[str | None, Field(max_length=64)] = None
+    ctx: Context, agentId: Annotated[str | None, Field(max_length=L.ID_MAX_LENGTH)] = None
 ) -> NeuralStatusOut:
     """Trained models (optionally of one agent) with their measured metrics."""
     engine = await engine_of(ctx)
@@ -404,8 +412,8 @@ async def neural_status(
 @tool_errors
 async def neural_train(
     ctx: Context,
-    agentId: Annotated[str | None, Field(max_length=64)] = None,
-    iterations: Annotated[int, Field(ge=1, le=100_000, description="training epochs")] = 10,
+    agentId: Annotated[str | None, Field(max_length=L.ID_MAX_LENGTH)] = None,
+    iterations: Annotated[int, Field(ge=1, le=L.MAX_EPOCHS, description="training epochs")] = 10,
     data: Annotated[
         DataSpec | None,
         Field(
@@ -432,13 +440,14 @@ async def neural_train(
     submitted = await engine.submit_task(
         swarm.id,
         "train",
-        {
-            "data": bundled_dataset_path() if data is None else _data_arg(data),
-            "layers": [16],
-            "epochs": epochs,
-            **({"target": target} if target is not None else {}),
-            **({"features": features} if features is not None else {}),
-        },
+        # ruv-swarm's iterations are epochs run: no early stop at the default desired_error
+        train_payload(
+            bundled_dataset_path() if data is None else _data_arg(data),
+            epochs=epochs,
+            desired_error=0.0,
+            target=target,
+            features=features,
+        ),
         agent_ids=[agentId] if agentId else None,
         progress=on_progress,
         data_roots=data_roots(ctx) if data else [bundled_dataset_path()],
@@ -450,14 +459,18 @@ async def neural_train(
     return reply_as(TrainOut, out, f"trained {out['model_id']}: final MSE {out['final_mse']:.6g}")
 
 
-STRATEGIES = ("sequential", "parallel", "divergent", "convergent", "cascade", "mesh")
+STRATEGIES = tuple(s.value for s in Strategy)
+if TYPE_CHECKING:
+    PatternName = str
+else:
+    PatternName = literal_of(("all", *STRATEGIES))
 
 
 @tool_errors
 async def neural_patterns(
     ctx: Context,
     pattern: Annotated[
-        Literal["all", "sequential", "parallel", "divergent", "convergent", "cascade", "mesh"],
+        PatternName,
         Field(description="all, or one cognitive pattern (a task strategy)"),
     ] = "all",
 ) -> NeuralPatternsOut:

@@ -1,69 +1,56 @@
 """Typed tool results (they become each tool's outputSchema) and the wire vocabularies.
 
-The vocabularies repeat swarm_core's StrEnum values as Literals so the inputSchema shows them
-without importing the engine (and numpy, SQLAlchemy...) before the handshake;
-tests/mcp/test_vocabulary.py keeps the two in step.
+The vocabularies are Literals built from swarm_core's StrEnums and _limits tuples, so the
+inputSchema lists the values inline (an enum type would become a $ref) and a value added in
+swarm_core reaches the schema. swarm_core's package is lazy: these imports load neither the
+engine nor numpy before the handshake.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
-TopologyName = Literal["mesh", "hierarchical", "ring", "star"]
-StrategyName = Literal["sequential", "parallel", "divergent", "convergent", "cascade", "mesh"]
-AgentTypeName = Literal[
-    "neural-processor",
-    "researcher",
-    "coordinator",
-    "analyst",
-    "optimizer",
-    "external",
-    "coder",
-    "tester",
-    "reviewer",
-    "documenter",
-]
-AgentStatusName = Literal["idle", "busy", "terminated"]
-TaskStatusName = Literal[
-    "pending", "assigned", "running", "completed", "failed", "cancelled", "interrupted"
-]
-TaskKindName = Literal[
-    "train",
-    "predict",
-    "evaluate",
-    "search",
-    "ingest",
-    "workflow",
-    "optimize",
-    "external",
-    "orchestrate",
-]
-AlgorithmName = Literal["rprop", "quickprop", "batch", "incremental", "sarprop", "cascade"]
-# FANN's trainable activations (the threshold ones have no derivative).
-ActivationName = Literal[
-    "sigmoid",
-    "sigmoid_symmetric",
-    "sigmoid_stepwise",
-    "sigmoid_symmetric_stepwise",
-    "linear",
-    "linear_piece",
-    "linear_piece_symmetric",
-    "gaussian",
-    "gaussian_symmetric",
-    "elliot",
-    "elliot_symmetric",
-    "sin",
-    "sin_symmetric",
-    "cos",
-    "cos_symmetric",
-    "relu",
-    "leaky_relu",
-]
-ModelFormat = Literal["native", "fann"]
-ScaleMode = Literal["auto", "none", "inputs", "outputs", "both"]
-FINAL_TASK_STATES = frozenset({"completed", "failed", "cancelled", "interrupted"})
+from swarm_core import _limits as L
+from swarm_core._types import (
+    ROLE_ALIASES,
+    AgentStatus,
+    AgentType,
+    Strategy,
+    TaskKind,
+    TaskStatus,
+    Topology,
+)
+
+
+def literal_of(values: type[StrEnum] | tuple[str, ...]) -> Any:
+    """Literal["a", "b", ...] of an enum's values or of a tuple, in their order."""
+    names = tuple(m.value for m in values) if isinstance(values, type) else tuple(values)
+    return Literal[names]  # type: ignore[valid-type]
+
+
+if TYPE_CHECKING:  # static checkers take the names as plain strings
+    TopologyName = StrategyName = AgentTypeName = AgentStatusName = str
+    TaskStatusName = TaskKindName = AlgorithmName = ActivationName = str
+    ModelFormat = ScaleMode = TableFormat = MissingMode = TabularTask = str
+else:
+    TopologyName = literal_of(Topology)
+    StrategyName = literal_of(Strategy)
+    AgentTypeName = literal_of((*(m.value for m in AgentType), *ROLE_ALIASES))
+    AgentStatusName = literal_of(AgentStatus)
+    TaskStatusName = literal_of(TaskStatus)
+    TaskKindName = literal_of(TaskKind)
+    AlgorithmName = literal_of(L.ALGORITHMS)
+    # neural's trainable activations (the threshold ones have no derivative)
+    ActivationName = literal_of(L.ACTIVATIONS)
+    ModelFormat = literal_of(L.MODEL_FORMATS)
+    ScaleMode = literal_of(L.SCALE_MODES)
+    TableFormat = literal_of(L.TABLE_FORMATS)
+    MissingMode = literal_of(L.MISSING_MODES)
+    TabularTask = literal_of(L.TABULAR_TASKS)
+FINAL_TASK_STATES = frozenset(s.value for s in TaskStatus if s.is_final)
 # Any JSON value, said explicitly: a bare `{}` schema reads as "unconstrained" to schema linters
 # (the Inspector's --strict) and to clients that need a `type` on every property.
 AnyJson = Annotated[

@@ -22,9 +22,10 @@ from ruv_swarm_mcp._models import (
 )
 from ruv_swarm_mcp._toolkit import engine_of, reply, tool_errors
 from ruv_swarm_mcp._tools_swarm import SwarmId
+from swarm_core import _limits as L
 
-Limit = Annotated[int, Field(ge=1, le=1000, description="page size")]
-Offset = Annotated[int, Field(ge=0, le=10_000_000, description="items to skip")]
+Limit = Annotated[int, Field(ge=1, le=L.MAX_PAGE_LIMIT, description="page size")]
+Offset = Annotated[int, Field(ge=0, le=L.MAX_OFFSET, description="items to skip")]
 
 
 @tool_errors
@@ -54,7 +55,7 @@ async def model_list(
 async def model_info(
     ctx: Context,
     model_id: Annotated[
-        str, Field(min_length=1, max_length=64, description="model id (model-...)")
+        str, Field(min_length=1, max_length=L.ID_MAX_LENGTH, description="model id (model-...)")
     ],
 ) -> ModelDetailOut:
     """One model: layers, activations, algorithm, metrics and its measured training history
@@ -70,7 +71,7 @@ async def task_list(
     swarm_id: SwarmId = None,
     status: TaskStatusName | None = None,
     kind: TaskKindName | None = None,
-    agent_id: Annotated[str | None, Field(max_length=64)] = None,
+    agent_id: Annotated[str | None, Field(max_length=L.ID_MAX_LENGTH)] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> TaskList:

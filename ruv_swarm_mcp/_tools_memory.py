@@ -23,16 +23,19 @@ from ruv_swarm_mcp._models import (
 )
 from ruv_swarm_mcp._toolkit import engine_of, reply, tool_errors
 from ruv_swarm_mcp._tools_swarm import SwarmId
+from swarm_core import _limits as L
 
-# Event ids are SQLite INTEGERs (int64); swarm_core checks the same bound (not imported here:
-# it is heavy, and this module is on the startup path).
-MAX_EVENT_ID = 2**63 - 1
+MAX_EVENT_ID = L.MAX_EVENT_ID
 
 Namespace = Annotated[
     str,
-    Field(min_length=1, max_length=128, description="a grouping such as 'notes' or 'results'"),
+    Field(
+        min_length=1,
+        max_length=L.MAX_KEY_LENGTH,
+        description="a grouping such as 'notes' or 'results'",
+    ),
 ]
-Key = Annotated[str, Field(min_length=1, max_length=512)]
+Key = Annotated[str, Field(min_length=1, max_length=L.MAX_KEY_LENGTH)]
 
 
 @tool_errors
@@ -40,9 +43,12 @@ async def memory_store(
     ctx: Context,
     namespace: Namespace,
     key: Key,
-    value: Annotated[AnyJson, Field(description="any JSON value (up to 1 MiB serialised)")],
+    value: Annotated[AnyJson, Field(
+            description=f"any JSON value (up to {L.MAX_MEMORY_VALUE_BYTES // 1024} KiB "
+            "serialised)"
+        )],
     ttl_seconds: Annotated[
-        float | None, Field(gt=0, le=10 * 365 * 86_400, description="expire after this long")
+        float | None, Field(**L.TTL_SECONDS.field(), description="expire after this long")
     ] = None,
 ) -> MemoryEntryOut:
     """Store a JSON value under namespace/key in the persistent memory shared by all agents and
@@ -71,11 +77,11 @@ async def memory_get(ctx: Context, namespace: Namespace, key: Key) -> MemoryGetO
 @tool_errors
 async def memory_list(
     ctx: Context,
-    namespace: Annotated[str | None, Field(max_length=128)] = None,
+    namespace: Annotated[str | None, Field(max_length=L.MAX_KEY_LENGTH)] = None,
     prefix: Annotated[
-        str | None, Field(max_length=512, description="keys starting with this")
+        str | None, Field(max_length=L.MAX_KEY_LENGTH, description="keys starting with this")
     ] = None,
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Field(ge=1, le=L.MAX_PAGE_LIMIT)] = 100,
 ) -> MemoryListOut:
     """List stored memory entries, optionally in one namespace and with a key prefix."""
     engine = await engine_of(ctx)
@@ -97,9 +103,9 @@ async def memory_delete(ctx: Context, namespace: Namespace, key: Key) -> MemoryD
 @tool_errors
 async def knowledge_add(
     ctx: Context,
-    # the engine's max_name_length (default 200) applies to titles; 500 was advertised
-    title: Annotated[str, Field(min_length=1, max_length=200)],
-    text: Annotated[str, Field(min_length=1, max_length=4 * 1024 * 1024)],
+    title: Annotated[str, Field(min_length=1, max_length=L.MAX_NAME_LENGTH)],
+    # characters: the engine's max_document_bytes counts UTF-8 bytes, at least as many
+    text: Annotated[str, Field(min_length=1, max_length=L.MAX_DOCUMENT_BYTES)],
     metadata: dict[str, Any] | None = None,
     swarm_id: SwarmId = None,
 ) -> KnowledgeAddOut:
@@ -114,8 +120,8 @@ async def knowledge_add(
 @tool_errors
 async def knowledge_search(
     ctx: Context,
-    query: Annotated[str, Field(min_length=1, max_length=1000)],
-    limit: Annotated[int, Field(ge=1, le=100)] = 10,
+    query: Annotated[str, Field(min_length=1, max_length=L.MAX_QUERY_CHARS)],
+    limit: Annotated[int, Field(ge=1, le=L.MAX_SEARCH_LIMIT)] = 10,
     swarm_id: SwarmId = None,
 ) -> KnowledgeSearchOut:
     """Full-text search (BM25 ranking) over the swarm's knowledge base."""
@@ -133,11 +139,11 @@ async def events(
     since_id: Annotated[
         int, Field(ge=0, le=MAX_EVENT_ID, description="only events after this id")
     ] = 0,
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
-    swarm_id: Annotated[str | None, Field(max_length=64)] = None,
+    limit: Annotated[int, Field(ge=1, le=L.MAX_PAGE_LIMIT)] = 100,
+    swarm_id: Annotated[str | None, Field(max_length=L.ID_MAX_LENGTH)] = None,
     kind: Annotated[
         str | None,
-        Field(max_length=64, description="one event kind, e.g. agent_spawned, task_completed"),
+        Field(max_length=L.MAX_EVENT_KIND_LENGTH, description="one event kind, e.g. agent_spawned, task_completed"),
     ] = None,
 ) -> EventsOut:
     """The append-only audit log of what the engine did, oldest first, for monitoring."""

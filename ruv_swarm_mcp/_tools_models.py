@@ -16,11 +16,14 @@ from ruv_swarm_mcp._models import (
     ActivationName,
     AlgorithmName,
     EvaluateOut,
+    MissingMode,
     ModelExportOut,
     ModelFormat,
     ModelOut,
     PredictOut,
     ScaleMode,
+    TableFormat,
+    TabularTask,
     TrainOut,
     dump,
 )
@@ -33,15 +36,19 @@ from ruv_swarm_mcp._toolkit import (
     wait_bounded,
 )
 from ruv_swarm_mcp._tools_swarm import SwarmId
+from swarm_core import _limits as L
+from swarm_core._train_spec import train_payload
 
 MAX_INLINE_ROWS = 100_000
 MAX_FEATURES = 10_000
 MAX_IMPORT_CHARS = 64 * 1024 * 1024
 # swarm_core's neural-processor reports at most this fraction while a training still runs.
-ENGINE_RUNNING_CAP = 0.99
+ENGINE_RUNNING_CAP = L.RUNNING_PROGRESS_CAP
 
 Row = Annotated[list[float], Field(min_length=1, max_length=MAX_FEATURES)]
-ModelId = Annotated[str, Field(min_length=1, max_length=64, description="model id (model-...)")]
+ModelId = Annotated[
+    str, Field(min_length=1, max_length=L.ID_MAX_LENGTH, description="model id (model-...)")
+]
 
 
 class InlineData(BaseModel):
@@ -104,7 +111,6 @@ DataSpec = Annotated[
         "--data-root of the server or one of the client's roots"
     ),
 ]
-TableFormat = Literal["csv", "tsv", "jsonl", "npy", "npz", "parquet"]
 Target = Annotated[
     ColumnName | Annotated[list[ColumnName], Field(min_length=1, max_length=MAX_FEATURES)],
     Field(
@@ -182,9 +188,12 @@ async def train(
     ctx: Context,
     data: DataSpec,
     layers: Annotated[
-        list[Annotated[int, Field(ge=1, le=4096)]],
-        Field(max_length=16, description="hidden layer sizes, e.g. [16] or [32, 16]; [] = none"),
-    ] = [16],  # noqa: B006 - pydantic copies defaults
+        list[Annotated[int, Field(**L.LAYER_SIZE.field())]],
+        Field(
+            max_length=L.MAX_HIDDEN_LAYERS,
+            description="hidden layer sizes, e.g. [16] or [32, 16]; [] = none",
+        ),
+    ] = list(L.DEFAULT_LAYERS),  # noqa: B006 - the SDK validates through pydantic, which copies defaults
     algorithm: Annotated[
         AlgorithmName,
         Field(
@@ -192,29 +201,42 @@ async def train(
             "backprop), sarprop, or cascade (Cascade-Correlation: grows hidden units; layers is "
             "ignored)"
         ),
-    ] = "rprop",
+    ] = L.DEFAULT_ALGORITHM,
     activation: Annotated[
         ActivationName, Field(description="hidden-layer activation")
-    ] = "sigmoid_symmetric",
+    ] = L.DEFAULT_HIDDEN_ACTIVATION,
     output_activation: Annotated[
         ActivationName, Field(description="output-layer activation")
-    ] = "sigmoid",
+    ] = L.DEFAULT_OUTPUT_ACTIVATION,
     epochs: Annotated[
-        int,
-        Field(ge=1, le=100_000, description="maximum epochs (cascade: maximum hidden units added)"),
-    ] = 500,
+        int | None,
+        Field(
+            ge=1,
+            le=L.MAX_EPOCHS,
+            description=f"maximum epochs (default {L.DEFAULT_EPOCHS}; cascade: maximum hidden "
+            f"units added, default {L.DEFAULT_CASCADE_EPOCHS})",
+        ),
+    ] = None,
     desired_error: Annotated[
-        float, Field(ge=0, le=1, description="stop when the training MSE falls below this")
-    ] = 0.001,
+        float,
+        Field(
+            **L.DESIRED_ERROR.field(),
+            description="stop when the training MSE falls below this (0: run every epoch)",
+        ),
+    ] = L.DEFAULT_DESIRED_ERROR,
     validation_split: Annotated[
-        float, Field(ge=0, le=0.9, description="fraction held out to measure generalisation")
+        float,
+        Field(
+            **L.VALIDATION_SPLIT.field(),
+            description="fraction held out to measure generalisation",
+        ),
     ] = 0.0,
-    seed: Annotated[int | None, Field(ge=0, le=2**32 - 1)] = None,
+    seed: Annotated[int | None, Field(**L.SEED.field())] = None,
     progress_every: Annotated[
         int,
         Field(
             ge=1,
-            le=100_000,
+            le=L.MAX_EPOCHS,
             description="at most one progress notification per N epochs; the running epoch is "
             "sampled every 50 ms, so a fast run sends fewer (always the final one)",
         ),
@@ -222,8 +244,7 @@ async def train(
     learning_rate: Annotated[
         float | None,
         Field(
-            gt=0,
-            le=100,
+            **L.LEARNING_RATE.field(),
             description="step size for batch, incremental and quickprop (default: FANN's 0.7)",
         ),
     ] = None,
@@ -231,7 +252,7 @@ async def train(
         float | None,
         Field(
             gt=0,
-            le=86_400,
+            le=L.MAX_TRAIN_SECONDS_CEILING,
             description="wall-clock budget of the training loop (at most the server's "
             "max_train_seconds; default: that limit)",
         ),
@@ -244,19 +265,22 @@ async def train(
             "min..max onto a usable range; predict and evaluate then take and return original "
             "units. none / inputs / outputs / both force the choice"
         ),
-    ] = "auto",
+    ] = L.DEFAULT_SCALE,
     init_model_id: Annotated[
         str | None,
         Field(
-            max_length=64,
+            max_length=L.ID_MAX_LENGTH,
             description="continue training this model's weights (fine-tuning; same inputs and "
             "outputs; keeps its scaling)",
         ),
     ] = None,
-    name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
+    name: Annotated[str | None, Field(min_length=1, max_length=L.MAX_NAME_LENGTH)] = None,
     agent_id: Annotated[
         str | None,
-        Field(max_length=64, description="neural-processor agent to train on (default: any)"),
+        Field(
+            max_length=L.ID_MAX_LENGTH,
+            description="neural-processor agent to train on (default: any)",
+        ),
     ] = None,
     swarm_id: SwarmId = None,
     target: Target | None = None,
@@ -269,14 +293,14 @@ async def train(
         ),
     ] = None,
     missing: Annotated[
-        Literal["impute", "drop"],
+        MissingMode,
         Field(
             description="empty / NA / NaN / null cells: impute (median or most frequent value, "
             "plus an indicator input) or drop the rows"
         ),
     ] = "impute",
     task: Annotated[
-        Literal["auto", "classification", "regression"],
+        TabularTask,
         Field(description="auto: from the target's kind; or force one"),
     ] = "auto",
     data_format: DataFormatArg = None,
@@ -303,40 +327,44 @@ async def train(
         # report follows.
         if ENGINE_RUNNING_CAP <= fraction < 1.0:
             return
-        done = round(fraction * epochs, 3)
+        done = round(fraction * budget, 3)
         if done - last_sent[0] >= progress_every or fraction >= 1.0:
             last_sent[0] = done
-            await ctx.report_progress(done, float(epochs), message)
+            await ctx.report_progress(done, float(budget), message)
 
-    await client_log(ctx, "info", f"training {algorithm} {layers} for up to {epochs} epochs")
-    payload: dict[str, Any] = {
-        "data": spec,
-        "algorithm": algorithm,
-        "layers": list(layers),
-        "activation": activation,
-        "output_activation": output_activation,
-        "epochs": epochs,
-        "desired_error": desired_error,
-        "validation_split": validation_split,
-        "seed": seed,
-        "name": name,
-        "learning_rate": learning_rate,
-        "max_seconds": max_seconds,
-        "scale": scale,
-        "init_model_id": init_model_id,
-    }
+    table: dict[str, Any] = {}
     if target is not None:
-        payload.update(
-            target=target,
-            features=features,
-            missing=missing,
-            task=task,
+        table = {
+            "target": target,
+            "features": features,
+            "missing": missing,
+            "task": task,
             **_table_args(data_format, delimiter, header),
-        )
+        }
+    # the payload Engine.train builds from the same arguments: one network, whichever door
+    payload = train_payload(
+        spec,
+        algorithm=algorithm,
+        layers=layers,
+        activation=activation,
+        output_activation=output_activation,
+        epochs=epochs,
+        desired_error=desired_error,
+        validation_split=validation_split,
+        seed=seed,
+        name=name,
+        learning_rate=learning_rate,
+        max_seconds=max_seconds,
+        scale=scale,
+        init_model_id=init_model_id,
+        **table,
+    )
+    budget = int(payload["epochs"])
+    await client_log(ctx, "info", f"training {algorithm} {layers} for up to {budget} epochs")
     submitted = await engine.submit_task(
         sid,
         "train",
-        {k: v for k, v in payload.items() if v is not None},
+        payload,
         agent_ids=[agent_id] if agent_id else None,
         progress=on_progress,
         data_roots=data_roots(ctx),
@@ -470,7 +498,7 @@ async def model_import(
     encoding: Annotated[
         Literal["utf-8", "base64"], Field(description="base64 for native exports")
     ] = "base64",
-    name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
+    name: Annotated[str | None, Field(min_length=1, max_length=L.MAX_NAME_LENGTH)] = None,
     swarm_id: SwarmId = None,
 ) -> ModelOut:
     """Import a model exported by model_export (native) or a FANN 2.x .net file (fann)."""

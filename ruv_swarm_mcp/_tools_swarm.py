@@ -25,18 +25,19 @@ from ruv_swarm_mcp._models import (
 )
 from ruv_swarm_mcp._toolkit import engine_of, reply, reply_as, state_of, tool_errors
 from ruv_swarm_mcp._version import __version__
+from swarm_core import _limits as L
 
 SwarmId = Annotated[
     str | None,
     Field(
         default=None,
-        max_length=64,
+        max_length=L.ID_MAX_LENGTH,
         description="swarm id (swarm-...); omit to use this session's current swarm (the "
         "one its last swarm_init created)",
     ),
 ]
-Name = Annotated[str, Field(min_length=1, max_length=128)]
-Capability = Annotated[str, Field(min_length=1, max_length=64)]
+Name = Annotated[str, Field(min_length=1, max_length=L.MAX_NAME_LENGTH)]
+Capability = Annotated[str, Field(min_length=1, max_length=L.MAX_CAPABILITY_LENGTH)]
 
 
 @tool_errors
@@ -50,9 +51,13 @@ async def swarm_init(
     ] = "parallel",
     max_agents: Annotated[
         int | None,
-        Field(ge=1, le=10_000, description="agent limit for this swarm (default 100)"),
+        Field(
+            ge=1,
+            le=L.MAX_AGENTS_LIMIT,
+            description=f"agent limit for this swarm (default {L.MAX_AGENTS_DEFAULT})",
+        ),
     ] = None,
-    name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
+    name: Annotated[str | None, Field(min_length=1, max_length=L.MAX_NAME_LENGTH)] = None,
 ) -> SwarmOut:
     """Create a new swarm: a named group of agents with a topology and a default strategy.
 
@@ -97,9 +102,10 @@ async def spawn_agent(
             "client does and reports with task_complete"
         ),
     ],
-    name: Annotated[str | None, Field(min_length=1, max_length=128)] = None,
+    name: Annotated[str | None, Field(min_length=1, max_length=L.MAX_NAME_LENGTH)] = None,
     capabilities: Annotated[
-        list[Capability], Field(max_length=32, description="free-form capability tags")
+        list[Capability],
+        Field(max_length=L.MAX_CAPABILITIES, description="free-form capability tags"),
     ] = [],  # noqa: B006 - pydantic copies defaults; the schema shows []
     cognitive_pattern: Annotated[
         StrategyName | None, Field(description="the agent's preferred strategy")
@@ -128,10 +134,12 @@ async def query_agents(
     swarm_id: SwarmId = None,
     type: AgentTypeName | None = None,
     status: AgentStatusName | None = None,
-    capability: Annotated[str | None, Field(max_length=64)] = None,
-    name: Annotated[str | None, Field(max_length=128, description="exact agent name")] = None,
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0,
+    capability: Annotated[str | None, Field(max_length=L.MAX_CAPABILITY_LENGTH)] = None,
+    name: Annotated[
+        str | None, Field(max_length=L.MAX_NAME_LENGTH, description="exact agent name")
+    ] = None,
+    limit: Annotated[int, Field(ge=1, le=L.MAX_PAGE_LIMIT)] = 100,
+    offset: Annotated[int, Field(ge=0, le=L.MAX_OFFSET)] = 0,
 ) -> AgentList:
     """List agents, filtered by type, status, capability or name, one page at a time."""
     engine = await engine_of(ctx)
@@ -155,7 +163,7 @@ async def query_agents(
 
 @tool_errors
 async def agent_terminate(
-    ctx: Context, agent_id: Annotated[str, Field(min_length=1, max_length=64)]
+    ctx: Context, agent_id: Annotated[str, Field(min_length=1, max_length=L.ID_MAX_LENGTH)]
 ) -> AgentOut:
     """Terminate an agent; it takes no further tasks. Its history stays queryable."""
     engine = await engine_of(ctx)
@@ -167,7 +175,12 @@ async def agent_terminate(
 async def swarm_delete(
     ctx: Context,
     swarm_id: Annotated[
-        str, Field(min_length=1, max_length=64, description="the swarm to delete (swarm-...)")
+        str,
+        Field(
+            min_length=1,
+            max_length=L.ID_MAX_LENGTH,
+            description="the swarm to delete (swarm-...)",
+        ),
     ],
 ) -> SwarmDeleteOut:
     """Delete a swarm and everything it owns: its unfinished tasks are cancelled, then its

@@ -16,8 +16,11 @@ from ruv_swarm_mcp._protocol import client_log
 from ruv_swarm_mcp._roots import data_roots
 from ruv_swarm_mcp._toolkit import engine_of, reply, state_of, tool_errors
 from ruv_swarm_mcp._tools_swarm import SwarmId
+from swarm_core import _limits as L
 
-TaskId = Annotated[str, Field(min_length=1, max_length=64, description="task id (task-...)")]
+TaskId = Annotated[
+    str, Field(min_length=1, max_length=L.ID_MAX_LENGTH, description="task id (task-...)")
+]
 WaitSeconds = Annotated[
     float,
     Field(
@@ -80,8 +83,8 @@ async def orchestrate(
             "swarm's strategy"
         ),
     ] = None,
-    max_agents: Annotated[int | None, Field(ge=1, le=10_000)] = None,
-    priority: Annotated[int, Field(ge=-100, le=100)] = 0,
+    max_agents: Annotated[int | None, Field(ge=1, le=L.MAX_AGENTS_LIMIT)] = None,
+    priority: Annotated[int, Field(ge=-L.MAX_PRIORITY, le=L.MAX_PRIORITY)] = 0,
     wait_seconds: WaitSeconds = 30.0,
     swarm_id: SwarmId = None,
 ) -> TaskOut:

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from swarm_core import _limits as L
 from swarm_core._exceptions import ValidationError
 
 DB_ENV = "RUV_SWARM_DB"
@@ -32,8 +33,8 @@ class EngineConfig(BaseModel):
     # NORMAL: survives a process crash (SIGKILL) but the last commits may be lost on OS crash.
     synchronous: Literal["FULL", "NORMAL"] = "FULL"
     max_swarms: int = Field(1_000, ge=1, le=1_000_000)
-    max_agents_default: int = Field(100, ge=1)
-    max_agents_limit: int = Field(10_000, ge=1, le=1_000_000)
+    max_agents_default: int = Field(L.MAX_AGENTS_DEFAULT, ge=1)
+    max_agents_limit: int = Field(L.MAX_AGENTS_LIMIT, ge=1, le=1_000_000)
     max_queued_tasks: int = Field(10_000, ge=1, le=10_000_000)
     cpu_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=1024)
     max_network_weights: int = Field(10_000_000, ge=1)
@@ -55,16 +56,16 @@ class EngineConfig(BaseModel):
     max_table_cells: int = Field(200_000_000, ge=1)
     max_category_levels: int = Field(100, ge=1, le=100_000)
     max_classes: int = Field(1_000, ge=2, le=100_000)
-    max_epochs: int = Field(100_000, ge=1)
-    max_train_seconds: float = Field(3_600.0, gt=0)
+    max_epochs: int = Field(L.MAX_EPOCHS, ge=1)
+    max_train_seconds: float = Field(L.MAX_TRAIN_SECONDS, gt=0, le=L.MAX_TRAIN_SECONDS_CEILING)
     default_task_timeout: float | None = Field(3_600.0, gt=0)
     max_task_timeout: float = Field(7 * 24 * 3_600.0, gt=0)
     max_payload_bytes: int = Field(16 * 1024 * 1024, ge=1)
-    max_memory_value_bytes: int = Field(1024 * 1024, ge=1)
-    max_key_length: int = Field(512, ge=1)
-    max_document_bytes: int = Field(4 * 1024 * 1024, ge=1)
-    max_name_length: int = Field(200, ge=1)
-    max_query_limit: int = Field(10_000, ge=1)
+    max_memory_value_bytes: int = Field(L.MAX_MEMORY_VALUE_BYTES, ge=1)
+    max_key_length: int = Field(L.MAX_KEY_LENGTH, ge=1)
+    max_document_bytes: int = Field(L.MAX_DOCUMENT_BYTES, ge=1)
+    max_name_length: int = Field(L.MAX_NAME_LENGTH, ge=1)
+    max_query_limit: int = Field(L.MAX_QUERY_LIMIT, ge=1)
     max_batch_ops: int = Field(5_000, ge=1)  # writes folded into one group commit
     memory_purge_interval: float = Field(30.0, gt=0)
     model_cache_size: int = Field(64, ge=0)

@@ -55,6 +55,7 @@ from swarm_core._scheduler import Scheduler
 from swarm_core._swarms import SwarmService
 from swarm_core._task_service import TaskService
 from swarm_core._tasks import ProgressCallback
+from swarm_core._train_spec import train_payload
 from swarm_core._types import (
     AgentInfo,
     AgentStatus,
@@ -738,18 +739,17 @@ class Engine:
         """Train a network on a neural-processor agent; the result holds model_id and history.
         A path `data` must lie inside `data_roots` or the configured roots (see submit_task).
         A table (file path, {columns, rows} or records) needs `target=` among `options`."""
-        payload: dict[str, Any] = {"data": data, **options}
-        for key, value in (
-            ("algorithm", algorithm),
-            ("layers", list(layers) if layers is not None else None),
-            ("activation", activation),
-            ("epochs", epochs),
-            ("desired_error", desired_error),
-            ("validation_split", validation_split),
-            ("seed", seed),
-        ):
-            if value is not None:
-                payload[key] = value
+        payload = train_payload(
+            data,
+            algorithm=algorithm,
+            layers=layers,
+            activation=activation,
+            epochs=epochs,
+            desired_error=desired_error,
+            validation_split=validation_split,
+            seed=seed,
+            **options,
+        )
         return await self._submit_and_wait(
             swarm_id,
             TaskKind.TRAIN,

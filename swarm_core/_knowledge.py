@@ -28,6 +28,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import Connection
 
 from swarm_core._exceptions import ValidationError
+from swarm_core._limits import MAX_QUERY_CHARS, MAX_SEARCH_LIMIT
 
 FTS_TABLE = "knowledge_fts"
 FTS_SCHEMA = (
@@ -43,8 +44,6 @@ DEFAULT_CHUNK_CHARS = 800
 MIN_CHUNK_CHARS = 50
 MAX_CHUNK_CHARS = 20_000
 MAX_QUERY_TERMS = 32
-MAX_QUERY_CHARS = 4_000
-MAX_SEARCH_LIMIT = 1_000
 QUERY_MODES = ("any", "all", "phrase")
 
 _TOKEN = re.compile(r"[^\W_]+")

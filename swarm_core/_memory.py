@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, select
 from swarm_core import _convert as conv
 from swarm_core._events import EventLog
 from swarm_core._exceptions import NotFoundError, ValidationError
+from swarm_core._limits import INT64_MAX, MAX_TTL_SECONDS
 from swarm_core._live import LiveState
 from swarm_core._plumbing import Plumbing
 from swarm_core._types import MemoryEntry
@@ -20,8 +21,7 @@ from swarm_core._validate import check_limit_offset, json_size
 from swarm_core.store._tables import TABLES
 from swarm_core.store._writer import DELETE, INSERT, REPLACE
 
-MAX_TTL_SECONDS = 10 * 365 * 24 * 3600.0
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT64_MIN = -(2**63)
 
 
 def _unexpired(m: Any, now: float) -> Any:

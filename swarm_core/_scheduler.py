@@ -30,6 +30,7 @@ from swarm_core._exceptions import (
     ValidationError,
 )
 from swarm_core._ids import new_id
+from swarm_core._limits import MAX_PRIORITY
 from swarm_core._live import LiveState
 from swarm_core._paths import DataRoots
 from swarm_core._plumbing import Plumbing
@@ -62,7 +63,6 @@ DEFAULT_TYPE_FOR_KIND: dict[TaskKind, AgentType] = {
     TaskKind.OPTIMIZE: AgentType.OPTIMIZER,
     TaskKind.EXTERNAL: AgentType.EXTERNAL,
 }
-MAX_PRIORITY = 1_000_000
 WATCHDOG_TICK = 0.05
 
 

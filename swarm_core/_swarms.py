@@ -19,6 +19,7 @@ from swarm_core._exceptions import (
     ValidationError,
 )
 from swarm_core._ids import new_id
+from swarm_core._limits import MAX_CAPABILITIES, MAX_CAPABILITY_LENGTH
 from swarm_core._live import LiveState
 from swarm_core._plumbing import Plumbing
 from swarm_core._topology import build_topology
@@ -38,8 +39,6 @@ from swarm_core.store._writer import INSERT, UPDATE, Batch
 
 _AGENT_LIST: TypeAdapter[list[AgentInfo]] = TypeAdapter(list[AgentInfo])
 
-MAX_CAPABILITIES = 64
-MAX_CAPABILITY_LENGTH = 100
 
 
 class SwarmService:

@@ -32,6 +32,8 @@ from typing import Any, Literal
 import numpy as np
 
 from swarm_core._exceptions import LimitExceededError, ValidationError
+from swarm_core._limits import MISSING_MODES
+from swarm_core._limits import TABULAR_TASKS as TASKS
 from swarm_core._tabular_io import (
     FALSE_TOKENS,
     TRUE_TOKENS,
@@ -43,8 +45,6 @@ from swarm_core._tabular_io import (
 
 FORMAT = "ruv-swarm.tabular"
 VERSION = 1
-MISSING_MODES = ("impute", "drop")
-TASKS = ("auto", "classification", "regression")
 # text / whole-number columns unique per row count as identifiers only from this many rows on
 MIN_ROWS_FOR_IDENTIFIER = 20
 # numeric gaps are filled with the median of at most this many training values

@@ -26,9 +26,9 @@ from typing import Any, Literal
 import numpy as np
 
 from swarm_core._exceptions import LimitExceededError, ValidationError
+from swarm_core._limits import TABLE_FORMATS
 
 ColumnKind = Literal["numeric", "boolean", "string"]
-TABLE_FORMATS = ("csv", "tsv", "jsonl", "npy", "npz", "parquet")
 # what a cell may say to mean "no value"; matched after trimming surrounding whitespace
 MISSING_TOKENS = (
     "",

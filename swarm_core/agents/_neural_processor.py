@@ -3,10 +3,14 @@
 train payload (all optional except data):
     data             inline {"inputs": [[...]], "outputs": [[...]]} or a FANN .data path
     algorithm        rprop | quickprop | batch | incremental | sarprop | cascade   (rprop)
-    layers           hidden layer sizes, e.g. [8] or [16, 8]; cascade starts from none and grows
+    layers           hidden layer sizes, e.g. [8] or [16, 8] ([16]; [] = none); cascade starts
+                     from none and grows
     activation       hidden activation (sigmoid_symmetric); output_activation (sigmoid)
     epochs           maximum epochs (500; cascade: maximum hidden neurons added, default 10)
-    desired_error    stop when the training MSE is at or below this (0.0 = run every epoch)
+    desired_error    stop when the training MSE is at or below this (0.001; 0.0 = run every
+                     epoch)
+Defaults and bounds are swarm_core._limits'; swarm_core._train_spec.train_payload fills them in
+for Engine.train and the MCP train tool alike.
     learning_rate    for batch / incremental / quickprop (neural's default when absent)
     validation_split fraction of the samples held out to measure validation MSE (0.0)
     seed             weight init / split / shuffling seed (None = fresh entropy)
@@ -45,6 +49,7 @@ import anyio
 import numpy as np
 
 import neural
+from swarm_core import _limits as L
 from swarm_core import _tabular as tabular
 from swarm_core._checkpoint import Checkpoint, CheckpointSlot
 from swarm_core._exceptions import TaskCancelledError, ValidationError
@@ -61,15 +66,8 @@ from swarm_core.agents._payload import (
     need_float,
     need_int,
 )
-from swarm_core.agents._scaling import SCALE_MODES, choose_scaler, network_space
+from swarm_core.agents._scaling import choose_scaler, network_space
 
-ALGORITHMS = ("rprop", "quickprop", "batch", "incremental", "sarprop", "cascade")
-DEFAULT_HIDDEN_ACTIVATION = "sigmoid_symmetric"
-DEFAULT_OUTPUT_ACTIVATION = "sigmoid"
-DEFAULT_EPOCHS = 500
-DEFAULT_CASCADE_NEURONS = 10
-MAX_HIDDEN_LAYERS = 16
-MAX_LAYER_SIZE = 100_000
 MAX_HISTORY_POINTS = 2_000
 PROGRESS_INTERVAL_SECONDS = 0.05
 # predictions this small run on the event loop: a worker-thread hop would cost more than the work
@@ -139,25 +137,29 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             "data", "data is required: inline {inputs, outputs} or a FANN .data path"
         )
     cfg = ctx.config
-    algorithm = get_choice(payload, "algorithm", "rprop", ALGORITHMS)
-    hidden = get_int_list(payload, "layers", [], 1, MAX_LAYER_SIZE, max_len=MAX_HIDDEN_LAYERS)
-    hidden_act = get_choice(payload, "activation", DEFAULT_HIDDEN_ACTIVATION, neural.ACTIVATIONS)
-    output_act = get_choice(
-        payload, "output_activation", DEFAULT_OUTPUT_ACTIVATION, neural.ACTIVATIONS
+    algorithm = get_choice(payload, "algorithm", L.DEFAULT_ALGORITHM, L.ALGORITHMS)
+    size = L.LAYER_SIZE
+    hidden = get_int_list(
+        payload, "layers", [], int(size.lo), int(size.hi), max_len=L.MAX_HIDDEN_LAYERS
     )
-    default_epochs = DEFAULT_CASCADE_NEURONS if algorithm == "cascade" else DEFAULT_EPOCHS
-    epochs = need_int(payload, "epochs", default_epochs, 1, cfg.max_epochs)
-    desired_error = need_float(payload, "desired_error", 0.0, 0.0, 1e6)
-    learning_rate = get_float(payload, "learning_rate", None, 0.0, 100.0, lo_open=True)
-    validation_split = need_float(payload, "validation_split", 0.0, 0.0, 0.9)
-    seed = get_int(payload, "seed", None, 0, 2**63 - 1)
-    split_seed = get_int(payload, "split_seed", seed, 0, 2**63 - 1)
+    if "layers" not in payload and algorithm != "cascade":
+        hidden = list(L.DEFAULT_LAYERS)
+    hidden_act = get_choice(payload, "activation", L.DEFAULT_HIDDEN_ACTIVATION, L.ACTIVATIONS)
+    output_act = get_choice(
+        payload, "output_activation", L.DEFAULT_OUTPUT_ACTIVATION, L.ACTIVATIONS
+    )
+    epochs = need_int(payload, "epochs", L.default_epochs(algorithm), 1, cfg.max_epochs)
+    desired_error = _need_in(payload, "desired_error", L.DEFAULT_DESIRED_ERROR, L.DESIRED_ERROR)
+    learning_rate = _get_in(payload, "learning_rate", None, L.LEARNING_RATE)
+    validation_split = _need_in(payload, "validation_split", 0.0, L.VALIDATION_SPLIT)
+    seed = get_int(payload, "seed", None, int(L.SEED.lo), int(L.SEED.hi))
+    split_seed = get_int(payload, "split_seed", seed, int(L.SEED.lo), int(L.SEED.hi))
     max_seconds = need_float(
         payload, "max_seconds", cfg.max_train_seconds, 0.0, cfg.max_train_seconds, lo_open=True
     )
-    init_model_id = get_opt_str(payload, "init_model_id", max_len=200)
+    init_model_id = get_opt_str(payload, "init_model_id", max_len=L.ID_MAX_LENGTH)
     name = get_opt_str(payload, "name", max_len=cfg.max_name_length)
-    scale_mode = get_choice(payload, "scale", "auto", SCALE_MODES)
+    scale_mode = get_choice(payload, "scale", L.DEFAULT_SCALE, L.SCALE_MODES)
 
     if init_model_id is None and not ctx.resume_requested:
         # with one input and one output the fewest the layers can cost: refused before the
@@ -220,7 +222,6 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             [n_in, n_out], hidden_activation=hidden_act, output_activation=output_act, seed=seed
         )
     else:
-        hidden = hidden or [max(2, 2 * n_in)]
         _check_weights(cfg, algorithm, hidden, epochs, n_in, n_out)
         net = neural.Network.standard(
             [n_in, *hidden, n_out],
@@ -302,7 +303,7 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
         if epochs_left <= 0:  # the checkpoint was taken after the last epoch
             return neural.TrainHistory(algorithm=algorithm, epochs=0)
         config = neural.TrainConfig(
-            algorithm=algorithm,  # type: ignore[arg-type]  # checked against ALGORITHMS above
+            algorithm=algorithm,  # type: ignore[arg-type]  # checked against L.ALGORITHMS above
             max_epochs=epochs_left,
             desired_error=desired_error,
             seed=seed,
@@ -322,10 +323,10 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
             if epoch != last:
                 last = epoch
                 if algorithm == "cascade":  # `epochs` bounds the hidden units it may add
-                    frac = min(0.99, hidden / epochs)
+                    frac = min(L.RUNNING_PROGRESS_CAP, hidden / epochs)
                     msg = f"epoch {epoch}, {hidden} hidden units: mse {mse:.6g}"
                 else:
-                    frac = min(0.99, epoch / epochs)
+                    frac = min(L.RUNNING_PROGRESS_CAP, epoch / epochs)
                     msg = f"epoch {epoch}: mse {mse:.6g}"
                 await ctx.report_progress(frac, msg)
 
@@ -421,6 +422,18 @@ async def train(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _get_in(
+    payload: dict[str, Any], field: str, default: float | None, bound: L.Bound
+) -> float | None:
+    lo, hi = float(bound.lo), float(bound.hi)  # messages say [0.0, 0.9], as for any float
+    return get_float(payload, field, default, lo, hi, lo_open=bound.lo_open)
+
+
+def _need_in(payload: dict[str, Any], field: str, default: float, bound: L.Bound) -> float:
+    value = _get_in(payload, field, default, bound)
+    return default if value is None else value
+
+
 def _check_weights(
     cfg: Any,
     algorithm: str,
@@ -474,13 +487,10 @@ def _check_cascade_workspace(cfg: Any, epochs: int, n_in: int, n_samples: int) -
         )
 
 
-TABLE_FORMATS = ("csv", "tsv", "jsonl", "npy", "npz", "parquet")
-
-
 def _table_options(payload: dict[str, Any]) -> dict[str, Any]:
     opts: dict[str, Any] = {}
     if payload.get("format") is not None:
-        opts["format"] = get_choice(payload, "format", "csv", TABLE_FORMATS)
+        opts["format"] = get_choice(payload, "format", "csv", L.TABLE_FORMATS)
     if payload.get("delimiter") is not None:
         opts["delimiter"] = get_str(payload, "delimiter", max_len=1)
     header = payload.get("header")
@@ -498,8 +508,8 @@ async def _prepare_table(
     split_seed: int | None,
     init_model_id: str | None,
 ) -> tabular.Prepared:
-    missing = get_choice(payload, "missing", "impute", tabular.MISSING_MODES)
-    task = get_choice(payload, "task", "auto", tabular.TASKS)
+    missing = get_choice(payload, "missing", "impute", L.MISSING_MODES)
+    task = get_choice(payload, "task", "auto", L.TABULAR_TASKS)
     base = None
     if init_model_id is not None:
         _, base_meta = await ctx.load_model(init_model_id)
@@ -604,7 +614,7 @@ def fit_report(net: Any, data: Any, threshold: float | None) -> dict[str, Any]:
 
 
 async def predict(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
-    model_id = get_str(payload, "model_id", max_len=200)
+    model_id = get_str(payload, "model_id", max_len=L.ID_MAX_LENGTH)
     if ("inputs" in payload) == ("records" in payload):
         raise ValidationError(
             "inputs", "give inputs (a list of rows, or one row) or records (objects by column name)"
@@ -697,7 +707,7 @@ def _inputs_matrix(raw: Any, n_inputs: int, max_rows: int) -> np.ndarray:
 
 
 async def evaluate(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
-    model_id = get_str(payload, "model_id", max_len=200)
+    model_id = get_str(payload, "model_id", max_len=L.ID_MAX_LENGTH)
     if "data" not in payload:
         raise ValidationError(
             "data", "data is required: inline {inputs, outputs} or a FANN .data path"

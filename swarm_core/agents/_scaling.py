@@ -24,8 +24,8 @@ import numpy as np
 
 import neural
 from swarm_core._exceptions import ValidationError
+from swarm_core._limits import SCALE_MODES
 
-SCALE_MODES = ("auto", "none", "inputs", "outputs", "both")
 AUTO_LIMIT = 10.0
 OUTPUT_MARGIN = 0.05
 INPUT_RANGE = (-1.0, 1.0)

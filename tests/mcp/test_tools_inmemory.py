@@ -248,8 +248,7 @@ def test_vocabulary_literals_match_the_engine() -> None:
     import neural
 
     assert set(get_args(_models.ActivationName)) <= set(neural.ACTIVATIONS)
-    from swarm_core.agents._neural_processor import ALGORITHMS
-    from swarm_core.agents._scaling import SCALE_MODES
+    from swarm_core._limits import ALGORITHMS, SCALE_MODES
 
     assert set(get_args(_models.AlgorithmName)) == set(ALGORITHMS)
     assert set(get_args(_models.ScaleMode)) == set(SCALE_MODES)

@@ -29,6 +29,7 @@ async def main(db: str) -> None:
                 "data": {"inputs": x.tolist(), "outputs": y.tolist()},
                 "layers": [16],
                 "epochs": 100_000,
+                "desired_error": 0.0,  # every epoch: the kill must land mid-training
                 "seed": 1,
             },
         )

@@ -120,7 +120,8 @@ async def test_timeout_stops_real_training(eng: Engine) -> None:
     info = await eng.submit_task(
         s.id,
         "train",
-        {"data": big_data(), "layers": [32], "epochs": 100_000, "seed": 1},
+        # desired_error 0: every epoch runs, so only the timeout can stop it
+        {"data": big_data(), "layers": [32], "epochs": 100_000, "seed": 1, "desired_error": 0.0},
         timeout_seconds=0.5,
     )
     done = await eng.wait_task(info.id, timeout=10)
