@@ -36,8 +36,14 @@ TARGETS = {
 
 
 class Server:
-    def __init__(self, db_dir: str, extra: list[str] | None = None) -> None:
-        env = dict(os.environ, RUV_SWARM_DB=os.path.join(db_dir, f"bench-{time.time_ns()}.db"))
+    def __init__(
+        self, db_dir: str, extra: list[str] | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        env = dict(
+            os.environ,
+            **(env or {}),
+            RUV_SWARM_DB=os.path.join(db_dir, f"bench-{time.time_ns()}.db"),
+        )
         self.t_spawn = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ruv_swarm_mcp", *(extra or [])],
