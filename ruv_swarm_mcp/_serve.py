@@ -22,6 +22,11 @@ at load average ~4 (other jobs running), medians of 4 rounds of 1000 calls each:
 | cold start to ``initialize`` answer | 1.27 s | - | 1.85 s |
 | start to first tool result (``swarm_init``) | 2.43 s | - | 2.22 s |
 
+A second run of the final code (load ~8, 2 rounds of 500 calls): ``query_agents`` median 0.66
+native vs 1.35 ms sdk, ping 0.37 vs 0.92 ms; cold start 3.1 vs 2.6 s and first tool result
+5.9 vs 4.8 s, i.e. start-up differences are within the noise of a loaded machine (one
+cold start per round), while the per-call gap is the same in every round.
+
 The SDK transport costs two worker-thread hops per answer (``write`` then ``flush``) plus two
 relay tasks per message: about twice the per-call latency, which misses the ~0.36 ms
 ``query_agents`` and 0.20 ms cheap-call targets that the native streams meet on an idle
