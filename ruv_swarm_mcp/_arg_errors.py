@@ -20,6 +20,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, TextContent
 from pydantic import ValidationError
 
+from ruv_swarm_mcp import _sdk
 from ruv_swarm_mcp._toolkit import unexpected_error_text
 
 MAX_PROBLEMS = 8
@@ -252,10 +253,9 @@ def explain(server: Any, name: str, arguments: Any, result: CallToolResult) -> C
 
     The SDK keeps only the text of the validation error, so the arguments are validated once
     more here: deterministic, and paid only by calls that already failed."""
-    manager = server._tool_manager  # MCPServer 2.3 has no public tool lookup
-    tool = manager.get_tool(name)
+    tool = _sdk.registered_tool(server, name)
     if tool is None:
-        known = [t.name for t in manager.list_tools()]
+        known = [t.name for t in _sdk.registered_tools(server)]
         return _error_result(unknown_tool(name, known))
     if not isinstance(arguments, Mapping):
         return _bare_crash(name, result)
@@ -272,7 +272,7 @@ def _bare_crash(name: str, result: CallToolResult) -> CallToolResult:
     """The SDK answers a crash it caught itself (outside the tool body, e.g. while validating
     or converting) with only "Error executing tool <name>": say at least what happened."""
     text = " ".join(getattr(c, "text", "") for c in result.content).strip()
-    if text in (f"Error executing tool {name}", ""):
+    if text in (_sdk.SDK_CRASH_TEXT.format(name=name), ""):
         return _error_result(unexpected_error_text(name))
     return result
 
@@ -299,9 +299,9 @@ def request_error(ctx: Any, exc: Exception) -> Exception:
     if (
         isinstance(exc, MCPError)
         and exc.error.code == INVALID_PARAMS
-        and exc.error.message == "Invalid request parameters"
+        and exc.error.message == _sdk.SDK_INVALID_PARAMS_TEXT
     ):
-        connection = getattr(ctx.session, "_connection", None)
+        connection = _sdk.connection(ctx.session)
         if connection is not None and not connection.initialize_accepted:
             return MCPError(
                 code=INVALID_PARAMS,

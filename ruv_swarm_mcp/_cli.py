@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ruv_swarm_mcp._config import EventStoreLimits
+from ruv_swarm_mcp._config import STDIO_TRANSPORTS, EventStoreLimits
 from ruv_swarm_mcp._version import __version__
 
 TRANSPORTS = ("stdio", "sse", "http")
@@ -90,6 +90,14 @@ def _build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("RUV_SWARM_LOG_LEVEL", "WARNING"),
         choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
         help="server log level; logs always go to stderr",
+    )
+    parser.add_argument(
+        "--stdio-transport",
+        choices=STDIO_TRANSPORTS,
+        default=os.environ.get("RUV_SWARM_STDIO_TRANSPORT", "auto"),
+        help="stdio streams: 'native' (event-loop pipe I/O, POSIX pipes only, lowest latency), "
+        "'sdk' (the mcp SDK's stdio_server, any OS) or 'auto' (default: native where it "
+        "works, else sdk)",
     )
     parser.add_argument(
         "--no-jit-warmup",

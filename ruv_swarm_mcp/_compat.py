@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import platform
-import resource
 import sqlite3
 import sys
 import time
@@ -85,8 +84,7 @@ def _process_metrics() -> dict[str, Any]:
             rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         rss = None
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
+    peak = _peak_rss_bytes()
     # Linux updates the high-water mark lazily, so it can trail the RSS just read.
     peak = max(peak, rss or 0)
     times = os.times()
@@ -97,6 +95,17 @@ def _process_metrics() -> dict[str, Any]:
         "cpu_system_seconds": round(times.system, 3),
         "threads": _thread_count(),
     }
+
+
+def _peak_rss_bytes() -> int:
+    # `resource` is POSIX-only: imported here so the server's import path works on Windows,
+    # where the peak falls back to the current RSS below.
+    try:
+        import resource
+    except ImportError:
+        return 0
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return int(usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024)
 
 
 def _thread_count() -> int | None:
@@ -516,7 +525,7 @@ def _numpy_features() -> dict[str, Any]:
     import numpy as np
 
     try:
-        from numpy._core._multiarray_umath import __cpu_features__ as cpu  # type: ignore
+        from numpy._core._multiarray_umath import __cpu_features__ as cpu  # type: ignore[import-not-found, attr-defined, unused-ignore]
     except ImportError:  # numpy < 2
         from numpy.core._multiarray_umath import __cpu_features__ as cpu  # type: ignore
     return {"version": np.__version__, "simd": sorted(k for k, v in cpu.items() if v)}

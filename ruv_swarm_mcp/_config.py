@@ -36,6 +36,7 @@ def all_loopback(addresses: list[IpAddress]) -> bool:
 
 
 TRANSPORTS = ("stdio", "sse", "http")
+STDIO_TRANSPORTS = ("auto", "native", "sdk")
 PROFILES = ("default", "ruv-swarm")
 # EngineConfig retention field -> the command-line option that sets it
 RETENTION_OPTIONS = {
@@ -112,6 +113,8 @@ class ServerConfig:
     max_request_body_bytes: int = 4 * 1024 * 1024
     # One stdin line (one JSON-RPC message); above model_import's 64 MiB of content.
     max_stdio_message_bytes: int = 128 * 1024 * 1024
+    # Which stdio streams serve: see ruv_swarm_mcp._serve (auto: native on POSIX pipes).
+    stdio_transport: str = "auto"
     max_http_sessions: int = 1000
     session_idle_timeout_seconds: float = 1800.0
     # What streamable HTTP keeps for clients that resume a stream with Last-Event-ID.
@@ -156,6 +159,11 @@ class ServerConfig:
             raise ConfigError(
                 "max_stdio_message_bytes must be in [1024, 2 GiB], got "
                 f"{self.max_stdio_message_bytes}"
+            )
+        if self.stdio_transport not in STDIO_TRANSPORTS:
+            raise ConfigError(
+                f"stdio_transport must be one of {', '.join(STDIO_TRANSPORTS)}, "
+                f"got {self.stdio_transport!r}"
             )
         if not 1 <= self.max_http_sessions <= 1_000_000:
             raise ConfigError(

@@ -24,6 +24,7 @@ from typing import Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
+from ruv_swarm_mcp import _sdk
 from ruv_swarm_mcp._toolkit import state_of
 
 _KEY = "ruv_swarm_mcp.current_swarm"
@@ -37,14 +38,14 @@ class _Current:
 def _slot(ctx: Context[Any, Any]) -> _Current | None:
     # The connection's state dict lives as long as the session (see _protocol for the same
     # use); a session without one gets no memory of its current swarm.
-    conn = getattr(ctx.request_context.session, "_connection", None)
+    conn = _sdk.connection(ctx.request_context.session)
     store = getattr(conn, "state", None)
     if not isinstance(store, dict):
         return None
     slot = store.get(_KEY)
     if slot is None:
         slot = store[_KEY] = _Current()
-    return slot  # type: ignore[no-any-return]
+    return slot
 
 
 def current_swarm_id(ctx: Context[Any, Any]) -> str | None:

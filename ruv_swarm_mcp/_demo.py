@@ -49,10 +49,10 @@ async def _demo(args: argparse.Namespace) -> int:
         env = dict(os.environ, RUV_SWARM_DB=os.path.join(tmp, "demo.db"))
         # the server reads only inside the roots it is given: exactly the demo's data files
         roots = dict.fromkeys(os.path.dirname(p) for p in (train_path, test_path))
-        args = ["-m", "ruv_swarm_mcp"]
+        argv = ["-m", "ruv_swarm_mcp"]
         for root in roots:
-            args += ["--data-root", root]
-        params = StdioServerParameters(command=sys.executable, args=args, env=env)
+            argv += ["--data-root", root]
+        params = StdioServerParameters(command=sys.executable, args=argv, env=env)
         started = time.perf_counter()
         async with (
             stdio_client(params) as (read, write),

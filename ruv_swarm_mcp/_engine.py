@@ -5,24 +5,27 @@ app, but once per *connection* on SSE; the engine must outlive all of them. An
 :class:`EngineHolder` therefore owns the engine in a dedicated task (anyio context managers must
 be exited by the task that entered them) and hands it out to any number of connections.
 
-Importing swarm_core pulls numpy, numba and SQLAlchemy (~1 s), so it happens in a worker thread
-after the first request has been answered: `initialize` never waits for it.
+The engine module (SQLAlchemy, ~0.25 s) is imported in a worker thread after the first request
+has been answered: `initialize` never waits for it. Its types are imported for the type checker
+only; at run time the edge imports nothing of swarm_core but its small exceptions module.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import anyio.abc
 
 from ruv_swarm_mcp._config import ServerConfig
 from ruv_swarm_mcp._exceptions import EngineUnavailableError
+
+if TYPE_CHECKING:
+    from swarm_core import Engine, EngineConfig, JitWarmup
 
 log = logging.getLogger("ruv_swarm_mcp")
 
@@ -33,7 +36,7 @@ WarmupState = Literal["off", "pending", "running", "done", "failed"]
 class EngineHolder:
     def __init__(self, config: ServerConfig) -> None:
         self._config = config
-        self._engine: Any = None
+        self._engine: Engine | None = None
         self._error: BaseException | None = None
         self._ready = anyio.Event()
         self._start = anyio.Event()
@@ -43,14 +46,14 @@ class EngineHolder:
         self._listeners: list[ChangeListener] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
-        self._warmup: Any = None
+        self._warmup: JitWarmup | None = None
 
     @property
     def running(self) -> bool:
         return self._running
 
     @property
-    def engine_if_open(self) -> Any:
+    def engine_if_open(self) -> Engine | None:
         return self._engine
 
     def jit_warmup_state(self) -> tuple[WarmupState, float | None]:
@@ -77,7 +80,7 @@ class EngineHolder:
         """Ask for the engine to be opened in the background (idempotent, never blocks)."""
         self._start.set()
 
-    async def get(self) -> Any:
+    async def get(self) -> Engine:
         """The open engine; opens it on first use and waits for it."""
         if self._engine is not None:
             return self._engine
@@ -132,31 +135,34 @@ class EngineHolder:
             await self._run_engine()
 
     @staticmethod
-    def _start_jit_warmup(swarm_core: Any) -> Any:
+    def _start_jit_warmup() -> JitWarmup | None:
+        from swarm_core import start_jit_warmup
+
         try:
-            return swarm_core.start_jit_warmup()
+            return start_jit_warmup()
         except OSError as exc:  # no fork/exec here: the first training compiles instead
             log.warning("background JIT warm-up not started: %s", exc)
             return None
 
     async def _run_engine(self) -> None:
-        unsubscribe: Any = None
-        warmup: Any = None
+        unsubscribe: Callable[[], None] | None = None
+        warmup: JitWarmup | None = None
         try:
             await self._start.wait()
             if self._stop.is_set():
                 return
-            swarm_core = await anyio.to_thread.run_sync(importlib.import_module, "swarm_core")
-            engine_config = swarm_core.EngineConfig(
-                db=self._config.db,
-                synchronous=self._config.synchronous,
-                data_roots=list(self._config.data_roots),
+            engine_cls, config_cls = await anyio.to_thread.run_sync(_load_engine)
+            settings: dict[str, Any] = {
+                "db": self._config.db,
+                "synchronous": self._config.synchronous,
+                "data_roots": list(self._config.data_roots),
                 **self._config.retention,
-            )
-            async with swarm_core.Engine.open(engine_config) as engine:
+            }
+            engine_config = config_cls(**settings)
+            async with engine_cls.open(engine_config) as engine:
                 unsubscribe = engine.subscribe(self._on_change)
                 if self._config.jit_warmup:
-                    warmup = self._warmup = self._start_jit_warmup(swarm_core)
+                    warmup = self._warmup = self._start_jit_warmup()
                 self._engine = engine
                 self._ready.set()
                 log.info("swarm engine open (db=%s)", self._config.db or "default")
@@ -164,7 +170,7 @@ class EngineHolder:
                     await self._stop.wait()
                 finally:
                     self._engine = None
-                    if callable(unsubscribe):
+                    if unsubscribe is not None:
                         unsubscribe()
                     if warmup is not None:
                         await anyio.to_thread.run_sync(warmup.stop)
@@ -191,3 +197,10 @@ class EngineHolder:
                 listener(kind, subject_id)
             else:
                 loop.call_soon_threadsafe(listener, kind, subject_id)
+
+
+def _load_engine() -> tuple[type[Engine], type[EngineConfig]]:
+    # Run in a worker thread: the engine's import (SQLAlchemy) must not stall the event loop.
+    from swarm_core import Engine, EngineConfig
+
+    return Engine, EngineConfig

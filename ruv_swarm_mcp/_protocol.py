@@ -8,7 +8,7 @@
 - A middleware that counts in-flight requests (so stdin EOF can let them finish) and asks for the
   engine to be opened once the first request has been answered.
 - The SDK's OpenTelemetry middleware runs only when tracing is configured or the request carries
-  ``_meta`` (a possible trace context).
+  ``_meta`` (a possible trace context); the SDK seams used here are in :mod:`ruv_swarm_mcp._sdk`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.shared.exceptions import MCPDeprecationWarning
 
-from ruv_swarm_mcp import _arg_errors
+from ruv_swarm_mcp import _arg_errors, _sdk
 from ruv_swarm_mcp._state import AppState
 
 log = logging.getLogger("ruv_swarm_mcp")
@@ -41,10 +41,8 @@ _LEVEL_KEY = "ruv_swarm_log_level"
 _SUBS_KEY = "ruv_swarm_subscriptions"
 
 
-def _connection(session: Any) -> Any:
-    # ServerSession has no public accessor for its Connection in mcp 2.3; the connection is the
-    # only per-client place to keep a level or a subscription set.
-    return getattr(session, "_connection", None)
+def _connection(session: object) -> _sdk.ConnectionLike | None:
+    return _sdk.connection(session)
 
 
 def _level_index(level: str) -> int:
@@ -136,60 +134,28 @@ def tool_result_wire(result: t.CallToolResult) -> dict[str, Any]:
     return out
 
 
-def _shallow_tool_results(low: Any, server: MCPServer[Any]) -> None:
-    entry = low._request_handlers["tools/call"]
-    inner = entry.handler
+def _shallow_tool_results(server: MCPServer[Any]) -> None:
+    def wrap(inner: _sdk.ToolsCall) -> _sdk.ToolsCall:
+        async def call_tool(
+            ctx: ServerRequestContext[Any, Any], params: t.CallToolRequestParams
+        ) -> Any:
+            result = await inner(ctx, params)
+            if type(result) is t.CallToolResult and result.structured_content is not None:
+                return tool_result_wire(result)
+            if type(result) is t.CallToolResult and result.is_error:
+                # Error path only: bad arguments / unknown tool get text an LLM can act on.
+                return _arg_errors.explain(server, params.name, params.arguments, result)
+            return result
 
-    async def call_tool(ctx: ServerRequestContext[Any, Any], params: Any) -> Any:
-        result = await inner(ctx, params)
-        if type(result) is t.CallToolResult and result.structured_content is not None:
-            return tool_result_wire(result)
-        if type(result) is t.CallToolResult and result.is_error:
-            # Error path only: bad arguments / unknown tool get text an LLM can act on.
-            return _arg_errors.explain(server, params.name, params.arguments, result)
-        return result
+        return call_tool
 
-    low.add_request_handler("tools/call", entry.params_type, call_tool)
-
-
-class _OtelWhenTracing:
-    """The SDK's OpenTelemetry middleware, skipped when it could neither record a span nor pass
-    a caller's trace context on: no tracer provider is configured (opentelemetry-api's proxy
-    makes every span a no-op) and the request carries no ``_meta`` (where a trace context would
-    travel). Building the no-op span, its attributes and its context switch cost about as much
-    as the rest of a ping."""
-
-    def __init__(self, inner: Any, trace_api: Any) -> None:
-        self.inner = inner
-        self._trace = trace_api
-
-    async def __call__(
-        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
-    ) -> HandlerResult:
-        if ctx.meta is None and isinstance(
-            self._trace.get_tracer_provider(), self._trace.ProxyTracerProvider
-        ):
-            return await call_next(ctx)
-        result: HandlerResult = await self.inner(ctx, call_next)
-        return result
-
-
-def _gate_otel(low: Any) -> None:
-    try:
-        from mcp.server._otel import OpenTelemetryMiddleware
-        from opentelemetry import trace as trace_api
-    except ImportError:  # pragma: no cover - a future SDK moved it; leave the chain alone
-        return
-    low.middleware[:] = [
-        _OtelWhenTracing(m, trace_api) if isinstance(m, OpenTelemetryMiddleware) else m
-        for m in low.middleware
-    ]
+    _sdk.wrap_tools_call(server, wrap)
 
 
 def install(server: MCPServer[Any], state: AppState) -> None:
-    low = server._lowlevel_server  # the low-level registry has no public accessor in mcp 2.3
-    _gate_otel(low)
-    _shallow_tool_results(low, server)
+    low = _sdk.lowlevel(server)
+    _sdk.gate_otel(server)
+    _shallow_tool_results(server)
     low.add_request_handler("logging/setLevel", t.SetLevelRequestParams, _set_level)
     low.add_request_handler("resources/subscribe", t.SubscribeRequestParams, _subscribe)
     low.add_request_handler("resources/unsubscribe", t.UnsubscribeRequestParams, _unsubscribe)

@@ -10,7 +10,7 @@ from mcp.server.mcpserver import MCPServer
 from ruv_swarm_mcp._models import dump
 from ruv_swarm_mcp._png import learning_curve_png
 from ruv_swarm_mcp._state import AppState
-from ruv_swarm_mcp._toolkit import resource_call as _call
+from ruv_swarm_mcp._toolkit import resource_engine
 
 JSON = "application/json"
 
@@ -24,36 +24,42 @@ def register(server: MCPServer[Any], state: AppState) -> None:
     async def swarm_status() -> str:
         """Status of the most recently created swarm (a resource read has no session, so not
         the session's current swarm): agents, tasks, models, memory."""
-        swarm = await _call(state, "resolve_swarm", None, exclude=state.scratch_swarms)
-        return _json(dump(await _call(state, "swarm_status", swarm.id)))
+        async with resource_engine(state) as engine:
+            swarm = await engine.resolve_swarm(None, exclude=state.scratch_swarms)
+            return _json(dump(await engine.swarm_status(swarm.id)))
 
     @server.resource("swarm://agents", name="agents", mime_type=JSON)
     async def agents() -> str:
         """Every agent of the most recently created swarm (up to 1000)."""
-        swarm = await _call(state, "resolve_swarm", None, exclude=state.scratch_swarms)
-        rows = await _call(state, "query_agents", swarm_id=swarm.id, limit=1000)
+        async with resource_engine(state) as engine:
+            swarm = await engine.resolve_swarm(None, exclude=state.scratch_swarms)
+            rows = await engine.query_agents(swarm_id=swarm.id, limit=1000)
         return _json([dump(a) for a in rows])
 
     @server.resource("swarm://agents/{agent_id}", name="agent", mime_type=JSON)
     async def agent(agent_id: str) -> str:
         """One agent by id."""
-        return _json(dump(await _call(state, "get_agent", agent_id)))
+        async with resource_engine(state) as engine:
+            return _json(dump(await engine.get_agent(agent_id)))
 
     @server.resource("swarm://tasks/{task_id}", name="task", mime_type=JSON)
     async def task(task_id: str) -> str:
         """One task by id, with its progress and result."""
-        return _json(dump(await _call(state, "get_task", task_id)))
+        async with resource_engine(state) as engine:
+            return _json(dump(await engine.get_task(task_id)))
 
     @server.resource("swarm://models/{model_id}", name="model", mime_type=JSON)
     async def model(model_id: str) -> str:
         """One model by id: layers, algorithm, metrics and training history."""
-        return _json(dump(await _call(state, "get_model", model_id)))
+        async with resource_engine(state) as engine:
+            return _json(dump(await engine.get_model(model_id)))
 
     @server.resource(
         "swarm://models/{model_id}/learning-curve.png", name="learning-curve", mime_type="image/png"
     )
     async def learning_curve(model_id: str) -> bytes:
         """The model's measured training MSE per epoch (log scale) as a PNG chart."""
-        info = dump(await _call(state, "get_model", model_id))
+        async with resource_engine(state) as engine:
+            info = dump(await engine.get_model(model_id))
         history = info.get("history") or {}
         return learning_curve_png([history.get("mse") or []])

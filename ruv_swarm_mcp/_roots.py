@@ -8,9 +8,9 @@ the client, and the answer is cached on the connection until the client sends
 ``notifications/roots/list_changed``. A root one HTTP session offers is never seen by another:
 the cache lives in that session's ``Connection.state``.
 
-SDK seams (mcp 2.3): the low-level server's public ``add_notification_handler`` is reached
-through ``MCPServer._lowlevel_server``, and the connection through ``ServerSession._connection``
-(both pinned by tests/mcp/test_data_roots.py).
+SDK seams (mcp 2.3, in :mod:`ruv_swarm_mcp._sdk`): the low-level server's public
+``add_notification_handler`` is reached through ``_sdk.lowlevel``, and the connection through
+``_sdk.connection`` (pinned by tests/mcp/test_sdk_seams.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.shared.message import ServerMessageMetadata
 
-from ruv_swarm_mcp._protocol import _connection
+from ruv_swarm_mcp import _sdk
+from ruv_swarm_mcp._sdk import connection as _connection
 
 log = logging.getLogger("ruv_swarm_mcp")
 
@@ -57,7 +58,7 @@ async def _on_list_changed(ctx: ServerRequestContext[Any, Any], _params: Any) ->
 
 def install(server: MCPServer[Any]) -> None:
     """Listen for ``notifications/roots/list_changed`` (invalidates that connection's cache)."""
-    low = server._lowlevel_server  # no public accessor for the low-level registry in mcp 2.3
+    low = _sdk.lowlevel(server)
     low.add_notification_handler(LIST_CHANGED, t.NotificationParams, _on_list_changed)
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruv_swarm_mcp._config import ServerConfig
 from ruv_swarm_mcp._engine import EngineHolder
+
+if TYPE_CHECKING:
+    from swarm_core import Engine
 
 
 @dataclass
@@ -34,5 +37,5 @@ class AppState:
         if register is not None:
             register()
 
-    async def get_engine(self) -> Any:
+    async def get_engine(self) -> Engine:
         return await self.engine.get()

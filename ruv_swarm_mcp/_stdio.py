@@ -1,4 +1,6 @@
-"""The stdio transport's two streams, served by the event loop itself.
+"""The stdio transport's streams: native ones served by the event loop itself (POSIX), and the
+stdin source and read filter the SDK's ``stdio_server`` runs with elsewhere (see _serve for
+which is used where, and the measurements behind it).
 
 The SDK's ``stdio_server`` reads and writes through anyio worker threads and relays every
 message through two zero-buffer memory streams and two tasks: four task switches per request
@@ -16,20 +18,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import io
 import logging
 import os
+import re
 import stat
 import sys
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
+from typing import Protocol
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 import mcp_types as types
+import pydantic
+import pydantic_core
 from mcp.shared.message import SessionMessage
 
-from ruv_swarm_mcp._bad_messages import ID_SCAN_HEAD_BYTES, MessageTooLarge, null_id_request
+from ruv_swarm_mcp._bad_messages import (
+    ID_SCAN_HEAD_BYTES,
+    MessageTooLarge,
+    NullIdRequest,
+    null_id_request,
+)
 
 log = logging.getLogger("ruv_swarm_mcp")
 
@@ -47,7 +62,7 @@ MAX_LEAD_FRAMES = 8
 Item = SessionMessage | Exception
 
 
-def _selectable(fd: int) -> bool:
+def selectable(fd: int) -> bool:
     try:
         mode = os.fstat(fd).st_mode
     except OSError:
@@ -167,7 +182,7 @@ class StdioReadStream:
         self._reading = False
         self._error: OSError | None = None
         self._waiter: asyncio.Future[None] | None = None
-        self._use_selector = _selectable(fd)
+        self._use_selector = selectable(fd)
         if self._use_selector:
             os.set_blocking(fd, False)
             self._start_reading()
@@ -330,7 +345,7 @@ class StdioWriteStream:
     def __init__(self, fd: int) -> None:
         self._fd = fd
         self._loop = asyncio.get_running_loop()
-        self._selector = _selectable(fd)
+        self._selector = selectable(fd)
         if self._selector:
             os.set_blocking(fd, False)
         self._buffer = bytearray()
@@ -451,3 +466,186 @@ def claimed_stdout() -> Iterator[int]:
             os.set_blocking(private, saved_blocking)
             os.dup2(private, 1)
         os.close(private)
+
+
+# -- the SDK transport's stdin and read-stream filter ----------------------------------------
+
+# What the line source hands the SDK in place of a line it has already judged (too long, or a
+# request with a null id): not JSON, so the SDK's framing turns it into a parse-error item,
+# which the filter swaps for the judgement kept aside. A NUL byte never starts a JSON text.
+PREJUDGED_LINE = "\x00prejudged\n"
+_BAD_ID = re.compile(rb'"id"\s*:\s*(?:null|true|false)\b')
+
+
+def _bad_id_request(line: bytes) -> NullIdRequest | None:
+    # Only a line that may name a null or boolean id pays for a full parse.
+    if b'"id"' not in line or _BAD_ID.search(line) is None:
+        return None
+    try:
+        decoded = pydantic_core.from_json(line)
+    except ValueError:
+        return None
+    if isinstance(decoded, dict) and "method" in decoded and "id" in decoded:
+        rid = decoded["id"]
+        if rid is None or isinstance(rid, bool):
+            return NullIdRequest("null" if rid is None else type(rid).__name__)
+    return None
+
+
+class BoundedStdin(anyio.AsyncFile[str]):
+    """stdin as the SDK's ``stdio_server(stdin=...)`` reads it (``async for line in stdin``),
+    with what the SDK's own reader lacks: a line beyond ``max_line_bytes`` is dropped as it
+    arrives (memory stays bounded whatever the client sends); a silent client never holds up
+    shutdown (the SDK reads in an anyio worker thread, which cancellation waits for and the
+    interpreter joins at exit); and a chunk read from the pipe delivers all its lines at once,
+    so a burst of requests costs one thread hop, not one per line.
+
+    The reads are plain ``os.read`` calls in one daemon thread: that works for pipes, files and
+    consoles on every OS (no selector, no non-blocking fd), and a read still blocked at exit
+    ends with the process. The thread stops reading while :data:`MAX_BUFFERED_LINES` lines wait
+    to be read."""
+
+    def __init__(self, fd: int = 0, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        super().__init__(io.StringIO())  # never read: the thread below reads ``fd``
+        self._fd = fd
+        self._splitter = LineSplitter(max_line_bytes)
+        self._lines: deque[bytes | MessageTooLarge] = deque()
+        self._eof = False
+        self._arrived: anyio.Event | None = None
+        self._room = threading.Event()
+        self._room.set()
+        self._thread: threading.Thread | None = None
+        #: judgements for the PREJUDGED_LINE placeholders handed out, oldest first
+        self.prejudged: deque[Exception] = deque()
+
+    def _pump(self, token: anyio.lowlevel.EventLoopToken) -> None:
+        eof = False
+        while not eof:
+            self._room.wait()
+            try:
+                chunk = os.read(self._fd, READ_CHUNK)
+            except OSError:  # the pipe broke: the end of the input
+                chunk = b""
+            if chunk:
+                lines = self._splitter.feed(chunk)
+            else:
+                lines, eof = self._splitter.finish(), True
+            if not lines and not eof:
+                continue
+            try:
+                anyio.from_thread.run_sync(self._deliver, lines, eof, token=token)
+            except RuntimeError:  # the event loop is gone: the server has stopped
+                return
+
+    def _deliver(self, lines: list[bytes | MessageTooLarge], eof: bool) -> None:
+        self._lines.extend(lines)
+        self._eof = eof
+        if len(self._lines) >= MAX_BUFFERED_LINES:
+            self._room.clear()  # set again by `readline` once the backlog is half read
+        arrived = self._arrived
+        if arrived is not None:
+            arrived.set()
+
+    async def readline(self) -> str:
+        while not self._lines:
+            if self._eof:
+                return ""
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._pump,
+                    args=(anyio.lowlevel.current_token(),),
+                    name="stdin",
+                    daemon=True,
+                )
+                self._thread.start()
+            self._arrived = arrived = anyio.Event()
+            await arrived.wait()
+        line = self._lines.popleft()
+        if not self._room.is_set() and len(self._lines) < MAX_BUFFERED_LINES // 2:
+            self._room.set()
+        if isinstance(line, MessageTooLarge):
+            self.prejudged.append(line)
+            return PREJUDGED_LINE
+        bad = _bad_id_request(line)
+        if bad is not None:
+            self.prejudged.append(bad)
+            return PREJUDGED_LINE
+        # Never empty: an empty string is the SDK's end of input (a blank line stays blank).
+        return line.decode("utf-8", "replace") + "\n"
+
+
+class _Receiver(Protocol):
+    async def receive(self) -> SessionMessage | Exception: ...
+
+    async def aclose(self) -> None: ...
+
+
+class FilteredReadStream:
+    """The SDK stdio transport's read stream, minus the items its dispatcher would drop.
+
+    A line that is no JSON-RPC message reaches the dispatcher as an exception item, which it
+    drops with a debug log, leaving the client waiting for an answer; here it is answered
+    (:func:`ruv_swarm_mcp._bad_messages.answer`) and skipped. ``on_eof`` runs once, before the
+    end of the input is reported (stdin EOF: let in-flight requests answer first)."""
+
+    def __init__(
+        self,
+        inner: _Receiver,
+        stdin: BoundedStdin,
+        *,
+        on_bad_line: Callable[[Exception], Awaitable[None]],
+        on_eof: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._inner = inner
+        self._stdin = stdin
+        self._on_bad_line = on_bad_line
+        self._on_eof = on_eof
+
+    @property
+    def last_context(self) -> contextvars.Context | None:
+        # The SDK's runner restores each message's sender context from its stream.
+        ctx: contextvars.Context | None = getattr(self._inner, "last_context", None)
+        return ctx
+
+    def _judged(self, item: Exception) -> Exception:
+        if self._stdin.prejudged and isinstance(item, pydantic.ValidationError):
+            errors = item.errors(include_url=False)
+            if errors and errors[0].get("input") == PREJUDGED_LINE:
+                return self._stdin.prejudged.popleft()
+        return item
+
+    async def receive(self) -> SessionMessage | Exception:
+        while True:
+            try:
+                item = await self._inner.receive()
+            except anyio.EndOfStream:
+                on_eof, self._on_eof = self._on_eof, None
+                if on_eof is not None:
+                    await on_eof()
+                raise
+            if not isinstance(item, Exception):
+                return item
+            await self._on_bad_line(self._judged(item))
+
+    def __aiter__(self) -> FilteredReadStream:
+        return self
+
+    async def __anext__(self) -> SessionMessage | Exception:
+        try:
+            return await self.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> FilteredReadStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, TypeVar, cast
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import anyio
 import pydantic_core
@@ -16,8 +17,15 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel
 
+# The engine's exception classes only (swarm_core's __init__ is lazy): errors are recognised by
+# class without loading the engine before the handshake.
+from swarm_core import NotFoundError, SwarmError
+
 from ruv_swarm_mcp._exceptions import EngineUnavailableError
 from ruv_swarm_mcp._state import AppState
+
+if TYPE_CHECKING:
+    from swarm_core import Engine, TaskInfo
 
 log = logging.getLogger("ruv_swarm_mcp")
 P = ParamSpec("P")
@@ -34,11 +42,13 @@ def state_of(ctx: Context[Any, Any]) -> AppState:
     return state
 
 
-async def engine_of(ctx: Context[Any, Any]) -> Any:
+async def engine_of(ctx: Context[Any, Any]) -> Engine:
     return await state_of(ctx).get_engine()
 
 
-async def cancel_unless_shutting_down(ctx: Context[Any, Any], engine: Any, task_id: str) -> None:
+async def cancel_unless_shutting_down(
+    ctx: Context[Any, Any], engine: Engine, task_id: str
+) -> None:
     """The client cancelled a call that waits on ``task_id``: cancel the task as well (the engine
     leaves it running unless asked). Shielded because the calling scope is already cancelled;
     skipped when the server is stopping, so the engine records the task as interrupted."""
@@ -47,11 +57,13 @@ async def cancel_unless_shutting_down(ctx: Context[Any, Any], engine: Any, task_
     with anyio.CancelScope(shield=True), anyio.move_on_after(10):
         try:
             await engine.cancel_task(task_id)
-        except Exception:  # already final: nothing to stop
+        except SwarmError:  # already final or gone: nothing to stop
             log.debug("cancel of %s after a client cancel failed", task_id, exc_info=True)
 
 
-async def wait_bounded(ctx: Context[Any, Any], engine: Any, task_id: str, what: str) -> Any:
+async def wait_bounded(
+    ctx: Context[Any, Any], engine: Engine, task_id: str, what: str
+) -> TaskInfo:
     """The task once final, waiting at most the server's max_wait_seconds: a call never blocks
     longer than that, whatever the task does (it keeps running and the answer names its id).
     A client cancel cancels the task too."""
@@ -61,7 +73,7 @@ async def wait_bounded(ctx: Context[Any, Any], engine: Any, task_id: str, what: 
     except anyio.get_cancelled_exc_class():
         await cancel_unless_shutting_down(ctx, engine, task_id)
         raise
-    status = getattr(info.status, "value", info.status)
+    status = info.status.value
     if status in ("pending", "assigned", "running"):
         raise ToolError(
             f"{what} task {task_id} is still {status} after {limit:g} s (the server's "
@@ -82,22 +94,17 @@ def describe_engine_error(exc: BaseException) -> str:
     return message
 
 
-def _is_engine_error(exc: BaseException) -> bool:
-    return any(cls.__module__.startswith("swarm_core") for cls in type(exc).__mro__)
-
-
-async def resource_call(state: AppState, method: str, *args: Any, **kwargs: Any) -> Any:
-    """``engine.<method>(...)`` for resource reads and completions: an unknown id becomes
+@asynccontextmanager
+async def resource_engine(state: AppState) -> AsyncIterator[Engine]:
+    """The engine, for resource reads and completions: an unknown id becomes
     ResourceNotFoundError, any other engine error a ResourceError naming the field."""
     engine = await state.get_engine()
     try:
-        return await getattr(engine, method)(*args, **kwargs)
-    except KeyError as exc:
+        yield engine
+    except NotFoundError as exc:
         raise ResourceNotFoundError(describe_engine_error(exc)) from exc
-    except Exception as exc:
-        if _is_engine_error(exc):
-            raise ResourceError(describe_engine_error(exc)) from exc
-        raise
+    except SwarmError as exc:
+        raise ResourceError(describe_engine_error(exc)) from exc
 
 
 def unexpected_error_text(tool: str, exc: BaseException | None = None) -> str:
@@ -123,9 +130,9 @@ def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             raise
         except EngineUnavailableError as exc:
             raise ToolError(str(exc)) from exc
+        except SwarmError as exc:
+            raise ToolError(describe_engine_error(exc)) from exc
         except Exception as exc:
-            if _is_engine_error(exc):
-                raise ToolError(describe_engine_error(exc)) from exc
             if isinstance(exc, ResourceError | MCPError):
                 raise  # the SDK answers these itself, with their own text or code
             log.error("tool %s failed unexpectedly", fn.__name__, exc_info=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel, PrivateAttr
 
 from ruv_swarm_mcp import (
+    _sdk,
     _tools_catalog,
     _tools_memory,
     _tools_models,
@@ -74,57 +74,24 @@ def register(server: MCPServer[Any], config: ServerConfig) -> None:
         if not fn.__dict__.get(GUARDED):
             fn = tool_errors(fn)  # every tool answers a crash with a message naming it
         server.add_tool(fn, name=name, title=title, annotations=_annotations(name, title))
-        tool = server._tool_manager.get_tool(name)
-        _refuse_unknown_arguments(tool)
+        tool = _sdk.registered_tool(server, name)
+        assert tool is not None  # just added
         _exact_arguments(tool)
 
 
-def _refuse_unknown_arguments(tool: Any) -> None:
-    """Unknown argument names are refused (and the inputSchema says additionalProperties: false):
-    the SDK drops them silently, so a misspelt optional argument ran with its default."""
-    model = tool.fn_metadata.arg_model
-    strict: type[BaseModel] = type(
-        model.__name__, (model,), {"model_config": {**model.model_config, "extra": "forbid"}}
-    )
-    tool.fn_metadata.arg_model = strict
-    # What strict.model_json_schema() would say, without building the schema a second time.
-    tool.parameters["additionalProperties"] = False
-
-
-class _ExactArguments(FuncMetadata):
+def _exact_arguments(tool: Tool) -> None:
     """Arguments validated exactly as the advertised inputSchema says, nothing more lenient.
 
     The SDK validates in pydantic's lax mode ("123" is taken for an integer, 1 for true, true
-    for 1.0) and first parses any string argument that looks like JSON for a non-string
-    parameter (so '[1, 2]' passes as a list). Both accept calls the schema refuses. Here
-    validation is strict, and the one difference between strict pydantic and JSON Schema is
-    bridged: JSON Schema counts 1.0 as an integer, so integral floats where the schema asks
-    for an integer are taken as integers."""
-
-    _walk: _IntegerWalk | None = PrivateAttr(default=None)
-
-    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
-        return data
-
-    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
-        data = arguments_to_validate
-        walk = self._walk
-        if walk is not None and walk.has_integer(walk.schema):
-            data = walk.integral_floats(data, walk.schema)
-        model = self.arg_model.model_validate(data, strict=True)
-        return model.model_dump_one_level()
-
-
-def _exact_arguments(tool: Any) -> None:
-    meta = tool.fn_metadata
-    exact = _ExactArguments(
-        arg_model=meta.arg_model,
-        output_schema=meta.output_schema,
-        output_model=meta.output_model,
-        wrap_output=meta.wrap_output,
-    )
-    exact._walk = _IntegerWalk(tool.parameters)
-    tool.fn_metadata = exact
+    for 1.0), first parses any string argument that looks like JSON for a non-string parameter
+    (so '[1, 2]' passes as a list), and drops unknown argument names silently (a misspelt
+    optional argument ran with its default). Here unknown names are refused (the inputSchema
+    says additionalProperties: false) and validation is strict, with the one difference
+    between strict pydantic and JSON Schema bridged: JSON Schema counts 1.0 as an integer, so
+    integral floats where the schema asks for an integer are taken as integers."""
+    walk = _IntegerWalk(tool.parameters)
+    convert = walk.convert if walk.has_integer(walk.schema) else None
+    _sdk.make_arguments_strict(tool, convert)
 
 
 class _IntegerWalk:
@@ -136,6 +103,10 @@ class _IntegerWalk:
         self.schema = schema
         self._defs: dict[str, Any] = schema.get("$defs") or {}
         self._cache: dict[int, bool] = {}
+
+    def convert(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        converted: dict[str, Any] = self.integral_floats(arguments, self.schema)
+        return converted
 
     def _resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         ref = node.get("$ref")

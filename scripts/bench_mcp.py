@@ -3,7 +3,8 @@
 
     python scripts/bench_mcp.py --json OUT.json
 
-Measures: cold start to the `initialize` answer (median of --coldstarts runs); `query_agents`
+Measures: cold start to the `initialize` answer and to the first tool result (medians of
+--coldstarts runs); `ping` round trips (the cheap call); `query_agents`
 round trips (--calls sequential calls, after a warm-up) with 5 and with 100 agents (median,
 p99); --spawns sequential `spawn_agent` calls (total seconds); --burst pipelined `spawn_agent`
 calls sent at once (all answered, all ids distinct, server alive); server RSS when idle.
@@ -36,8 +37,14 @@ TARGETS = {
 
 
 class Server:
-    def __init__(self, db_dir: str, extra: list[str] | None = None) -> None:
-        env = dict(os.environ, RUV_SWARM_DB=os.path.join(db_dir, f"bench-{time.time_ns()}.db"))
+    def __init__(
+        self, db_dir: str, extra: list[str] | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        env = dict(
+            os.environ,
+            **(env or {}),
+            RUV_SWARM_DB=os.path.join(db_dir, f"bench-{time.time_ns()}.db"),
+        )
         self.t_spawn = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ruv_swarm_mcp", *(extra or [])],
@@ -148,6 +155,22 @@ def latency(server: Server, tool: str, args: dict[str, Any], n: int, warmup: int
     }
 
 
+def ping_latency(server: Server, n: int, warmup: int) -> dict[str, Any]:
+    """The cheapest round trip: what the transport and dispatcher cost on their own."""
+    for _ in range(warmup):
+        server.request("ping")
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        server.request("ping")
+        times.append((time.perf_counter() - t0) * 1000)
+    return {
+        "calls": n,
+        "median_ms": round(statistics.median(times), 3),
+        "p99_ms": round(percentile(times, 99), 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", dest="json_out", default=None, help="write the results here")
@@ -169,13 +192,17 @@ def main(argv: list[str] | None = None) -> int:
         "targets": TARGETS,
     }
     with tempfile.TemporaryDirectory(prefix="ruv-swarm-bench-") as tmp:
-        starts = []
+        starts, firsts = [], []
         for _ in range(args.coldstarts):
             server = Server(tmp, args.server_arg)
             starts.append(server.initialize())
+            # the first tool result also waits for tool registration and the engine to open
+            server.call("swarm_init", {"max_agents": 10})
+            firsts.append(time.perf_counter() - server.t_spawn)
             server.close()
         out["coldstart_s"] = [round(s, 3) for s in starts]
         out["coldstart_median_s"] = round(statistics.median(starts), 3)
+        out["first_tool_result_median_s"] = round(statistics.median(firsts), 3)
 
         server = Server(tmp, args.server_arg)
         server.initialize()
@@ -186,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             server.call("spawn_agent", {"type": "researcher"})
         q5 = latency(server, "query_agents", {}, args.calls, args.warmup)
         out["query_agents_5"] = q5
+        out["ping"] = ping_latency(server, args.calls, args.warmup)
         for _ in range(95):
             server.call("spawn_agent", {"type": "researcher"})
         q100 = latency(server, "query_agents", {}, args.calls, args.warmup)

@@ -7,7 +7,6 @@ the event loop keeps serving requests. Busy time is measured so `stats()` can re
 from __future__ import annotations
 
 import os
-import resource
 import sys
 import threading
 import time
@@ -78,5 +77,11 @@ def rss_bytes() -> int:
 
 
 def peak_rss_bytes() -> int:
+    """Peak resident set size from getrusage; 0 where the `resource` module does not exist
+    (Windows), imported here so the engine's import path stays portable."""
+    try:
+        import resource
+    except ImportError:
+        return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak if sys.platform == "darwin" else peak * 1024)

@@ -237,7 +237,7 @@ async def test_the_sdk_tracing_middleware_runs_only_when_it_can_matter(monkeypat
     from opentelemetry import trace
 
     from ruv_swarm_mcp._config import ServerConfig
-    from ruv_swarm_mcp._protocol import _OtelWhenTracing
+    from ruv_swarm_mcp._sdk import _OtelWhenTracing
     from ruv_swarm_mcp._server import build_app
 
     server, _ = build_app(ServerConfig(db=":memory:"))
