@@ -9,7 +9,7 @@ engine nor numpy before the handshake.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
@@ -28,13 +28,23 @@ from swarm_core._types import (
 def literal_of(values: type[StrEnum] | tuple[str, ...]) -> Any:
     """Literal["a", "b", ...] of an enum's values or of a tuple, in their order."""
     names = tuple(m.value for m in values) if isinstance(values, type) else tuple(values)
-    return Literal[names]  # type: ignore[valid-type]
+    return Literal[names]
 
 
 if TYPE_CHECKING:  # static checkers take the names as plain strings
-    TopologyName = StrategyName = AgentTypeName = AgentStatusName = str
-    TaskStatusName = TaskKindName = AlgorithmName = ActivationName = str
-    ModelFormat = ScaleMode = TableFormat = MissingMode = TabularTask = str
+    TopologyName: TypeAlias = str
+    StrategyName: TypeAlias = str
+    AgentTypeName: TypeAlias = str
+    AgentStatusName: TypeAlias = str
+    TaskStatusName: TypeAlias = str
+    TaskKindName: TypeAlias = str
+    AlgorithmName: TypeAlias = str
+    ActivationName: TypeAlias = str
+    ModelFormat: TypeAlias = str
+    ScaleMode: TypeAlias = str
+    TableFormat: TypeAlias = str
+    MissingMode: TypeAlias = str
+    TabularTask: TypeAlias = str
 else:
     TopologyName = literal_of(Topology)
     StrategyName = literal_of(Strategy)

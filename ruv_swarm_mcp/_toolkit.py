@@ -17,12 +17,12 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel
 
+from ruv_swarm_mcp._exceptions import EngineUnavailableError
+from ruv_swarm_mcp._state import AppState
+
 # The engine's exception classes only (swarm_core's __init__ is lazy): errors are recognised by
 # class without loading the engine before the handshake.
 from swarm_core import NotFoundError, SwarmError
-
-from ruv_swarm_mcp._exceptions import EngineUnavailableError
-from ruv_swarm_mcp._state import AppState
 
 if TYPE_CHECKING:
     from swarm_core import Engine, TaskInfo

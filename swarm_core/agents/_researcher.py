@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from swarm_core import _knowledge
+from swarm_core import _knowledge, _limits
 from swarm_core._exceptions import ValidationError
 from swarm_core._work import WorkContext
 from swarm_core.agents._payload import get_str, need_int
@@ -50,8 +50,8 @@ async def ingest(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 async def search(ctx: WorkContext, payload: dict[str, Any]) -> dict[str, Any]:
-    query = get_str(payload, "query", max_len=_knowledge.MAX_QUERY_CHARS)
-    limit = need_int(payload, "limit", 10, 1, _knowledge.MAX_SEARCH_LIMIT)
+    query = get_str(payload, "query", max_len=_limits.MAX_QUERY_CHARS)
+    limit = need_int(payload, "limit", 10, 1, _limits.MAX_SEARCH_LIMIT)
     hits = await ctx.search_knowledge(query, limit=limit)
     out: dict[str, Any] = {
         "query": query,

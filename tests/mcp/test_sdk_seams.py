@@ -17,10 +17,10 @@ from mcp.server.lowlevel import Server as LowLevelServer
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.server.session import ServerSession
 from mcp.server.stdio import stdio_server
 from mcp.server.streamable_http import GET_STREAM_KEY
-from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 
 from ruv_swarm_mcp import _sdk
 
