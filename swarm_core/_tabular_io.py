@@ -365,7 +365,8 @@ class _ArrowColumns:
                 self._add(j, kind, arr)
 
     def add_numbers(self, piece: list[tuple[ColumnKind, list[np.ndarray]]]) -> None:
-        """One piece of an all-number file, converted by `_parse_piece`."""
+        """One piece of an all-number file, as `_read_numbers_in_pieces` converts it: per
+        column its kind and its float32 parts."""
         start = self.rows
         self.rows += sum(len(a) for a in piece[0][1]) if piece else 0
         _check_shape(self.rows, len(self.names), self.limits)
