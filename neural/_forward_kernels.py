@@ -84,6 +84,55 @@ def _load_block(U, XT, start, nb):  # type: ignore[no-untyped-def]
 
 
 @jit
+def _layer_fields(layout, li):  # type: ignore[no-untyped-def]
+    """Layer ``li``'s first unit, size, source rows ``lo..hi`` and first weight."""
+    return (
+        layout[li, L_UNIT],
+        layout[li, L_SIZE],
+        layout[li, L_SRC_LO],
+        layout[li, L_SRC_HI],
+        layout[li, L_W],
+    )
+
+
+@jit
+def _source_sums(S, U, nb, weights, u0, n, lo, w0, NZ, off, c):  # type: ignore[no-untyped-def]
+    """``S`` rows ``u0..u0+n`` = bias + the weighted source rows ``U[lo + NZ[off + t]]``,
+    ``t < c`` (the block path lists the non-zero rows; the BLAS path's narrow layers all)."""
+    for j in range(n):
+        srow = S[u0 + j]
+        bias = weights[w0 + j]
+        for b in range(nb):
+            srow[b] = bias
+        # four sources per pass over the row: 5 loads + 1 store per 4 multiply-adds
+        # instead of 2 loads + 1 store per multiply-add (~1.3x faster)
+        t = 0
+        while t + 3 < c:
+            ka = NZ[off + t]
+            kb = NZ[off + t + 1]
+            kc = NZ[off + t + 2]
+            kd = NZ[off + t + 3]
+            wa = weights[w0 + (ka + 1) * n + j]
+            wb = weights[w0 + (kb + 1) * n + j]
+            wc = weights[w0 + (kc + 1) * n + j]
+            wd = weights[w0 + (kd + 1) * n + j]
+            ua = U[lo + ka]
+            ub = U[lo + kb]
+            uc = U[lo + kc]
+            ud = U[lo + kd]
+            for b in range(nb):
+                srow[b] += (wa * ua[b] + wb * ub[b]) + (wc * uc[b] + wd * ud[b])
+            t += 4
+        while t < c:
+            k = NZ[off + t]
+            w = weights[w0 + (k + 1) * n + j]
+            urow = U[lo + k]
+            for b in range(nb):
+                srow[b] += w * urow[b]
+            t += 1
+
+
+@jit
 def _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, first_layer):  # type: ignore[no-untyped-def]
     """Fill the neuron rows of layers ``first_layer..`` of ``U``/``S`` for columns ``0..nb``
     (bias, inputs and earlier layers already set).
@@ -92,11 +141,7 @@ def _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, firs
     of layer ``l`` that are non-zero somewhere in the block; the backward pass reuses them.
     """
     for li in range(first_layer, layout.shape[0]):
-        u0 = layout[li, L_UNIT]
-        n = layout[li, L_SIZE]
-        lo = layout[li, L_SRC_LO]
-        hi = layout[li, L_SRC_HI]
-        w0 = layout[li, L_W]
+        u0, n, lo, hi, w0 = _layer_fields(layout, li)
         off = nzoff[li]
         c = 0
         for k in range(hi - lo):
@@ -107,37 +152,7 @@ def _forward_block(U, S, nb, weights, layout, act_id, steep, NZ, NC, nzoff, firs
             NZ[off + c] = k
             c += nz
         NC[li] = c
-        for j in range(n):
-            srow = S[u0 + j]
-            bias = weights[w0 + j]
-            for b in range(nb):
-                srow[b] = bias
-            # four sources per pass over the row: 5 loads + 1 store per 4 multiply-adds
-            # instead of 2 loads + 1 store per multiply-add (~1.3x faster)
-            t = 0
-            while t + 3 < c:
-                ka = NZ[off + t]
-                kb = NZ[off + t + 1]
-                kc = NZ[off + t + 2]
-                kd = NZ[off + t + 3]
-                wa = weights[w0 + (ka + 1) * n + j]
-                wb = weights[w0 + (kb + 1) * n + j]
-                wc = weights[w0 + (kc + 1) * n + j]
-                wd = weights[w0 + (kd + 1) * n + j]
-                ua = U[lo + ka]
-                ub = U[lo + kb]
-                uc = U[lo + kc]
-                ud = U[lo + kd]
-                for b in range(nb):
-                    srow[b] += (wa * ua[b] + wb * ub[b]) + (wc * uc[b] + wd * ud[b])
-                t += 4
-            while t < c:
-                k = NZ[off + t]
-                w = weights[w0 + (k + 1) * n + j]
-                urow = U[lo + k]
-                for b in range(nb):
-                    srow[b] += w * urow[b]
-                t += 1
+        _source_sums(S, U, nb, weights, u0, n, lo, w0, NZ, off, c)
         _activate_rows(U, S, nb, u0, n, act_id, steep)
 
 

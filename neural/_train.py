@@ -275,10 +275,10 @@ class _Trainer:
             U, S, E, S0, NZ, NC, self.nzoff, lo, hi,
         )  # fmt: skip
 
-    def _blas_args(self, i: int) -> tuple[Any, ...]:
+    def _blas_args(self, i: int) -> B.SlopeArgs:
         """`B.warm`'s arguments for thread ``i``; `B.slopes` takes its sample range too."""
         net = self.net
-        return (
+        return B.SlopeArgs(
             self.XT, self.TT, net.weights, net._layout, net.act_id, net.steepness, self.err_tanh,
             self.params[K.P_BIT_LIMIT], self.grads[i], self.work[i],
         )  # fmt: skip
@@ -304,7 +304,7 @@ class _Trainer:
         if not hasattr(self, "ranges"):
             self._prepare()
         if self.blas:
-            seconds += B.warm(*self._blas_args(0))
+            seconds += B.warm(self._blas_args(0))
             return seconds + ensure_compiled(K._update, *self._update_args(0.0))
         seconds += ensure_compiled(K._batch_epoch, *self._batch_args(0, self.algo))
         if self.pool is not None:
@@ -314,7 +314,7 @@ class _Trainer:
 
     def _slopes(self, i: int, algo: int) -> tuple[float, int]:
         if self.blas:
-            sse, fails = B.slopes(*(self._blas_args(i) + self.ranges[i]))
+            sse, fails = B.slopes(self._blas_args(i), *self.ranges[i])
             if algo != K.ALGO_NONE:
                 K._update(*self._update_args(sse / self.TT.size))
             return sse, fails

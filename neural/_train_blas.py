@@ -23,13 +23,13 @@ BLAS must run single-threaded here: the caller splits samples over its own threa
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 
 from ._config import ensure_compiled, jit
-from ._forward_kernels import L_SIZE, L_SRC_HI, L_SRC_LO, L_UNIT, _activate_rows
-from ._train_kernels import TINY, _derive_rows, _output_errors
+from ._forward_kernels import L_SIZE, L_SRC_HI, L_SRC_LO, L_UNIT, _activate_rows, _source_sums
+from ._train_kernels import TINY, _bias_slopes, _derive_rows, _output_errors
 
 # Unit-samples per chunk buffer row block: a chunk's sums/values/deltas of one layer stay
 # within L2/L3 while BLAS still gets products of >= 128 columns.
@@ -77,13 +77,7 @@ def _bias_activate(U, S, nb, u0, n, bias, act_id, steep):  # type: ignore[no-unt
 def _add_slopes(G, w0, n, E, u0, nb, P, n_src):  # type: ignore[no-untyped-def]
     """``G``'s bias slopes += row sums of the deltas; weight slopes += the product ``P``
     (n_src, n); like the block path, a chunk's partial sum below `TINY` is dropped."""
-    for j in range(n):
-        erow = E[u0 + j]
-        acc = erow[0] - erow[0]
-        for b in range(nb):
-            acc += erow[b]
-        if abs(acc) >= TINY:
-            G[w0 + j] += acc
+    _bias_slopes(G, E, u0, n, w0, nb)
     for k in range(n_src):
         prow = P[k]
         g = G[w0 + (k + 1) * n : w0 + (k + 2) * n]
@@ -93,33 +87,10 @@ def _add_slopes(G, w0, n, E, u0, nb, P, n_src):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _narrow_forward(U, S, nb, weights, u0, n, lo, hi, w0, act_id, steep):  # type: ignore[no-untyped-def]
-    """Sums and values of a narrow layer, four source rows per pass like `_forward_block`."""
-    c = hi - lo
-    for j in range(n):
-        srow = S[u0 + j]
-        bias = weights[w0 + j]
-        for b in range(nb):
-            srow[b] = bias
-        t = 0
-        while t + 3 < c:
-            wa = weights[w0 + (t + 1) * n + j]
-            wb = weights[w0 + (t + 2) * n + j]
-            wc = weights[w0 + (t + 3) * n + j]
-            wd = weights[w0 + (t + 4) * n + j]
-            ua = U[lo + t]
-            ub = U[lo + t + 1]
-            uc = U[lo + t + 2]
-            ud = U[lo + t + 3]
-            for b in range(nb):
-                srow[b] += (wa * ua[b] + wb * ub[b]) + (wc * uc[b] + wd * ud[b])
-            t += 4
-        while t < c:
-            w = weights[w0 + (t + 1) * n + j]
-            urow = U[lo + t]
-            for b in range(nb):
-                srow[b] += w * urow[b]
-            t += 1
+def _narrow_forward(U, S, nb, weights, u0, n, lo, hi, w0, act_id, steep, every):  # type: ignore[no-untyped-def]
+    """Sums and values of a narrow layer: the block path's loop over every source row
+    (``every`` = 0, 1, 2, ...: no rows are skipped here)."""
+    _source_sums(S, U, nb, weights, u0, n, lo, w0, every, 0, hi - lo)
     _activate_rows(U, S, nb, u0, n, act_id, steep)
 
 
@@ -128,13 +99,7 @@ def _narrow_backward(G, U, S, E, nb, weights, u0, n, lo, hi, w0, prop, act_id, s
     """Slopes of a narrow layer into ``G`` and, if ``prop``, the previous layer's deltas
     (assigned, then multiplied by the derivative while the row is in L1)."""
     zero = G.dtype.type(0)
-    for j in range(n):
-        erow = E[u0 + j]
-        acc = zero
-        for b in range(nb):
-            acc += erow[b]
-        if abs(acc) >= TINY:
-            G[w0 + j] += acc
+    _bias_slopes(G, E, u0, n, w0, nb)
     for k in range(hi - lo):
         urow = U[lo + k]
         row = w0 + (k + 1) * n
@@ -159,6 +124,26 @@ def _narrow_backward(G, U, S, E, nb, weights, u0, n, lo, hi, w0, prop, act_id, s
             _derive_rows(E, U, S, nb, lo + k, 1, act_id, steep)
 
 
+class SlopeArgs(NamedTuple):
+    """What `slopes` and `warm` read: the transposed inputs and targets, the network's
+    arrays, FANN's error settings, one thread's slopes ``G`` and its `workspace`."""
+
+    XT: np.ndarray
+    TT: np.ndarray
+    weights: np.ndarray
+    layout: np.ndarray
+    act_id: np.ndarray
+    steep: np.ndarray
+    err_tanh: bool
+    bit_limit: Any
+    G: np.ndarray
+    work: tuple[np.ndarray, ...]
+
+
+def _every_source(layout: np.ndarray) -> np.ndarray:
+    return np.arange(int((layout[:, L_SRC_HI] - layout[:, L_SRC_LO]).max()), dtype=np.int64)
+
+
 def workspace(net_units: int, layout: np.ndarray, dtype: np.dtype[Any]) -> tuple[np.ndarray, ...]:
     """Per-thread buffers ``(U, S, E, P)`` for `slopes`; ``P`` (flat) holds one layer's
     chunk slopes, so it is as large as the largest layer's weight block."""
@@ -168,21 +153,9 @@ def workspace(net_units: int, layout: np.ndarray, dtype: np.dtype[Any]) -> tuple
     return U, np.zeros_like(U), np.zeros_like(U), np.zeros(block, dtype=dtype)
 
 
-def slopes(
-    XT: np.ndarray,
-    TT: np.ndarray,
-    weights: np.ndarray,
-    layout: np.ndarray,
-    act_id: np.ndarray,
-    steep: np.ndarray,
-    err_tanh: bool,
-    bit_limit: Any,
-    G: np.ndarray,
-    work: tuple[np.ndarray, ...],
-    s_lo: int,
-    s_hi: int,
-) -> tuple[float, int]:
-    """Slopes of samples ``s_lo..s_hi`` added into ``G``; returns (sse, bit fails)."""
+def slopes(a: SlopeArgs, s_lo: int, s_hi: int) -> tuple[float, int]:
+    """Slopes of samples ``s_lo..s_hi`` added into ``a.G``; returns (sse, bit fails)."""
+    XT, TT, weights, layout, act_id, steep, err_tanh, bit_limit, G, work = a
     U, S, E, P = work
     chunk = U.shape[1]
     n_layers = layout.shape[0]
@@ -191,6 +164,7 @@ def slopes(
     mats = [
         weights[w0 + n : w0 + (1 + hi - lo) * n].reshape(hi - lo, n) for _, n, lo, hi, w0 in rows
     ]
+    every = _every_source(layout)
     sse = 0.0
     fails = 0
     for start in range(s_lo, s_hi, chunk):
@@ -198,7 +172,7 @@ def slopes(
         X = XT[:, start : start + nb]
         for li, (u0, n, lo, hi, w0) in enumerate(rows):
             if n < NARROW and li > 0:
-                _narrow_forward(U, S, nb, weights, u0, n, lo, hi, w0, act_id, steep)
+                _narrow_forward(U, S, nb, weights, u0, n, lo, hi, w0, act_id, steep, every)
                 continue
             src = X if li == 0 else U[lo:hi, :nb]
             np.matmul(mats[li].T, src, out=S[u0 : u0 + n, :nb])
@@ -223,30 +197,23 @@ def slopes(
     return sse, fails
 
 
-def warm(
-    XT: np.ndarray,
-    TT: np.ndarray,
-    weights: np.ndarray,
-    layout: np.ndarray,
-    act_id: np.ndarray,
-    steep: np.ndarray,
-    err_tanh: bool,
-    bit_limit: Any,
-    G: np.ndarray,
-    work: tuple[np.ndarray, ...],
-) -> float:
+def warm(a: SlopeArgs) -> float:
     """Compile (or load) the kernels `slopes` calls, with its argument types; seconds spent."""
+    _, TT, weights, layout, act_id, steep, err_tanh, bit_limit, G, work = a
     U, S, E, P = work
     i0 = int(layout[0, L_UNIT])
     nb = 0
     bias = weights[:0]
+    every = _every_source(layout)
     seconds = ensure_compiled(_bias_activate, U, S, nb, i0, 0, bias, act_id, steep)
     seconds += ensure_compiled(_add_slopes, G, 0, 0, E, i0, nb, P[:0].reshape(0, 0), 0)
     seconds += ensure_compiled(_derive_rows, E, U, S, nb, i0, 0, act_id, steep)
     seconds += ensure_compiled(
         _output_errors, U, S, E, TT, 0, nb, i0, act_id, steep, err_tanh, bit_limit
     )
-    seconds += ensure_compiled(_narrow_forward, U, S, nb, weights, i0, 0, i0, i0, 0, act_id, steep)
+    seconds += ensure_compiled(
+        _narrow_forward, U, S, nb, weights, i0, 0, i0, i0, 0, act_id, steep, every
+    )
     seconds += ensure_compiled(
         _narrow_backward, G, U, S, E, nb, weights, i0, 0, i0, i0, 0, True, act_id, steep
     )

@@ -27,12 +27,12 @@ from ._config import jit
 from ._forward_kernels import (
     BLOCK,
     L_SIZE,
-    L_SRC_HI,
     L_SRC_LO,
     L_UNIT,
     L_W,
     _activate_rows,
     _forward_block,
+    _layer_fields,
     _load_block,
     _nz_offsets,
     _uniform_activation,
@@ -94,6 +94,20 @@ def _derive_rows(E, U, S, nb, u0, n, act_id, steep):  # type: ignore[no-untyped-
 
 
 @jit
+def _bias_slopes(G, E, u0, n, w0, nb):  # type: ignore[no-untyped-def]
+    """A layer's bias slopes: each delta row's sum over the block, added into ``G`` unless
+    below `TINY` (accumulated in the weights' dtype, as FANN sums float slopes)."""
+    zero = G.dtype.type(0)
+    for j in range(n):
+        erow = E[u0 + j]
+        acc = zero
+        for b in range(nb):
+            acc += erow[b]
+        if abs(acc) >= TINY:
+            G[w0 + j] += acc
+
+
+@jit
 def _tanh_error(d):  # type: ignore[no-untyped-def]
     """FANN_ERRORFUNC_TANH: the back-propagated error for output error ``d``."""
     if d < -0.9999999:
@@ -115,7 +129,6 @@ def _output_errors(U, S, E, TT, start, nb, out0, act_id, steep, err_tanh, bit_li
     for j in range(TT.shape[0]):
         u = out0 + j
         a = act_id[u]
-        s = steep[u]
         trow = TT[j]
         urow = U[u]
         erow = E[u]
@@ -134,21 +147,7 @@ def _output_errors(U, S, E, TT, start, nb, out0, act_id, steep, err_tanh, bit_li
         if err_tanh:
             for b in range(nb):
                 erow[b] = _tanh_error(erow[b])
-        if a == 3 or a == 4:
-            for b in range(nb):
-                y = min(max(urow[b], CLIP_LO), CLIP_HI)
-                e = erow[b] * (F2 * s * y * (F1 - y))
-                erow[b] = e if abs(e) >= TINY32 else F0
-        elif a == 5 or a == 6:
-            for b in range(nb):
-                y = min(max(urow[b], -CLIP_SYM), CLIP_SYM)
-                e = erow[b] * (s * (F1 - y * y))
-                erow[b] = e if abs(e) >= TINY32 else F0
-        else:
-            srow = S[u]
-            for b in range(nb):
-                e = _derive(act_id[u], steep[u], urow[b], srow[b]) * erow[b]
-                erow[b] = e if abs(e) >= TINY else 0.0
+        _derive_rows(E, U, S, nb, u, 1, act_id, steep)
     return sse, bf
 
 
@@ -287,23 +286,13 @@ def _backward_block(
     # products from vectorising (FANN sums float slopes too)
     zero = G.dtype.type(0)
     for li in range(n_layers - 1, -1, -1):
-        u0 = layout[li, L_UNIT]
-        n = layout[li, L_SIZE]
-        lo = layout[li, L_SRC_LO]
-        hi = layout[li, L_SRC_HI]
-        w0 = layout[li, L_W]
+        u0, n, lo, hi, w0 = _layer_fields(layout, li)
         off = nzoff[li]
         if li < n_layers - 1:
             _derive_rows(E, U, S, nb, u0, n, act_id, steep)
         if li == 0 and not dense_first:
             break
-        for j in range(n):
-            erow = E[u0 + j]
-            acc = zero
-            for b in range(nb):
-                acc += erow[b]
-            if abs(acc) >= TINY:
-                G[w0 + j] += acc
+        _bias_slopes(G, E, u0, n, w0, nb)
         _source_slopes(G, U, E, NZ, off, NC[li], lo, u0, n, w0, nb, zero)
         if li > 0:
             for k in range(max(lo, first_neuron) - lo, hi - lo):
@@ -569,11 +558,7 @@ def _incremental_backward_update(
     n_layers = layout.shape[0]
     zero = weights.dtype.type(0)
     for li in range(n_layers - 1, -1, -1):
-        u0 = layout[li, L_UNIT]
-        n = layout[li, L_SIZE]
-        lo = layout[li, L_SRC_LO]
-        hi = layout[li, L_SRC_HI]
-        w0 = layout[li, L_W]
+        u0, n, lo, hi, w0 = _layer_fields(layout, li)
         if li < n_layers - 1:
             _derive_rows(E, U, S, one, u0, n, act_id, steep)
         if li > 0:

@@ -56,10 +56,10 @@ def blas_slopes(
     # a narrow chunk, so that a few hundred samples make full chunks and a partial one
     U, S, E = (np.zeros((net.n_units, chunk), dtype=dt) for _ in range(3))
     G = np.zeros(net.n_connections, dtype=dt)
-    args = (XT, TT, net.weights, net.layout, net.act_id, net.steepness, err_tanh,
-            dt.type(0.35), G, (U, S, E, P))  # fmt: skip
-    B.warm(*args)
-    sse, fails = B.slopes(*args, 0, X.shape[0])
+    args = B.SlopeArgs(XT, TT, net.weights, net.layout, net.act_id, net.steepness, err_tanh,
+                       dt.type(0.35), G, (U, S, E, P))  # fmt: skip
+    B.warm(args)
+    sse, fails = B.slopes(args, 0, X.shape[0])
     return G, sse, fails
 
 

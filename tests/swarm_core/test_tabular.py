@@ -108,6 +108,112 @@ def test_all_number_file_reads_alike(tmp_path: Path, reader: str) -> None:
     assert t.column("a").values[-1] == 1  # type: ignore[index, union-attr]
 
 
+def _same_tables(a: tio.Table, b: tio.Table) -> None:
+    assert a.names == b.names and a.source == b.source and a.n_rows == b.n_rows
+    for ca, cb in zip(a.columns, b.columns, strict=True):
+        assert (ca.kind, ca.levels) == (cb.kind, cb.levels), ca.name
+        if ca.values is None:
+            assert np.array_equal(ca.codes, cb.codes)  # type: ignore[arg-type]
+        else:
+            assert np.array_equal(ca.values, cb.values, equal_nan=True), ca.name  # type: ignore[arg-type]
+
+
+def _pieces_and_one_pass(
+    path: Path, monkeypatch: pytest.MonkeyPatch, limits: tio.TableLimits = LIMITS
+) -> tuple[tio.Table, tio.Table, list[bool]]:
+    """The table read in pieces of ~64 bytes and in one streaming pass, and what each pieces
+    attempt answered (False: it handed the file back to the one-pass reader)."""
+    pytest.importorskip("pyarrow")
+    used: list[bool] = []
+    real = tio._read_numbers_in_pieces
+
+    def spy(*args: Any) -> bool:
+        used.append(real(*args))
+        return used[-1]
+
+    with monkeypatch.context() as m:
+        m.setattr(tio, "PIECE_BYTES", 64)
+        m.setattr(tio, "_read_numbers_in_pieces", spy)
+        pieces = tio.read_table(path, limits)
+    with monkeypatch.context() as m:
+        m.setattr(tio, "PIECE_BYTES", 10**12)
+        one_pass = tio.read_table(path, limits)
+    return pieces, one_pass, used
+
+
+def test_number_file_read_in_pieces_equals_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(7)
+    lines = ["a,b,flag,gaps"]
+    for i in range(400):
+        gap = "" if i % 7 == 0 else f"{rng.standard_normal():.6g}"
+        flag = "true" if i % 3 else "false"
+        lines.append(f"{rng.standard_normal():.6g},{i},{flag},{gap}")
+        if i % 50 == 0:
+            lines.append("")  # blank lines are skipped alike
+    body = "\r\n".join(lines)  # CRLF, a BOM and no final line break
+    p = tmp_path / "n.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    pieces, one_pass, used = _pieces_and_one_pass(p, monkeypatch)
+    assert used == [True]
+    assert [c.kind for c in pieces.columns] == ["numeric", "numeric", "boolean", "numeric"]
+    assert pieces.n_rows == 400
+    _same_tables(pieces, one_pass)
+
+    headerless = tmp_path / "h.csv"
+    headerless.write_text("\n".join(lines[1:]) + "\n")
+    bare, bare_one_pass, used = _pieces_and_one_pass(headerless, monkeypatch)
+    assert used == [True] and bare.names[0] == "col1"
+    _same_tables(bare, bare_one_pass)
+
+    # a short row estimate grows the columns instead of losing rows
+    with monkeypatch.context() as m:
+        m.setattr(tio, "_rows_estimate", lambda *a: 3)
+        grown, _, used = _pieces_and_one_pass(p, m)
+    assert used == [True]
+    _same_tables(grown, one_pass)
+
+
+def test_pieces_hand_quotes_and_late_text_to_the_one_pass_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = "\n".join(f"{i},{i * 0.5}" for i in range(300))
+    quoted_header = tmp_path / "r.csv"  # as R writes them: names quoted, numbers bare
+    quoted_header.write_text('"x","y"\n' + rows + "\n")
+    pieces, one_pass, used = _pieces_and_one_pass(quoted_header, monkeypatch)
+    assert used == [True] and pieces.names == ["x", "y"]
+    _same_tables(pieces, one_pass)
+
+    # a quote after the header: a line break could stand inside a value, so no split is safe
+    quoted = tmp_path / "q.csv"
+    quoted.write_text("x,y\n" + rows + '\n"7",8\n')
+    pieces, one_pass, used = _pieces_and_one_pass(quoted, monkeypatch)
+    assert used == [False] and pieces.n_rows == 301
+    _same_tables(pieces, one_pass)
+
+    # text far past the sniffed types: that column is read again as text, the rest alike
+    late = tmp_path / "late.csv"
+    late.write_text("x,y\n" + rows + "\nseven,8\n")
+    pieces, one_pass, _ = _pieces_and_one_pass(late, monkeypatch)
+    assert [c.kind for c in pieces.columns] == ["string", "numeric"]
+    _same_tables(pieces, one_pass)
+
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("x,y\n" + rows + f"\n1,2,{SECRET}\n")
+    with monkeypatch.context() as m:
+        m.setattr(tio, "PIECE_BYTES", 64)
+        with pytest.raises(ValidationError) as e:
+            tio.read_table(ragged, LIMITS)
+    assert "line 302: 3 fields, expected 2" in str(e.value) and SECRET not in str(e.value)
+
+    small = tio.TableLimits(max_rows=100, max_columns=10, max_cells=10**6, max_file_bytes=10**6)
+    with monkeypatch.context() as m:
+        m.setattr(tio, "PIECE_BYTES", 64)
+        with pytest.raises(LimitExceededError, match="max_dataset_samples"):
+            tio.read_table(quoted_header, small)
+
+
 def test_jsonl_records_and_inline_forms(tmp_path: Path, reader: str) -> None:
     records = [dict(zip(ROWS[0], r, strict=True)) for r in ROWS[1:]]
     for r in records:
