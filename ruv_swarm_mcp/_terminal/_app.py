@@ -274,11 +274,15 @@ def orchestrate(task_text: str, strategy: str | None, wait: str | None, max_agen
     """Run a task across the swarm's agents with a strategy, showing its progress."""
     from ruv_swarm_mcp._terminal._inputs import parse_duration, read_task
 
+    from swarm_core import EngineConfig
+
     wait_s = parse_duration("--wait", wait) if wait is not None else None
+    # a malformed task is a usage error, found before any store is opened
+    task, task_file = read_task(task_text, EngineConfig().max_payload_bytes)
 
     async def body(engine: Engine) -> dict[str, Any]:
+        nonlocal task
         sid = await pick_swarm(engine, swarm_id)
-        task, task_file = read_task(task_text, engine.config.max_payload_bytes)
         if isinstance(task, dict) and task.get("kind") == "workflow" and "workflow" not in task:
             task = {**task, "workflow": await _stored_workflow(engine, sid, agent_id)}
         roots = [str(Path.cwd()), *(str(p.resolve()) for p in data_roots)]
