@@ -111,16 +111,33 @@ def cli() -> None:
 # -- init -------------------------------------------------------------------------------------
 
 
-@cli.command(epilog=example("ruv-swarm init --topology hierarchical --strategy divergent --name lab"))
+@cli.command(
+    epilog=example("ruv-swarm init --topology hierarchical --strategy divergent --name lab")
+)
 @click.option("--topology", type=click.Choice(TOPOLOGIES), default="mesh", show_default=True)
-@click.option("--strategy", type=click.Choice(STRATEGIES), default="parallel", show_default=True,
-              help="Default strategy for orchestrated tasks.")
-@click.option("--max-agents", type=click.IntRange(1), default=None,
-              help="Agent limit of the swarm (default: the engine's, 100).")
+@click.option(
+    "--strategy",
+    type=click.Choice(STRATEGIES),
+    default="parallel",
+    show_default=True,
+    help="Default strategy for orchestrated tasks.",
+)
+@click.option(
+    "--max-agents",
+    type=click.IntRange(1),
+    default=None,
+    help="Agent limit of the swarm (default: the engine's, 100).",
+)
 @click.option("--name", default=None, help="Swarm name (default: its id).")
 @common
-def init(topology: str, strategy: str, max_agents: int | None, name: str | None,
-         db: str | None, as_json: bool) -> None:
+def init(
+    topology: str,
+    strategy: str,
+    max_agents: int | None,
+    name: str | None,
+    db: str | None,
+    as_json: bool,
+) -> None:
     """Create a swarm."""
 
     async def body(engine: Engine) -> dict[str, Any]:
@@ -150,20 +167,48 @@ def init(topology: str, strategy: str, max_agents: int | None, name: str | None,
 @click.argument("agent_type", metavar="TYPE", type=click.Choice(AGENT_TYPES))
 @click.option("--name", default=None, help="Agent name (with --parallel N: NAME-1..NAME-N).")
 @click.option("--capabilities", default=None, metavar="a,b", help="Comma-separated capabilities.")
-@click.option("--parallel", type=click.IntRange(1, MAX_PARALLEL_SPAWN), default=1, show_default=True,
-              help="How many agents to spawn at once.")
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, MAX_PARALLEL_SPAWN),
+    default=1,
+    show_default=True,
+    help="How many agents to spawn at once.",
+)
 @click.option("--cognitive-pattern", type=click.Choice(STRATEGIES), default=None)
-@click.option("--knowledge-base", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Researchers: a text/markdown file or folder to ingest into the swarm.")
-@click.option("--max-documents", type=click.IntRange(1, 100_000), default=1_000, show_default=True,
-              help="Most files --knowledge-base may ingest.")
-@click.option("--workflow", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Coordinators: the workflow (YAML or JSON) the agent runs.")
+@click.option(
+    "--knowledge-base",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Researchers: a text/markdown file or folder to ingest into the swarm.",
+)
+@click.option(
+    "--max-documents",
+    type=click.IntRange(1, 100_000),
+    default=1_000,
+    show_default=True,
+    help="Most files --knowledge-base may ingest.",
+)
+@click.option(
+    "--workflow",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Coordinators: the workflow (YAML or JSON) the agent runs.",
+)
 @swarm_option
 @common
-def spawn(agent_type: str, name: str | None, capabilities: str | None, parallel: int,
-          cognitive_pattern: str | None, knowledge_base: Path | None, max_documents: int,
-          workflow: Path | None, swarm_id: str | None, db: str | None, as_json: bool) -> None:
+def spawn(
+    agent_type: str,
+    name: str | None,
+    capabilities: str | None,
+    parallel: int,
+    cognitive_pattern: str | None,
+    knowledge_base: Path | None,
+    max_documents: int,
+    workflow: Path | None,
+    swarm_id: str | None,
+    db: str | None,
+    as_json: bool,
+) -> None:
     """Add agents to a swarm (researchers can ingest documents, coordinators store a workflow)."""
     from ruv_swarm_mcp._terminal._inputs import parse_csv_list, read_knowledge_base, read_workflow
 
@@ -216,8 +261,10 @@ def spawn(agent_type: str, name: str | None, capabilities: str | None, parallel:
 
         console.print(agents_table(doc["agents"], title=f"spawned in {doc['swarm_id']}"))
         if "workflow" in doc:
-            console.print(f"workflow stored: {doc['workflow']['steps']} steps "
-                          f"(memory namespace {WORKFLOW_NAMESPACE!r}, key = agent id)")
+            console.print(
+                f"workflow stored: {doc['workflow']['steps']} steps "
+                f"(memory namespace {WORKFLOW_NAMESPACE!r}, key = agent id)"
+            )
         if doc.get("documents"):
             total = sum(d["bytes"] for d in doc["documents"])
             console.print(f"knowledge base: {len(doc['documents'])} documents, {total:,} bytes")
@@ -225,8 +272,9 @@ def spawn(agent_type: str, name: str | None, capabilities: str | None, parallel:
     run(opts("spawn", db, as_json), body, render)
 
 
-async def _ingest(engine: Engine, sid: str, docs: list[Any], agent_id: str,
-                  quiet: bool) -> list[dict[str, Any]]:
+async def _ingest(
+    engine: Engine, sid: str, docs: list[Any], agent_id: str, quiet: bool
+) -> list[dict[str, Any]]:
     console = stderr_console()
     show = console.is_terminal and not quiet
     out = []
@@ -250,35 +298,65 @@ async def _ingest(engine: Engine, sid: str, docs: list[Any], agent_id: str,
     epilog=example(
         "ruv-swarm orchestrate --task 'how are tasks retried?'",
         "ruv-swarm orchestrate --strategy divergent --task @train-task.json --wait 120",
-        "ruv-swarm orchestrate --task '{\"kind\": \"workflow\", \"inputs\": {\"epochs\": 50}}'",
+        'ruv-swarm orchestrate --task \'{"kind": "workflow", "inputs": {"epochs": 50}}\'',
     )
 )
-@click.option("--task", "task_text", required=True, metavar="TEXT|@FILE",
-              help="Plain text, an inline JSON object, or @file.json.")
-@click.option("--strategy", type=click.Choice(STRATEGIES), default=None,
-              help="How the task spreads over agents (default: the swarm's).")
-@click.option("--wait", "wait", default=None, metavar="SECONDS",
-              help="Give up waiting after this long (e.g. 90s, 5m); default: until done.")
+@click.option(
+    "--task",
+    "task_text",
+    required=True,
+    metavar="TEXT|@FILE",
+    help="Plain text, an inline JSON object, or @file.json.",
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(STRATEGIES),
+    default=None,
+    help="How the task spreads over agents (default: the swarm's).",
+)
+@click.option(
+    "--wait",
+    "wait",
+    default=None,
+    metavar="SECONDS",
+    help="Give up waiting after this long (e.g. 90s, 5m); default: until done.",
+)
 @click.option("--max-agents", type=click.IntRange(1), default=None)
 @click.option("--priority", type=click.IntRange(-1000, 1000), default=0, show_default=True)
-@click.option("--agent-id", default=None,
-              help="For a workflow task without a spec: the coordinator whose stored workflow runs.")
-@click.option("--data-root", "data_roots", multiple=True, type=click.Path(path_type=Path),
-              help="Directory the task's files may be read from (repeatable; the current "
-              "directory and the task file's directory always are).")
+@click.option(
+    "--agent-id",
+    default=None,
+    help="For a workflow task without a spec: the coordinator whose stored workflow runs.",
+)
+@click.option(
+    "--data-root",
+    "data_roots",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Directory the task's files may be read from (repeatable; the current "
+    "directory and the task file's directory always are).",
+)
 @swarm_option
 @common
-def orchestrate(task_text: str, strategy: str | None, wait: str | None, max_agents: int | None,
-                priority: int, agent_id: str | None, data_roots: tuple[Path, ...],
-                swarm_id: str | None, db: str | None, as_json: bool) -> None:
+def orchestrate(
+    task_text: str,
+    strategy: str | None,
+    wait: str | None,
+    max_agents: int | None,
+    priority: int,
+    agent_id: str | None,
+    data_roots: tuple[Path, ...],
+    swarm_id: str | None,
+    db: str | None,
+    as_json: bool,
+) -> None:
     """Run a task across the swarm's agents with a strategy, showing its progress."""
     from ruv_swarm_mcp._terminal._inputs import parse_duration, read_task
-
     from swarm_core import EngineConfig
 
     wait_s = parse_duration("--wait", wait) if wait is not None else None
     # a malformed task is a usage error, found before any store is opened
-    task, task_file = read_task(task_text, EngineConfig().max_payload_bytes)
+    task, task_file = read_task(task_text, EngineConfig.model_fields["max_payload_bytes"].default)
 
     async def body(engine: Engine) -> dict[str, Any]:
         nonlocal task
@@ -288,8 +366,15 @@ def orchestrate(task_text: str, strategy: str | None, wait: str | None, max_agen
         roots = [str(Path.cwd()), *(str(p.resolve()) for p in data_roots)]
         if task_file is not None:
             roots.append(str(task_file.resolve().parent))
-        info = await engine.orchestrate(sid, task, strategy=strategy, max_agents=max_agents,
-                                        priority=priority, wait_seconds=0, data_roots=roots)
+        info = await engine.orchestrate(
+            sid,
+            task,
+            strategy=strategy,
+            max_agents=max_agents,
+            priority=priority,
+            wait_seconds=0,
+            data_roots=roots,
+        )
         info = await _follow(engine, info.id, wait_s, as_json)
         doc = {"swarm_id": sid, "task": dump(info)}
         if not info.status.is_final:
@@ -313,19 +398,28 @@ def orchestrate(task_text: str, strategy: str | None, wait: str | None, max_agen
 async def _stored_workflow(engine: Engine, sid: str, agent_id: str | None) -> dict[str, Any]:
     from swarm_core import NotFoundError
 
-    candidates = [agent_id] if agent_id else [
-        a.id for a in reversed(await engine.query_agents(swarm_id=sid, type="coordinator",
-                                                         limit=engine.config.max_query_limit))
-        if a.status.value != "terminated"
-    ]
+    candidates = (
+        [agent_id]
+        if agent_id
+        else [
+            a.id
+            for a in reversed(
+                await engine.query_agents(
+                    swarm_id=sid, type="coordinator", limit=engine.config.max_query_limit
+                )
+            )
+            if a.status.value != "terminated"
+        ]
+    )
     for aid in candidates:
         try:
             entry = await engine.memory_get(WORKFLOW_NAMESPACE, aid)
         except NotFoundError:
             continue
         value = entry.value
-        if isinstance(value, dict) and isinstance(value.get("workflow"), dict):
-            return value["workflow"]
+        spec = value.get("workflow") if isinstance(value, dict) else None
+        if isinstance(spec, dict):
+            return spec
     who = f"coordinator {agent_id}" if agent_id else f"no coordinator of swarm {sid}"
     raise CliError(
         f"{who} has no stored workflow: spawn one with `{PROG} spawn coordinator --workflow "
@@ -353,8 +447,12 @@ async def _follow(engine: Engine, task_id: str, wait_s: float | None, quiet: boo
         while True:
             step = 0.25 if deadline is None else max(0.0, min(0.25, deadline - time.monotonic()))
             info = await engine.wait_task(task_id, timeout=step)
-            bar.update(job, completed=info.progress, status=info.status.value,
-                       message=(info.progress_message or "")[:60])
+            bar.update(
+                job,
+                completed=info.progress,
+                status=info.status.value,
+                message=(info.progress_message or "")[:60],
+            )
             if info.status.is_final or (deadline is not None and time.monotonic() >= deadline):
                 return info
 
@@ -372,12 +470,24 @@ _EPOCH = re.compile(r"epoch (\d+)(?:, (\d+) hidden units)?: mse ([-+0-9.eEinfa]+
 )
 @click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--layers", default=None, metavar="32,16", help="Hidden layer sizes.")
-@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None,
-              help="Training algorithm (default rprop).")
-@click.option("--epochs", type=click.IntRange(1), default=None,
-              help="Maximum epochs (default 500; cascade: hidden units to add, 10).")
-@click.option("--desired-error", type=click.FloatRange(0), default=None,
-              help="Stop once the training MSE is at or below this.")
+@click.option(
+    "--algorithm",
+    type=click.Choice(ALGORITHMS),
+    default=None,
+    help="Training algorithm (default rprop).",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(1),
+    default=None,
+    help="Maximum epochs (default 500; cascade: hidden units to add, 10).",
+)
+@click.option(
+    "--desired-error",
+    type=click.FloatRange(0),
+    default=None,
+    help="Stop once the training MSE is at or below this.",
+)
 @click.option("--activation", default=None, help="Hidden activation (default sigmoid_symmetric).")
 @click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=None)
 @click.option("--validation-split", type=click.FloatRange(0, 0.9), default=None)
@@ -386,15 +496,33 @@ _EPOCH = re.compile(r"epoch (\d+)(?:, (\d+) hidden units)?: mse ([-+0-9.eEinfa]+
 @click.option("--name", default=None, help="Model name.")
 @click.option("--agent-id", default=None, help="Neural-processor agent to train on.")
 @click.option("--timeout", default=None, metavar="SECONDS", help="Task time limit (e.g. 10m).")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the learning curve as a PNG.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the learning curve as a PNG.",
+)
 @swarm_option
 @common
-def train(data: Path, layers: str | None, algorithm: str | None, epochs: int | None,
-          desired_error: float | None, activation: str | None, learning_rate: float | None,
-          validation_split: float | None, target: str | None, seed: int | None, name: str | None,
-          agent_id: str | None, timeout: str | None, plot: Path | None, swarm_id: str | None,
-          db: str | None, as_json: bool) -> None:
+def train(
+    data: Path,
+    layers: str | None,
+    algorithm: str | None,
+    epochs: int | None,
+    desired_error: float | None,
+    activation: str | None,
+    learning_rate: float | None,
+    validation_split: float | None,
+    target: str | None,
+    seed: int | None,
+    name: str | None,
+    agent_id: str | None,
+    timeout: str | None,
+    plot: Path | None,
+    swarm_id: str | None,
+    db: str | None,
+    as_json: bool,
+) -> None:
     """Train a network on a data file, with a progress bar and the learning curve."""
     from ruv_swarm_mcp._terminal._inputs import parse_duration, parse_int_list
 
@@ -434,10 +562,20 @@ def train(data: Path, layers: str | None, algorithm: str | None, epochs: int | N
                 bar.update(job, completed=fraction, **fields)
 
             info = await engine.train(
-                sid, data=str(path), agent_id=agent_id, algorithm=algorithm, layers=hidden,
-                activation=activation, epochs=epochs, desired_error=desired_error,
-                validation_split=validation_split, seed=seed, progress=progress,
-                timeout_seconds=timeout_s, data_roots=[str(path)], **options,
+                sid,
+                data=str(path),
+                agent_id=agent_id,
+                algorithm=algorithm,
+                layers=hidden,
+                activation=activation,
+                epochs=epochs,
+                desired_error=desired_error,
+                validation_split=validation_split,
+                seed=seed,
+                progress=progress,
+                timeout_seconds=timeout_s,
+                data_roots=[str(path)],
+                **options,
             )
         task = dump(info)
         result = task.pop("result") or {}
@@ -457,12 +595,25 @@ def train(data: Path, layers: str | None, algorithm: str | None, epochs: int | N
         return doc
 
     def render(doc: dict[str, Any], console: Console) -> None:
-        from ruv_swarm_mcp._terminal._views import kv_table, learning_curve, scalars
+        from ruv_swarm_mcp._terminal._views import kv_table, learning_curve
 
         m = doc["metrics"]
-        keep = ("model_id", "algorithm", "layers", "epochs_run", "final_mse", "train_mse",
-                "validation_mse", "train_error_pct", "validation_error_pct", "stop_reason",
-                "train_seconds", "compile_seconds", "n_train", "n_validation")
+        keep = (
+            "model_id",
+            "algorithm",
+            "layers",
+            "epochs_run",
+            "final_mse",
+            "train_mse",
+            "validation_mse",
+            "train_error_pct",
+            "validation_error_pct",
+            "stop_reason",
+            "train_seconds",
+            "compile_seconds",
+            "n_train",
+            "n_validation",
+        )
         console.print(kv_table("trained", [(k, m[k]) for k in keep if k in m]))
         h = doc.get("history") or {}
         console.print(learning_curve(h.get("epoch") or [], h.get("mse") or []))
@@ -480,8 +631,13 @@ def train(data: Path, layers: str | None, algorithm: str | None, epochs: int | N
 )
 @click.argument("model_id", metavar="MODEL")
 @click.argument("data", metavar="DATA")
-@click.option("--max-bytes", type=click.IntRange(1024), default=MAX_PREDICT_BYTES,
-              show_default=True, help="Largest DATA file read.")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(1024),
+    default=MAX_PREDICT_BYTES,
+    show_default=True,
+    help="Largest DATA file read.",
+)
 @common
 def predict(model_id: str, data: str, max_bytes: int, db: str | None, as_json: bool) -> None:
     """Run a stored model on rows (inline JSON, .json/.jsonl, CSV/TSV or a FANN file)."""
@@ -520,7 +676,9 @@ def predict(model_id: str, data: str, max_bytes: int, db: str | None, as_json: b
 
 @cli.command(epilog=example("ruv-swarm evaluate model-1a2b3c data/diabetes.test"))
 @click.argument("model_id", metavar="MODEL")
-@click.argument("data", metavar="DATA", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "data", metavar="DATA", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @common
 def evaluate(model_id: str, data: Path, db: str | None, as_json: bool) -> None:
     """Measure a stored model on a dataset (MSE, error rate, confusion matrix, ...)."""
@@ -544,22 +702,35 @@ def evaluate(model_id: str, data: Path, db: str | None, as_json: bool) -> None:
 # -- list / status / terminate ----------------------------------------------------------------
 
 
-@cli.command("list", epilog=example("ruv-swarm list", "ruv-swarm list --type researcher --status idle --json"))
+@cli.command(
+    "list",
+    epilog=example("ruv-swarm list", "ruv-swarm list --type researcher --status idle --json"),
+)
 @click.option("--type", "agent_type", type=click.Choice(AGENT_TYPES), default=None)
 @click.option("--status", type=click.Choice(AGENT_STATUSES), default=None)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
 @swarm_option
 @common
-def list_(agent_type: str | None, status: str | None, limit: int, swarm_id: str | None,
-          db: str | None, as_json: bool) -> None:
+def list_(
+    agent_type: str | None,
+    status: str | None,
+    limit: int,
+    swarm_id: str | None,
+    db: str | None,
+    as_json: bool,
+) -> None:
     """List swarms and their agents."""
 
     async def body(engine: Engine) -> dict[str, Any]:
         swarms = await engine.list_swarms()
         if swarm_id is not None:
             await engine.get_swarm(swarm_id)
-        agents = await engine.query_agents_json(swarm_id=swarm_id, type=agent_type, status=status,
-                                                limit=min(limit, engine.config.max_query_limit))
+        agents = await engine.query_agents_json(
+            swarm_id=swarm_id,
+            type=agent_type,
+            status=status,
+            limit=min(limit, engine.config.max_query_limit),
+        )
         return {"swarms": [dump(s) for s in swarms], "agents": agents}
 
     def render(doc: dict[str, Any], console: Console) -> None:
@@ -579,8 +750,9 @@ def list_(agent_type: str | None, status: str | None, limit: int, swarm_id: str 
 @click.option("--task-id", default=None)
 @swarm_option
 @common
-def status(agent_id: str | None, task_id: str | None, swarm_id: str | None, db: str | None,
-           as_json: bool) -> None:
+def status(
+    agent_id: str | None, task_id: str | None, swarm_id: str | None, db: str | None, as_json: bool
+) -> None:
     """Show swarms (agents, tasks, models by status), one agent or one task."""
     if agent_id and task_id:
         raise click.UsageError("give --agent-id or --task-id, not both")
@@ -612,12 +784,19 @@ def status(agent_id: str | None, task_id: str | None, swarm_id: str | None, db: 
             console.print(f"no swarm yet: create one with `{PROG} init`")
         for s in doc["swarms"]:
             sw = s["swarm"]
-            console.print(kv_table(
-                f"{sw['id']} ({sw['name']}, {sw['topology']}, {sw['strategy']})",
-                [("agents", s["agents_by_status"]), ("types", s["agents_by_type"]),
-                 ("tasks", s["tasks_by_status"]), ("models", s["models"]),
-                 ("documents", s["documents"]), ("memory entries", s["memory_entries"])],
-            ))
+            console.print(
+                kv_table(
+                    f"{sw['id']} ({sw['name']}, {sw['topology']}, {sw['strategy']})",
+                    [
+                        ("agents", s["agents_by_status"]),
+                        ("types", s["agents_by_type"]),
+                        ("tasks", s["tasks_by_status"]),
+                        ("models", s["models"]),
+                        ("documents", s["documents"]),
+                        ("memory entries", s["memory_entries"]),
+                    ],
+                )
+            )
 
     run(opts("status", db, as_json), body, render)
 
@@ -647,18 +826,42 @@ def terminate(agent_id: str, db: str | None, as_json: bool) -> None:
         "ruv-swarm monitor --duration 30s --json > activity.json",
     )
 )
-@click.option("--real-time", is_flag=True,
-              help="A live dashboard (agents, tasks, events) instead of one line per event.")
-@click.option("--duration", default=None, metavar="SECONDS",
-              help="Stop after this long (e.g. 30s); default: until Ctrl-C.")
-@click.option("--interval", type=click.FloatRange(0.05, 60), default=0.5, show_default=True,
-              help="Seconds between polls.")
-@click.option("--max-events", type=click.IntRange(1, 1_000_000), default=10_000,
-              show_default=True, help="Most events kept for --json (later ones are counted).")
+@click.option(
+    "--real-time",
+    is_flag=True,
+    help="A live dashboard (agents, tasks, events) instead of one line per event.",
+)
+@click.option(
+    "--duration",
+    default=None,
+    metavar="SECONDS",
+    help="Stop after this long (e.g. 30s); default: until Ctrl-C.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.05, 60),
+    default=0.5,
+    show_default=True,
+    help="Seconds between polls.",
+)
+@click.option(
+    "--max-events",
+    type=click.IntRange(1, 1_000_000),
+    default=10_000,
+    show_default=True,
+    help="Most events kept for --json (later ones are counted).",
+)
 @swarm_option
 @common
-def monitor(real_time: bool, duration: str | None, interval: float, max_events: int,
-            swarm_id: str | None, db: str | None, as_json: bool) -> None:
+def monitor(
+    real_time: bool,
+    duration: str | None,
+    interval: float,
+    max_events: int,
+    swarm_id: str | None,
+    db: str | None,
+    as_json: bool,
+) -> None:
     """Watch agents, tasks and events as the engine works."""
     from ruv_swarm_mcp._terminal._inputs import parse_duration
     from ruv_swarm_mcp._terminal._monitor import dashboard, watch
@@ -690,15 +893,26 @@ def monitor(real_time: bool, duration: str | None, interval: float, max_events: 
             if live_view:
                 with Live(console=console, auto_refresh=False, screen=False) as live:
                     view = await watch(
-                        engine, swarm_id=swarm_id, duration=seconds, interval=interval,
-                        max_events=max_events, stop=stop,
+                        engine,
+                        swarm_id=swarm_id,
+                        duration=seconds,
+                        interval=interval,
+                        max_events=max_events,
+                        stop=stop,
                         on_poll=lambda v: live.update(dashboard(v, title), refresh=True),
                     )
             else:
                 if not as_json:
                     console.print(f"{title}: watching (Ctrl-C to stop)", markup=False)
-                view = await watch(engine, swarm_id=swarm_id, duration=seconds, interval=interval,
-                                   max_events=max_events, stop=stop, on_poll=on_poll_lines)
+                view = await watch(
+                    engine,
+                    swarm_id=swarm_id,
+                    duration=seconds,
+                    interval=interval,
+                    max_events=max_events,
+                    stop=stop,
+                    on_poll=on_poll_lines,
+                )
             tg.cancel_scope.cancel()
         return {
             "duration_seconds": round(view.elapsed, 3),
@@ -715,8 +929,9 @@ def monitor(real_time: bool, duration: str | None, interval: float, max_events: 
 
         if not shown_live:
             console.print(agents_table(doc["agents"]))
-        console.print(f"{len(doc['events']) + doc['events_dropped']} events in "
-                      f"{doc['duration_seconds']:.1f}s")
+        console.print(
+            f"{len(doc['events']) + doc['events_dropped']} events in {doc['duration_seconds']:.1f}s"
+        )
 
     run(opts("monitor", db, as_json), body, render)
 
@@ -747,8 +962,9 @@ BUNDLE_VERSION = 1
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option("--swarm-id", "swarm_id", default=None, help="One swarm (default: every swarm).")
 @common
-def export(fmt_: str, output: Path, force: bool, swarm_id: str | None, db: str | None,
-           as_json: bool) -> None:
+def export(
+    fmt_: str, output: Path, force: bool, swarm_id: str | None, db: str | None, as_json: bool
+) -> None:
     """Write swarms (agents, tasks, models, memory, documents) to a checksummed JSON file."""
     if output.exists() and not force:
         raise click.UsageError(f"{output} exists; pass --force to overwrite it")
@@ -757,9 +973,14 @@ def export(fmt_: str, output: Path, force: bool, swarm_id: str | None, db: str |
         ids = [swarm_id] if swarm_id else [s.id for s in await engine.list_swarms()]
         exports = [await engine.export_swarm(i) for i in ids]
         data: dict[str, Any] = (
-            exports[0] if swarm_id else
-            {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "exported_at": time.time(),
-             "swarms": exports}
+            exports[0]
+            if swarm_id
+            else {
+                "format": BUNDLE_FORMAT,
+                "version": BUNDLE_VERSION,
+                "exported_at": time.time(),
+                "swarms": exports,
+            }
         )
         text = json.dumps(data, separators=(",", ":"), allow_nan=False)
         tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
@@ -769,21 +990,30 @@ def export(fmt_: str, output: Path, force: bool, swarm_id: str | None, db: str |
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise CliError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
-        return {"file": str(output.resolve()), "bytes": len(text.encode()),
-                "swarms": [_summary(e) for e in exports]}
+        return {
+            "file": str(output.resolve()),
+            "bytes": len(text.encode()),
+            "swarms": [_summary(e) for e in exports],
+        }
 
     def render(doc: dict[str, Any], console: Console) -> None:
-        _print_summaries(console, f"exported to {doc['file']} ({doc['bytes']:,} bytes)",
-                         doc["swarms"])
+        _print_summaries(
+            console, f"exported to {doc['file']} ({doc['bytes']:,} bytes)", doc["swarms"]
+        )
 
     run(opts("export", db, as_json), body, render)
 
 
 def _summary(export_doc: dict[str, Any]) -> dict[str, Any]:
     sw = export_doc["swarm"]
-    return {"id": sw["id"], "name": sw["name"],
-            **{k: len(export_doc.get(k) or []) for k in
-               ("agents", "tasks", "models", "memory", "documents")}}
+    return {
+        "id": sw["id"],
+        "name": sw["name"],
+        **{
+            k: len(export_doc.get(k) or [])
+            for k in ("agents", "tasks", "models", "memory", "documents")
+        },
+    }
 
 
 def _print_summaries(console: Console, title: str, rows: list[dict[str, Any]]) -> None:
@@ -793,20 +1023,28 @@ def _print_summaries(console: Console, title: str, rows: list[dict[str, Any]]) -
     for col in ("id", "name", "agents", "tasks", "models", "memory", "documents"):
         table.add_column(col)
     for r in rows:
-        table.add_row(*(str(r[c]) for c in ("id", "name", "agents", "tasks", "models", "memory",
-                                            "documents")))
+        table.add_row(
+            *(str(r[c]) for c in ("id", "name", "agents", "tasks", "models", "memory", "documents"))
+        )
     console.print(table)
 
 
 @cli.command("import", epilog=example("ruv-swarm import --file swarms.json --db fresh.db"))
-@click.option("--file", "file_", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--file", "file_", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--require-checksum", is_flag=True, help="Refuse exports without a checksum.")
-@click.option("--max-bytes", type=click.IntRange(1024), default=MAX_EXPORT_BYTES,
-              show_default=True, help="Largest file read.")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(1024),
+    default=MAX_EXPORT_BYTES,
+    show_default=True,
+    help="Largest file read.",
+)
 @common
-def import_(file_: Path, require_checksum: bool, max_bytes: int, db: str | None,
-            as_json: bool) -> None:
+def import_(
+    file_: Path, require_checksum: bool, max_bytes: int, db: str | None, as_json: bool
+) -> None:
     """Recreate exported swarms (with their ids) in this store."""
     from ruv_swarm_mcp._terminal._inputs import read_json_file
 
@@ -838,11 +1076,20 @@ def import_(file_: Path, require_checksum: bool, max_bytes: int, db: str | None,
 # -- benchmark --------------------------------------------------------------------------------
 
 
-@cli.command(epilog=example("ruv-swarm benchmark --agents 4 --duration 60s",
-                            "ruv-swarm benchmark --agents 2 --duration 10s --json"))
+@cli.command(
+    epilog=example(
+        "ruv-swarm benchmark --agents 4 --duration 60s",
+        "ruv-swarm benchmark --agents 2 --duration 10s --json",
+    )
+)
 @click.option("--agents", type=click.IntRange(1, 1_000), default=4, show_default=True)
-@click.option("--duration", default="30s", show_default=True, metavar="SECONDS",
-              help="Time to spend training and predicting (e.g. 60s, 2m).")
+@click.option(
+    "--duration",
+    default="30s",
+    show_default=True,
+    metavar="SECONDS",
+    help="Time to spend training and predicting (e.g. 60s, 2m).",
+)
 @click.option("--keep", is_flag=True, help="Keep the benchmark's scratch swarm.")
 @common
 def benchmark(agents: int, duration: str, keep: bool, db: str | None, as_json: bool) -> None:
@@ -856,12 +1103,20 @@ def benchmark(agents: int, duration: str, keep: bool, db: str | None, as_json: b
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         console = stderr_console()
-        with Progress(TextColumn("{task.fields[phase]:<34}"), BarColumn(), TimeElapsedColumn(),
-                      console=console, disable=as_json or not console.is_terminal,
-                      transient=True) as bar:
+        with Progress(
+            TextColumn("{task.fields[phase]:<34}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=as_json or not console.is_terminal,
+            transient=True,
+        ) as bar:
             job = bar.add_task("benchmark", total=1.0, phase="")
             return await run_benchmark(
-                engine, agents=agents, duration=seconds, keep=keep,
+                engine,
+                agents=agents,
+                duration=seconds,
+                keep=keep,
                 on_progress=lambda phase, f: bar.update(job, completed=f, phase=phase),
             )
 
@@ -870,10 +1125,20 @@ def benchmark(agents: int, duration: str, keep: bool, db: str | None, as_json: b
 
         from ruv_swarm_mcp._terminal._views import fmt
 
-        table = Table(title=f"benchmark: {doc['agents']} agents, {doc['duration_seconds']:.1f}s",
-                      title_justify="left")
-        cols = ("phase", "operations", "units", "per_second", "mean_ms", "p50_ms", "p95_ms",
-                "max_ms")
+        table = Table(
+            title=f"benchmark: {doc['agents']} agents, {doc['duration_seconds']:.1f}s",
+            title_justify="left",
+        )
+        cols = (
+            "phase",
+            "operations",
+            "units",
+            "per_second",
+            "mean_ms",
+            "p50_ms",
+            "p95_ms",
+            "max_ms",
+        )
         for c in cols:
             table.add_column(c.replace("_", " "), justify="left" if c == "phase" else "right")
         for p in doc["phases"]:
@@ -882,8 +1147,10 @@ def benchmark(agents: int, duration: str, keep: bool, db: str | None, as_json: b
         extra = [p for p in doc["phases"] if "epochs_per_second" in p]
         if extra:
             console.print(f"training: {extra[0]['epochs_per_second']:,} epochs/s over all agents")
-        console.print(f"store {doc['db']}; {doc['cpu_count']} CPUs; load average "
-                      f"{' '.join(map(str, doc['loadavg'] or []))}")
+        console.print(
+            f"store {doc['db']}; {doc['cpu_count']} CPUs; load average "
+            f"{' '.join(map(str, doc['loadavg'] or []))}"
+        )
 
     run(opts("benchmark", db, as_json), body, render)
 
@@ -892,8 +1159,11 @@ def benchmark(agents: int, duration: str, keep: bool, db: str | None, as_json: b
 
 
 @cli.command(
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                      "help_option_names": []},
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    },
     epilog=example("ruv-swarm mcp", "ruv-swarm mcp --transport http --port 8765"),
 )
 @click.argument("server_args", nargs=-1, type=click.UNPROCESSED)

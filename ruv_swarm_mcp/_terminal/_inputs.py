@@ -27,7 +27,9 @@ def parse_duration(option: str, text: str, *, low: float = 0.0, high: float = 86
     """'60s', '2m', '500ms', '1.5h' or a bare number of seconds."""
     m = _DURATION.match(text)
     if m is None:
-        raise CliError(f"{option}: expected a duration such as 60s, 2m or 500ms, got {text!r}", USAGE)
+        raise CliError(
+            f"{option}: expected a duration such as 60s, 2m or 500ms, got {text!r}", USAGE
+        )
     seconds = float(m.group(1)) * _UNITS[m.group(2)]
     if not low < seconds <= high:
         raise CliError(f"{option}: must be more than {low:g} s and at most {high:g} s", USAGE)
@@ -39,7 +41,9 @@ def parse_int_list(option: str, text: str, *, low: int = 1, high: int = 100_000)
     try:
         values = [int(p) for p in text.split(",") if p.strip()]
     except ValueError:
-        raise CliError(f"{option}: expected integers separated by commas, got {text!r}", USAGE) from None
+        raise CliError(
+            f"{option}: expected integers separated by commas, got {text!r}", USAGE
+        ) from None
     if not values or any(not low <= v <= high for v in values):
         raise CliError(f"{option}: each value must be in {low}..{high}, got {text!r}", USAGE)
     return values
@@ -94,7 +98,9 @@ def read_task(text: str, limit: int) -> tuple[dict[str, Any] | str, Path | None]
         try:
             task = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise CliError(f"--task: not valid JSON (column {exc.colno}: {exc.msg})", USAGE) from None
+            raise CliError(
+                f"--task: not valid JSON (column {exc.colno}: {exc.msg})", USAGE
+            ) from None
         if not isinstance(task, dict):
             raise CliError("--task: inline JSON must be an object", USAGE)
         return task, None
@@ -106,7 +112,9 @@ def read_task(text: str, limit: int) -> tuple[dict[str, Any] | str, Path | None]
 def read_workflow(path: Path) -> dict[str, Any]:
     """A workflow spec from YAML or JSON (see swarm_core's workflow format: steps, inputs,
     outputs). Its structure is checked here; the engine checks references when it runs it."""
-    raw = _decode(_read_bounded(path, MAX_WORKFLOW_BYTES, "--workflow", "1 MiB"), path, "--workflow")
+    raw = _decode(
+        _read_bounded(path, MAX_WORKFLOW_BYTES, "--workflow", "1 MiB"), path, "--workflow"
+    )
     if path.suffix.lower() == ".json":
         try:
             spec = json.loads(raw)
@@ -218,7 +226,9 @@ def read_predict_data(text: str, limit: int, table_model: bool) -> dict[str, Any
         try:
             return _json_rows(json.loads(raw), str(path))
         except json.JSONDecodeError as exc:
-            raise CliError(f"DATA: {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+            raise CliError(
+                f"DATA: {path} is not valid JSON (line {exc.lineno}: {exc.msg})"
+            ) from None
     if suffix in (".jsonl", ".ndjson"):
         records = []
         for n, line in enumerate(raw.splitlines(), 1):
@@ -266,7 +276,9 @@ def _fann_inputs(raw: str, path: Path) -> list[list[float]]:
         n, n_in, _n_out = (int(v) for v in lines[0])
         inputs = [[float(v) for v in lines[1 + 2 * i]] for i in range(n)]
     except (ValueError, IndexError):
-        raise CliError(f"DATA: {path} is not a FANN data file (header: samples inputs outputs)") from None
+        raise CliError(
+            f"DATA: {path} is not a FANN data file (header: samples inputs outputs)"
+        ) from None
     if any(len(r) != n_in for r in inputs):
         raise CliError(f"DATA: {path}: every input line must have {n_in} numbers")
     return inputs

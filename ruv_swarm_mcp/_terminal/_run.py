@@ -159,10 +159,12 @@ def run(opts: Options, body: Body, render: Render, **engine_overrides: Any) -> N
 
 
 async def _with_engine(opts: Options, body: Body, overrides: dict[str, Any]) -> dict[str, Any]:
-    from swarm_core import Engine, EngineConfig, SwarmError
+    from swarm_core import Engine, SwarmError
 
     try:
-        engine = Engine(EngineConfig(db=opts.db) if opts.db is not None else None, **overrides)
+        if opts.db is not None:
+            overrides = {**overrides, "db": opts.db}
+        engine = Engine(None, **overrides)
         await engine.start()
     except SwarmError as exc:
         raise _engine_error(exc, opening=True) from None

@@ -17,7 +17,11 @@ SCRIPT = Path(sys.executable).with_name("ruv-swarm")
 COMMAND = (
     [str(SCRIPT)]
     if SCRIPT.exists()
-    else [sys.executable, "-c", "from ruv_swarm_mcp._terminal import main; raise SystemExit(main())"]
+    else [
+        sys.executable,
+        "-c",
+        "from ruv_swarm_mcp._terminal import main; raise SystemExit(main())",
+    ]
 )
 
 XOR_DATA = "4 2 1\n-1 -1\n-1\n-1 1\n1\n1 -1\n1\n1 1\n-1\n"

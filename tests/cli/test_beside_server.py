@@ -189,7 +189,10 @@ def test_monitor_shows_what_the_server_does(tmp_path: Path, kind: str) -> None:
         sid = swarm.get("swarm_id") or swarm["id"]
         proc = subprocess.Popen(
             [*COMMAND, "monitor", "--duration", "6s", "--interval", "0.2", "--json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(db),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(db),
         )
         try:
             await anyio.sleep(2)  # the monitor has read the log up to its end
@@ -202,8 +205,9 @@ def test_monitor_shows_what_the_server_does(tmp_path: Path, kind: str) -> None:
         assert proc.returncode == 0, err
         doc = json.loads(out)
         agent_id = spawned.get("agent_id") or spawned["id"]
-        assert any(e["kind"] == "agent_spawned" and e["subject_id"] == agent_id
-                   for e in doc["events"]), doc["events"]
+        assert any(
+            e["kind"] == "agent_spawned" and e["subject_id"] == agent_id for e in doc["events"]
+        ), doc["events"]
         assert agent_id in {a["id"] for a in doc["agents"]}
 
     with_server(kind, tmp_path, body)
@@ -217,8 +221,14 @@ def test_cli_orchestrate_runs_on_the_server_that_owns_the_swarm(tmp_path: Path) 
         swarm = await call(client, "swarm_init", {})
         sid = swarm.get("swarm_id") or swarm["id"]
         await call(client, "spawn_agent", {"swarm_id": sid, "type": "neural-processor"})
-        task = json.dumps({"kind": "train", "layers": [2], "epochs": 5,
-                           "data": {"inputs": [[0, 0], [1, 1]], "outputs": [[0], [1]]}})
+        task = json.dumps(
+            {
+                "kind": "train",
+                "layers": [2],
+                "epochs": 5,
+                "data": {"inputs": [[0, 0], [1, 1]], "outputs": [[0], [1]]},
+            }
+        )
         r = await cli(db, "orchestrate", "--swarm-id", sid, "--task", task, "--json")
         assert r.code == 0, r.err
         assert json.loads(r.out)["task"]["status"] == "completed"

@@ -10,8 +10,19 @@ import pytest
 from tests.cli.conftest import XOR_DATA, ok_json, ruv_swarm
 
 COMMANDS = (
-    "init", "spawn", "orchestrate", "train", "predict", "evaluate", "list", "status",
-    "terminate", "monitor", "export", "import", "benchmark",
+    "init",
+    "spawn",
+    "orchestrate",
+    "train",
+    "predict",
+    "evaluate",
+    "list",
+    "status",
+    "terminate",
+    "monitor",
+    "export",
+    "import",
+    "benchmark",
 )
 
 
@@ -51,26 +62,68 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "    with: {key: wf-ran, value: 'epochs ${inputs.epochs}'}\n"
         "outputs: {done: $steps.note.key}\n"
     )
-    swarm = ok_json(db, "init", "--topology", "star", "--strategy", "parallel", "--name", "lab",
-                    "--max-agents", "12")["swarm"]
-    nps = ok_json(db, "spawn", "neural-processor", "--parallel", "2", "--name", "np",
-                  "--capabilities", "fast,xor")
+    swarm = ok_json(
+        db,
+        "init",
+        "--topology",
+        "star",
+        "--strategy",
+        "parallel",
+        "--name",
+        "lab",
+        "--max-agents",
+        "12",
+    )["swarm"]
+    nps = ok_json(
+        db,
+        "spawn",
+        "neural-processor",
+        "--parallel",
+        "2",
+        "--name",
+        "np",
+        "--capabilities",
+        "fast,xor",
+    )
     researcher = ok_json(db, "spawn", "researcher", "--knowledge-base", str(kb))
     coordinator = ok_json(db, "spawn", "coordinator", "--workflow", str(tmp / "wf.yaml"))
-    trained = ok_json(db, "train", str(tmp / "xor.data"), "--layers", "4", "--epochs", "60",
-                      "--seed", "3", "--plot", str(tmp / "curve.png"))
-    return {"tmp": tmp, "db": db, "swarm": swarm, "nps": nps, "researcher": researcher,
-            "coordinator": coordinator, "trained": trained}
+    trained = ok_json(
+        db,
+        "train",
+        str(tmp / "xor.data"),
+        "--layers",
+        "4",
+        "--epochs",
+        "60",
+        "--seed",
+        "3",
+        "--plot",
+        str(tmp / "curve.png"),
+    )
+    return {
+        "tmp": tmp,
+        "db": db,
+        "swarm": swarm,
+        "nps": nps,
+        "researcher": researcher,
+        "coordinator": coordinator,
+        "trained": trained,
+    }
 
 
 def test_init_and_spawn_report_what_they_made(store: dict) -> None:
     swarm = store["swarm"]
     assert (swarm["topology"], swarm["strategy"], swarm["name"], swarm["max_agents"]) == (
-        "star", "parallel", "lab", 12)
+        "star",
+        "parallel",
+        "lab",
+        12,
+    )
     agents = store["nps"]["agents"]
     assert sorted(a["name"] for a in agents) == ["np-1", "np-2"]
-    assert all(a["capabilities"] == ["fast", "xor"] and a["swarm_id"] == swarm["id"]
-               for a in agents)
+    assert all(
+        a["capabilities"] == ["fast", "xor"] and a["swarm_id"] == swarm["id"] for a in agents
+    )
     docs = store["researcher"]["documents"]
     assert sorted(d["title"] for d in docs) == ["queue.md", "sub/agents.txt"]  # .bin skipped
     assert store["coordinator"]["workflow"]["steps"] == 1
@@ -96,8 +149,9 @@ def test_train_reports_the_model_curve_and_png(store: dict) -> None:
 
 
 def test_train_without_json_draws_the_learning_curve(store: dict) -> None:
-    r = ruv_swarm(store["db"], "train", str(store["tmp"] / "xor.data"), "--layers", "3",
-                  "--epochs", "30")
+    r = ruv_swarm(
+        store["db"], "train", str(store["tmp"] / "xor.data"), "--layers", "3", "--epochs", "30"
+    )
     assert r.code == 0, r.err
     assert "training MSE (log scale)" in r.out and "epoch 30" in r.out and "•" in r.out
 
@@ -120,16 +174,23 @@ def test_orchestrate_a_text_task_answers_from_the_knowledge_base(store: dict) ->
 
 
 def test_orchestrate_runs_the_coordinators_stored_workflow(store: dict) -> None:
-    doc = ok_json(store["db"], "orchestrate", "--task",
-                  json.dumps({"kind": "workflow", "inputs": {"epochs": 7}}))
+    doc = ok_json(
+        store["db"],
+        "orchestrate",
+        "--task",
+        json.dumps({"kind": "workflow", "inputs": {"epochs": 7}}),
+    )
     assert doc["task"]["status"] == "completed", doc
     assert "wf-ran" in json.dumps(doc["task"]["result"])
 
 
 def test_orchestrate_from_a_task_file_with_a_strategy(store: dict) -> None:
     task_file = store["tmp"] / "task.json"
-    task_file.write_text(json.dumps(
-        {"kind": "train", "data": str(store["tmp"] / "xor.data"), "layers": [2], "epochs": 10}))
+    task_file.write_text(
+        json.dumps(
+            {"kind": "train", "data": str(store["tmp"] / "xor.data"), "layers": [2], "epochs": 10}
+        )
+    )
     doc = ok_json(store["db"], "orchestrate", "--strategy", "divergent", "--task", f"@{task_file}")
     assert doc["task"]["status"] == "completed" and doc["task"]["strategy"] == "divergent"
 

@@ -73,8 +73,12 @@ def test_spawn_refuses_a_bad_knowledge_base_before_spawning(db: Path, tmp_path: 
     assert "secret" not in r.err  # never the file's content
     (kb / "bad.txt").unlink()
     (kb / "big.md").write_text("x" * (4 * 1024 * 1024 + 1))
-    one_error(ruv_swarm(db, "spawn", "researcher", "--knowledge-base", str(kb)), 1,
-              "big.md", "max_document_bytes")
+    one_error(
+        ruv_swarm(db, "spawn", "researcher", "--knowledge-base", str(kb)),
+        1,
+        "big.md",
+        "max_document_bytes",
+    )
     one_error(ruv_swarm(db, "spawn", "coder", "--knowledge-base", str(kb)), 2, "researcher")
     assert ok_json(db, "list")["agents"] == []  # nothing was spawned by the refusals
 
