@@ -95,6 +95,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "4",
         "--epochs",
         "60",
+        "--desired-error",
+        "0",
         "--seed",
         "3",
         "--plot",
