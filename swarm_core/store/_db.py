@@ -1,7 +1,7 @@
 """Database setup: the SQLAlchemy engine, SQLite pragmas (WAL), schema creation and FTS5.
 
-Schema migrations are "by create": tables and indexes that do not exist yet are created on
-open; the schema version is recorded in `meta` and a newer on-disk version is refused.
+The schema is created or migrated on open (`_migrate.py`: numbered Alembic revisions, run
+under a schema lock); a database written by a newer release is refused.
 """
 
 from __future__ import annotations
@@ -23,9 +23,13 @@ from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.pool import StaticPool
 
 from swarm_core._exceptions import StoreError
-from swarm_core.store._tables import SCHEMA_VERSION, TABLES
+from swarm_core.store._migrate import ensure_schema
 
 _T = TypeVar("_T")
+
+# pg_advisory_xact_lock key serialising schema creation and migration on one PostgreSQL
+# database ("ruvs")
+SCHEMA_LOCK_KEY = 0x72757673
 
 
 class Store:
@@ -38,6 +42,7 @@ class Store:
     def __init__(self, url: str, *, synchronous: str = "FULL") -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.is_postgresql = url.startswith(("postgresql", "postgres"))
         self.is_memory = self.is_sqlite and (
             url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
         )
@@ -83,33 +88,35 @@ class Store:
             with self._lock:
                 yield
 
+    @contextlib.contextmanager
+    def _schema_transaction(self) -> Iterator[Connection]:
+        """One transaction holding the database's schema lock: engines starting together on
+        one database take turns at creating and migrating it, and the later ones find it done.
+        SQLite: ``BEGIN IMMEDIATE`` takes the write lock up front (waits up to the busy
+        timeout). PostgreSQL: a transaction-scoped advisory lock (CREATE TABLE IF NOT EXISTS is
+        not safe against a concurrent one). Other dialects: the transaction only."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif self.is_postgresql:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
+            yield conn
+            conn.commit()  # leaving the block without it (an error) rolls back
+
     def create(self) -> None:
-        """Create missing tables/indexes (and the knowledge FTS5 table on SQLite); check the version."""
+        """Create or migrate the schema to this engine's revision (`_migrate.py`), and the
+        knowledge FTS5 table on SQLite."""
         try:
-            with self._locked():
-                from sqlmodel import SQLModel
+            with self._locked(), self._schema_transaction() as conn:
+                ensure_schema(conn)
+                if self.is_sqlite:
+                    from swarm_core._knowledge import ensure_schema as ensure_fts
 
-                SQLModel.metadata.create_all(self.engine, tables=list(TABLES.values()))
-                with self.engine.begin() as conn:
-                    if self.is_sqlite:
-                        from swarm_core._knowledge import ensure_schema
-
-                        try:
-                            ensure_schema(conn)
-                            self.fts = True
-                        except Exception:
-                            self.fts = False  # SQLite built without FTS5
-                    meta = TABLES["meta"]
-                    row = conn.execute(meta.select().where(meta.c.key == "schema_version")).first()
-                    if row is None:
-                        conn.execute(
-                            meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
-                        )
-                    elif int(row.value) > SCHEMA_VERSION:
-                        raise StoreError(
-                            f"database schema version {row.value} is newer than this engine "
-                            f"supports ({SCHEMA_VERSION})"
-                        )
+                    try:
+                        ensure_fts(conn)
+                        self.fts = True
+                    except Exception:
+                        self.fts = False  # SQLite built without FTS5
         except StoreError:
             raise
         except Exception as exc:

@@ -158,7 +158,9 @@ async def test_database_without_the_state_column_gains_it(tmp_path: Path) -> Non
     payload = {"data": DATA, "layers": [4], "epochs": BUDGET, "seed": 2}
     task_id = await start_and_interrupt(db, payload, at_epoch=100)
     con = sqlite3.connect(db)
-    con.execute("ALTER TABLE checkpoint DROP COLUMN optimizer_state")  # the old schema
+    # the old schema: no state column, and (made before migrations) no alembic_version
+    con.execute("ALTER TABLE checkpoint DROP COLUMN optimizer_state")
+    con.execute("DROP TABLE alembic_version")
     con.commit()
     con.close()
     saved = stored_checkpoint(db, task_id)
