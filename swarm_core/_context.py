@@ -28,7 +28,7 @@ from swarm_core._types import (
     parse_agent_type,
     parse_task_kind,
 )
-from swarm_core.store._writer import REPLACE, UPDATE
+from swarm_core.store._writer import UPDATE, UPSERT
 
 if TYPE_CHECKING:
     from swarm_core._engine import Engine
@@ -222,7 +222,7 @@ class Context:
         """Queue `ckpt` as this task's only checkpoint (committed with the next group commit;
         deleted with the task's final state when it completes or is cancelled)."""
         self._run.checkpointed = True
-        self._engine._writer.row("checkpoint", REPLACE, ckpt.row())
+        self._engine._writer.row("checkpoint", UPSERT, ckpt.row())
 
     async def emit(self, kind: str, data: Mapping[str, Any] | None = None) -> None:
         if not isinstance(kind, str) or not kind.strip() or len(kind) > 64:

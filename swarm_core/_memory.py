@@ -16,7 +16,7 @@ from swarm_core._core import EngineCore
 from swarm_core._exceptions import NotFoundError, ValidationError
 from swarm_core._types import MemoryEntry
 from swarm_core.store._tables import TABLES
-from swarm_core.store._writer import DELETE, REPLACE
+from swarm_core.store._writer import DELETE, UPSERT
 
 MAX_TTL_SECONDS = 10 * 365 * 24 * 3600.0
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -95,7 +95,7 @@ class MemoryOps(EngineCore):
             updated_at=now,
             expires_at=now + float(ttl_seconds) if ttl_seconds is not None else None,
         )
-        self._writer.row("memory", REPLACE, entry.model_dump())
+        self._writer.row("memory", UPSERT, entry.model_dump())
         batch = self._emit(
             "memory_stored", swarm_id, f"{namespace}/{key}", {"ttl_seconds": ttl_seconds}
         )

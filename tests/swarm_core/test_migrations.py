@@ -62,7 +62,10 @@ def test_head_revision_is_the_newest_shipped_migration() -> None:
 async def test_a_release_database_is_upgraded_and_keeps_its_data(tmp_path: Path) -> None:
     db = release_db(tmp_path)
     con = sqlite3.connect(db)
-    assert con.execute("SELECT name FROM sqlite_master WHERE name = 'alembic_version'").fetchall() == []
+    assert (
+        con.execute("SELECT name FROM sqlite_master WHERE name = 'alembic_version'").fetchall()
+        == []
+    )
     con.close()
     async with Engine.open(EngineConfig(db=str(db))) as eng:
         assert eng.restored["swarms"] == 1

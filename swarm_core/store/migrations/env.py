@@ -11,7 +11,9 @@ from sqlalchemy import Connection, create_engine
 from swarm_core.store._tables import METADATA
 
 
-def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def _include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     # tables the store does not model (the FTS5 index and its shadow tables, made by
     # swarm_core/_knowledge.py) are not for autogenerate to drop
     return not (type_ == "table" and reflected and compare_to is None)

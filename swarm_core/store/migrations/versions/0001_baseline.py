@@ -8,6 +8,8 @@ On an empty database this creates it. A database made before migrations existed 
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,27 +19,27 @@ branch_labels = None
 depends_on = None
 
 
-def _str(name: str, nullable: bool = False, **kw: object) -> sa.Column:
+def _str(name: str, nullable: bool = False, **kw: object) -> sa.Column[Any]:
     return sa.Column(name, sa.String(), nullable=nullable, **kw)  # type: ignore[arg-type]
 
 
-def _int(name: str, nullable: bool = False, **kw: object) -> sa.Column:
+def _int(name: str, nullable: bool = False, **kw: object) -> sa.Column[Any]:
     return sa.Column(name, sa.Integer(), nullable=nullable, **kw)  # type: ignore[arg-type]
 
 
-def _float(name: str, nullable: bool = False) -> sa.Column:
+def _float(name: str, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.Float(), nullable=nullable)
 
 
-def _json(name: str, nullable: bool = False) -> sa.Column:
+def _json(name: str, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.JSON(), nullable=nullable)
 
 
-def _blob(name: str, nullable: bool = False) -> sa.Column:
+def _blob(name: str, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.LargeBinary(), nullable=nullable)
 
 
-def _tables() -> dict[str, list[sa.Column]]:
+def _tables() -> dict[str, list[sa.Column[Any]]]:
     # fresh Column objects per call: a Column belongs to one table
     return {
         "meta": [_str("key", primary_key=True), _str("value")],
