@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 from swarm_core._checkpoint import Checkpoint
 from swarm_core._plumbing import Plumbing
 from swarm_core.store._tables import TABLES
-from swarm_core.store._writer import DELETE, REPLACE
+from swarm_core.store._writer import DELETE, UPSERT
 
 
 class CheckpointStore:
@@ -43,7 +43,7 @@ class CheckpointStore:
         }
 
     def queue_save(self, ckpt: Checkpoint) -> None:
-        self._p.writer.row("checkpoint", REPLACE, ckpt.row())
+        self._p.writer.row("checkpoint", UPSERT, ckpt.row())
 
     def queue_delete(self, task_id: str) -> None:
         self._p.writer.row("checkpoint", DELETE, None, key=(task_id,))

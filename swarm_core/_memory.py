@@ -19,7 +19,7 @@ from swarm_core._plumbing import Plumbing
 from swarm_core._types import MemoryEntry
 from swarm_core._validate import check_limit_offset, json_size
 from swarm_core.store._tables import TABLES
-from swarm_core.store._writer import DELETE, INSERT, REPLACE
+from swarm_core.store._writer import DELETE, INSERT, UPSERT
 
 INT64_MIN = -(2**63)
 
@@ -99,7 +99,7 @@ class MemoryService:
             updated_at=now,
             expires_at=now + float(ttl_seconds) if ttl_seconds is not None else None,
         )
-        self._p.writer.row("memory", REPLACE, entry.model_dump())
+        self._p.writer.row("memory", UPSERT, entry.model_dump())
         batch = self._events.emit(
             "memory_stored", swarm_id, f"{namespace}/{key}", {"ttl_seconds": ttl_seconds}
         )

@@ -1,7 +1,7 @@
 """Database setup: the SQLAlchemy engine, SQLite pragmas (WAL), schema creation and FTS5.
 
-Schema migrations are "by create": tables and indexes that do not exist yet are created on
-open; the schema version is recorded in `meta` and a newer on-disk version is refused.
+The schema is created or migrated on open (`_migrate.py`: numbered Alembic revisions, run
+under a schema lock); a database written by a newer release is refused.
 """
 
 from __future__ import annotations
@@ -23,9 +23,15 @@ from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.pool import StaticPool
 
 from swarm_core._exceptions import StoreError
-from swarm_core.store._tables import SCHEMA_VERSION, TABLES
+from swarm_core.store._migrate import ensure_schema
 
 _T = TypeVar("_T")
+
+# pg_advisory_xact_lock key serialising schema creation and migration on one PostgreSQL
+# database ("ruvs")
+SCHEMA_LOCK_KEY = 0x72757673
+# SQLite's synchronous levels (interpolated into a PRAGMA, so only these)
+_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
 class Store:
@@ -38,9 +44,12 @@ class Store:
     def __init__(self, url: str, *, synchronous: str = "FULL") -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.is_postgresql = url.startswith(("postgresql", "postgres"))
         self.is_memory = self.is_sqlite and (
             url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
         )
+        if synchronous not in _SYNCHRONOUS:
+            raise StoreError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
         self.synchronous = synchronous
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
@@ -63,12 +72,13 @@ class Store:
         self._local = threading.local()
         self._raw_lock = threading.Lock()
         self._raw_cons: list[sqlite3.Connection] = []
-        self._writer_con: sqlite3.Connection | None = None
+        self._writer_conn: Connection | None = None
 
     def _on_connect(self, dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         if not self.is_memory:
             cur.execute("PRAGMA journal_mode=WAL")
+        # PRAGMA takes no bound parameters; the value is one of _SYNCHRONOUS (checked above)
         cur.execute(f"PRAGMA synchronous={self.synchronous}")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA temp_store=MEMORY")
@@ -83,33 +93,35 @@ class Store:
             with self._lock:
                 yield
 
+    @contextlib.contextmanager
+    def _schema_transaction(self) -> Iterator[Connection]:
+        """One transaction holding the database's schema lock: engines starting together on
+        one database take turns at creating and migrating it, and the later ones find it done.
+        SQLite: ``BEGIN IMMEDIATE`` takes the write lock up front (waits up to the busy
+        timeout). PostgreSQL: a transaction-scoped advisory lock (CREATE TABLE IF NOT EXISTS is
+        not safe against a concurrent one). Other dialects: the transaction only."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif self.is_postgresql:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
+            yield conn
+            conn.commit()  # leaving the block without it (an error) rolls back
+
     def create(self) -> None:
-        """Create missing tables/indexes (and the knowledge FTS5 table on SQLite); check the version."""
+        """Create or migrate the schema to this engine's revision (`_migrate.py`), and the
+        knowledge FTS5 table on SQLite."""
         try:
-            with self._locked():
-                from sqlmodel import SQLModel
+            with self._locked(), self._schema_transaction() as conn:
+                ensure_schema(conn)
+                if self.is_sqlite:
+                    from swarm_core._knowledge import ensure_schema as ensure_fts
 
-                SQLModel.metadata.create_all(self.engine, tables=list(TABLES.values()))
-                with self.engine.begin() as conn:
-                    if self.is_sqlite:
-                        from swarm_core._knowledge import ensure_schema
-
-                        try:
-                            ensure_schema(conn)
-                            self.fts = True
-                        except Exception:
-                            self.fts = False  # SQLite built without FTS5
-                    meta = TABLES["meta"]
-                    row = conn.execute(meta.select().where(meta.c.key == "schema_version")).first()
-                    if row is None:
-                        conn.execute(
-                            meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
-                        )
-                    elif int(row.value) > SCHEMA_VERSION:
-                        raise StoreError(
-                            f"database schema version {row.value} is newer than this engine "
-                            f"supports ({SCHEMA_VERSION})"
-                        )
+                    try:
+                        ensure_fts(conn)
+                        self.fts = True
+                    except Exception:
+                        self.fts = False  # SQLite built without FTS5
         except StoreError:
             raise
         except Exception as exc:
@@ -137,43 +149,30 @@ class Store:
         return con.execute(sql, params).fetchall()
 
     def write(self, fn: Callable[[Connection], _T]) -> _T:
-        """Run `fn` in one transaction and commit it (used by the single writer path)."""
-        with self._locked(), self.engine.begin() as conn:
-            return fn(conn)
-
-    @property
-    def has_raw_writer(self) -> bool:
-        """Whether :meth:`write_raw` is available: a plain SQLite file (URI options such as
-        ``?uri=true`` stay with SQLAlchemy, which knows how to pass them on)."""
-        return self.is_sqlite and not self.is_memory and not self.engine.url.query
-
-    def write_raw(self, fn: Callable[[sqlite3.Cursor], None]) -> None:
-        """Run `fn` on a cursor of one dedicated sqlite3 connection inside one transaction and
-        commit it. For the single writer thread only: skipping the pool checkout and SQLAlchemy's
-        transaction bookkeeping takes about a third off a small commit."""
-        con = self._writer_con
-        if con is None:
-            con = sqlite3.connect(
-                self.engine.url.database or "", isolation_level=None, check_same_thread=False
-            )
-            con.execute(f"PRAGMA synchronous={self.synchronous}")
-            con.execute("PRAGMA busy_timeout=30000")
-            con.execute("PRAGMA temp_store=MEMORY")
-            con.execute("PRAGMA cache_size=-32768")
-            self._writer_con = con
-        cur = con.cursor()
-        try:
-            cur.execute("BEGIN IMMEDIATE")
-            fn(cur)
-            cur.execute("COMMIT")
-        except BaseException:
-            # a failed statement or COMMIT (busy, disk full) must not leave the transaction
-            # open, or every later batch would fail on BEGIN
-            if con.in_transaction:
-                con.rollback()
-            raise
-        finally:
-            cur.close()
+        """Run `fn` in one write transaction and commit it. For the single writer thread: a
+        file database keeps one connection for it (no pool checkout per commit). SQLite takes
+        the write lock up front (``BEGIN IMMEDIATE``): a deferred transaction that reads first
+        could fail to upgrade when another process committed meanwhile."""
+        with self._locked():
+            conn = self._writer_conn
+            if conn is None:
+                conn = self.engine.connect()
+                if not self.is_memory:  # :memory: has one shared connection: no keeping it
+                    self._writer_conn = conn
+            try:
+                if self.is_sqlite:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                result = fn(conn)
+                conn.commit()
+                return result
+            except BaseException:
+                # a failed statement or COMMIT (busy, disk full) must not leave the transaction
+                # open, or every later batch would fail on BEGIN
+                conn.rollback()
+                raise
+            finally:
+                if self.is_memory:
+                    conn.close()
 
     def lock_owner(self) -> None:
         """Take the database for this process (advisory `flock` on `<db>.lock`): the engine keeps
@@ -226,8 +225,8 @@ class Store:
                 with contextlib.suppress(Exception):
                     con.close()
             self._raw_cons.clear()
-        if self._writer_con is not None:
+        if self._writer_conn is not None:
             with contextlib.suppress(Exception):
-                self._writer_con.close()
-            self._writer_con = None
+                self._writer_conn.close()
+            self._writer_conn = None
         self.engine.dispose()

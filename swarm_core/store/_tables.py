@@ -3,28 +3,38 @@ training checkpoints.
 
 Indexes follow the engine's hot queries: agents filtered by swarm/status/type in join order
 (`seq`), tasks by swarm/status/parent/agent and by finish time (retention), memory by expiry,
-events by id within swarm/kind. Indexes added later are created on open in existing databases.
-Full-text search over documents is an FTS5 virtual table created beside these (see `_db.py`).
+events by id within swarm/kind. Full-text search over documents is an FTS5 virtual table created
+beside these (see `_db.py`).
+
+The tables live on this module's own `METADATA`, not on SQLModel's global one: the store creates
+and migrates exactly these. A change here needs a numbered migration in `migrations/versions`
+(see `_migrate.py`); a test compares the migrated schema with these tables.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Index, LargeBinary, Table, event, inspect, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, MetaData, Table
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+
+class StoreModel(SQLModel, registry=registry()):
+    """Base of the store's tables: gives them their own registry and MetaData."""
 
 
-class MetaRow(SQLModel, table=True):
+METADATA: MetaData = StoreModel.metadata
+
+
+class MetaRow(StoreModel, table=True):
     __tablename__ = "meta"
 
     key: str = Field(primary_key=True)
     value: str
 
 
-class SwarmRow(SQLModel, table=True):
+class SwarmRow(StoreModel, table=True):
     __tablename__ = "swarm"
 
     id: str = Field(primary_key=True)
@@ -36,7 +46,7 @@ class SwarmRow(SQLModel, table=True):
     created_at: float
 
 
-class AgentRow(SQLModel, table=True):
+class AgentRow(StoreModel, table=True):
     __tablename__ = "agent"
     __table_args__ = (
         Index("ix_agent_swarm_status_type_seq", "swarm_id", "status", "type", "seq"),
@@ -63,7 +73,7 @@ class AgentRow(SQLModel, table=True):
     limits: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class AgentCapabilityRow(SQLModel, table=True):
+class AgentCapabilityRow(StoreModel, table=True):
     """One row per (agent, capability); swarm and join order are copied here so a capability
     filter walks one index in order instead of sorting every agent that has the capability."""
 
@@ -79,7 +89,7 @@ class AgentCapabilityRow(SQLModel, table=True):
     seq: int
 
 
-class TaskRow(SQLModel, table=True):
+class TaskRow(StoreModel, table=True):
     __tablename__ = "task"
     __table_args__ = (
         Index("ix_task_swarm_seq", "swarm_id", "seq"),
@@ -115,7 +125,7 @@ class TaskRow(SQLModel, table=True):
     attempts: int = 1
 
 
-class ModelRow(SQLModel, table=True):
+class ModelRow(StoreModel, table=True):
     __tablename__ = "model"
     __table_args__ = (Index("ix_model_swarm_seq", "swarm_id", "seq"),)
 
@@ -139,7 +149,7 @@ class ModelRow(SQLModel, table=True):
     weights: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
-class CheckpointRow(SQLModel, table=True):
+class CheckpointRow(StoreModel, table=True):
     """The latest training checkpoint of one task (replaced in place, so one row per task at
     most; deleted when the task completes or is cancelled). `history_mse` / `history_bit_fail`
     are the measured per-epoch values so far as little-endian float64 / int64 bytes;
@@ -163,7 +173,7 @@ class CheckpointRow(SQLModel, table=True):
     )
 
 
-class MemoryRow(SQLModel, table=True):
+class MemoryRow(StoreModel, table=True):
     __tablename__ = "memory"
     __table_args__ = (Index("ix_memory_swarm", "swarm_id"),)
 
@@ -176,7 +186,7 @@ class MemoryRow(SQLModel, table=True):
     expires_at: float | None = Field(default=None, index=True)
 
 
-class DocumentRow(SQLModel, table=True):
+class DocumentRow(StoreModel, table=True):
     __tablename__ = "document"
     __table_args__ = (Index("ix_document_swarm_seq", "swarm_id", "seq"),)
 
@@ -189,7 +199,7 @@ class DocumentRow(SQLModel, table=True):
     created_at: float
 
 
-class EventRow(SQLModel, table=True):
+class EventRow(StoreModel, table=True):
     __tablename__ = "event"
     __table_args__ = (
         Index("ix_event_swarm_id", "swarm_id", "id"),
@@ -220,32 +230,3 @@ TABLES: dict[str, Table] = {
     str(row.__tablename__): row.__table__  # type: ignore[attr-defined]
     for row in _ROWS
 }
-
-# Nullable columns added to a table after its first release. Schema creation is "by create"
-# (`create_all` skips tables that exist), so a database made by an older engine gets them here.
-_ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"checkpoint": ("optimizer_state",)}
-
-
-def _add_missing_columns(metadata: Any, connection: Connection, **kw: Any) -> None:
-    existing = inspect(connection)
-    # indexes added to a table after its first release (create_all makes indexes only with
-    # their table)
-    for table in TABLES.values():
-        if not existing.has_table(table.name):
-            continue
-        have = {ix["name"] for ix in existing.get_indexes(table.name)}
-        for index in table.indexes:
-            if index.name not in have:
-                index.create(connection)
-    for name, columns in _ADDED_COLUMNS.items():
-        if not existing.has_table(name):
-            continue
-        have = {c["name"] for c in existing.get_columns(name)}
-        for col in columns:
-            if col not in have:
-                ddl = TABLES[name].c[col].type.compile(dialect=connection.dialect)
-                connection.execute(text(f"ALTER TABLE {name} ADD COLUMN {col} {ddl}"))
-
-
-# runs after every create_all (also when it had no table to create)
-event.listen(SQLModel.metadata, "after_create", _add_missing_columns)

@@ -11,6 +11,20 @@ Batches are sealed on the event loop between callbacks, never in the middle of o
 and event of one logical operation (queued without an await in between) always commit together.
 The writer thread reports each commit back by running :meth:`Writer._finish` on the loop, which
 wakes the batch's waiters and hands over whatever gathered meanwhile.
+
+Every database, one path: a commit is one transaction on a SQLAlchemy `Connection`
+(:meth:`Store.write`), and every statement is built with SQLAlchemy Core on the store's tables,
+every value a bound parameter. A full row that may already exist is an upsert
+(:func:`upsert`: ON CONFLICT DO UPDATE by dialect), never REPLACE / DELETE+INSERT. Rows go in
+multi-row statements (INSERT ... VALUES (..), (..); on SQLite also UPDATE ... FROM and DELETE
+... IN over a VALUES table; elsewhere the driver's executemany).
+
+Speed: building a Core construct of 200 rows and letting `Connection.execute` derive its cache
+key and process each bound value costs more than the commit itself. So each statement shape
+(dialect, table, operation, columns, row count) is built and compiled once and kept as SQL text
+with its parameter order (:class:`_Compiled`); a commit only flattens values and runs it with
+`Connection.exec_driver_sql` and bound parameters. Values need no processing except JSON, which
+the writer serialises itself (callers may hand over text already made: :class:`RawJson`).
 """
 
 from __future__ import annotations
@@ -19,7 +33,6 @@ import asyncio
 import json
 import logging
 import queue
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,18 +42,34 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
-from sqlalchemy import JSON, Connection, Table, bindparam
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Dialect,
+    Insert,
+    Table,
+    and_,
+    bindparam,
+    column,
+    delete,
+    insert,
+    select,
+    tuple_,
+    update,
+    values,
+)
 
 from swarm_core._exceptions import StoreError
 from swarm_core.store._db import Store
 from swarm_core.store._tables import TABLES
 
-INSERT, UPDATE, DELETE, REPLACE = "insert", "update", "delete", "replace"
+INSERT, UPDATE, DELETE, UPSERT = "insert", "update", "delete", "upsert"
+# the name the operation had before upserts (kept so code written against it still works)
+REPLACE = UPSERT
 
 RowKey = tuple[str, tuple[Any, ...]]
 _MAX_PARAMS = 900  # well under every SQLite's bound-parameter limit
 _MAX_ROWS_PER_STATEMENT = 200
-_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
 _EVENT_COLS = ("ts", "swarm_id", "kind", "subject_id", "data")  # (table, primary key values)
 
 
@@ -84,10 +113,11 @@ def _merge(
         if pop == DELETE:
             return DELETE, pvals
         return pop, {**(pvals or {}), **(values or {})}
-    # insert / replace after something pending on the same row: the new full row wins
-    if pop in (DELETE, UPDATE, REPLACE):
-        return REPLACE, values
-    return (REPLACE if op == REPLACE else INSERT), values
+    # insert / upsert after something pending on the same row: the new full row wins (the row
+    # may exist in the database, so it cannot stay a plain INSERT)
+    if pop in (DELETE, UPDATE, UPSERT):
+        return UPSERT, values
+    return (UPSERT if op == UPSERT else INSERT), values
 
 
 class Writer:
@@ -111,7 +141,7 @@ class Writer:
             name: frozenset(c.name for c in t.columns if isinstance(c.type, JSON))
             for name, t in TABLES.items()
         }
-        self._sql: dict[tuple[str, str, tuple[str, ...], int], str] = {}
+        self._sql: dict[tuple[str, str, str, tuple[str, ...], int], _Compiled] = {}
         self.commits = 0
         self.rows = 0
         self.commit_seconds = 0.0
@@ -282,70 +312,35 @@ class Writer:
         groups: dict[tuple[str, str, tuple[str, ...]], list[dict[str, Any]]] = {}
         for (table, _key), (op, vals) in batch.ops.items():
             assert vals is not None
-            if op == REPLACE:
-                keyvals = {k: vals[k] for k in self._keys[table]}
-                groups.setdefault((table, DELETE, tuple(keyvals)), []).append(keyvals)
-                op = INSERT
             groups.setdefault((table, op, tuple(sorted(vals))), []).append(vals)
-        order = {DELETE: 0, INSERT: 1, UPDATE: 2}
+        # keys are unique per table within a batch, so the order only matters across tables
+        order = {DELETE: 0, INSERT: 1, UPSERT: 2, UPDATE: 3}
         return sorted(groups.items(), key=lambda g: order[g[0][1]])
 
-    def _write_sqlite(self, cur: Any, batch: Batch) -> None:
-        # hot path: statements built once, rows flattened straight into the DBAPI cursor
-        for (table, op, cols), rows in self._ordered(batch):
-            self._raw(cur, table, op, cols, rows)
-        if batch.events:
-            self._raw(cur, "event", INSERT, _EVENT_COLS, batch.events)
-
     def _commit(self, batch: Batch) -> None:
-        if not batch.raw and self._store.has_raw_writer:
-            self._store.write_raw(lambda cur: self._write_sqlite(cur, batch))
-            return
-
         def work(conn: Connection) -> None:
-            if self._store.is_sqlite:
-                cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    self._write_sqlite(cur, batch)
-                finally:
-                    cur.close()
-                for fn in batch.raw:
-                    fn(conn)
-                return
-            ordered = self._ordered(batch)
-            for (table, op, cols), raw_rows in ordered:
-                rows = [_decode_raw(r) for r in raw_rows]
-                t = TABLES[table]
-                if op == INSERT:
-                    conn.execute(t.insert(), rows)
-                elif op == DELETE:
-                    conn.execute(
-                        t.delete().where(*_key_match(t, self._keys[table])),
-                        _key_params(rows, self._keys[table]),
-                    )
-                else:
-                    keys = self._keys[table]
-                    setcols = [c for c in cols if c not in keys]
-                    if not setcols:
-                        continue
-                    # SET columns come from the parameter keys (the same for the whole group)
-                    params = [{c: r[c] for c in setcols} | _keyp(r, keys) for r in rows]
-                    conn.execute(t.update().where(*_key_match(t, keys)), params)
+            for (table, op, cols), rows in self._ordered(batch):
+                self._write(conn, table, op, cols, rows)
             if batch.events:
-                conn.execute(TABLES["event"].insert(), batch.events)
+                self._write(conn, "event", INSERT, _EVENT_COLS, batch.events)
             for fn in batch.raw:
                 fn(conn)
 
         self._store.write(work)
 
-    def _raw(
-        self, cur: Any, table: str, op: str, cols: tuple[str, ...], rows: list[dict[str, Any]]
+    def _write(
+        self,
+        conn: Connection,
+        table: str,
+        op: str,
+        cols: tuple[str, ...],
+        rows: list[dict[str, Any]],
     ) -> None:
         """Write one group with multi-row statements: each statement is a single sqlite3_step,
         so the GIL is released and re-taken once per chunk instead of once per row (under load
         a per-row hand-off makes the writer wait for the event loop thread at every row)."""
         keys = self._keys[table]
-        if op == INSERT:
+        if op in (INSERT, UPSERT):
             names = cols
         elif op == DELETE:
             names = tuple(keys)
@@ -366,44 +361,123 @@ class Writer:
             for r in rows:
                 flat.extend(map(r.__getitem__, names))
         width = len(names)
-        if op == UPDATE and not _UPDATE_FROM:  # SQLite < 3.33 has no UPDATE ... FROM
-            one = self._statement(table, op, names, len(keys), 1)
-            nk = len(keys)
-            rows_p = [flat[i : i + width] for i in range(0, len(flat), width)]
-            cur.executemany(one, [r[nk:] + r[:nk] for r in rows_p])
+        dialect = conn.dialect
+        if op in (UPDATE, DELETE) and not _multirow_keyed(dialect):
+            # one statement, one parameter set per row (the driver's executemany)
+            one = self._compiled(dialect, table, op, names, 1)
+            conn.exec_driver_sql(
+                one.sql, [one.params(flat[i : i + width]) for i in range(0, len(flat), width)]
+            )
             return
         chunk = max(1, min(_MAX_ROWS_PER_STATEMENT, _MAX_PARAMS // width))
         for start in range(0, len(rows), chunk):
             n = min(chunk, len(rows) - start)
-            cur.execute(
-                self._statement(table, op, names, len(keys), n),
-                flat[start * width : (start + n) * width],
-            )
+            stmt = self._compiled(dialect, table, op, names, n)
+            conn.exec_driver_sql(stmt.sql, stmt.params(flat[start * width : (start + n) * width]))
 
-    def _statement(self, table: str, op: str, names: tuple[str, ...], nkeys: int, n: int) -> str:
-        sk = (table, op, names, n)
-        sql = self._sql.get(sk)
-        if sql is not None:
-            return sql
-        row = "(" + ", ".join("?" * len(names)) + ")"
-        values = ", ".join([row] * n)
-        if op == INSERT:
-            sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES {values}"
-        elif op == DELETE:
-            target = names[0] if nkeys == 1 else "(" + ", ".join(names) + ")"
-            sql = f"DELETE FROM {table} WHERE {target} IN (VALUES {values})"
-        elif _UPDATE_FROM:
-            sets = ", ".join(f"{c} = v.column{i + 1}" for i, c in enumerate(names) if i >= nkeys)
-            match = " AND ".join(
-                f"{table}.{k} = v.column{i + 1}" for i, k in enumerate(names[:nkeys])
+    def _compiled(
+        self, dialect: Dialect, table: str, op: str, names: tuple[str, ...], n: int
+    ) -> _Compiled:
+        sk = (dialect.name, table, op, names, n)
+        got = self._sql.get(sk)
+        if got is None:
+            got = self._sql[sk] = _compile(dialect, TABLES[table], op, names, n)
+        return got
+
+
+class _Compiled:
+    """A statement compiled once for one dialect and row count, and how to hand it the values
+    of its rows (flattened row after row, in column order)."""
+
+    __slots__ = ("names", "order", "sql")
+
+    def __init__(self, sql: str, order: list[int] | None, names: list[str] | None) -> None:
+        self.sql = sql
+        self.order = order  # positional paramstyle: value index per placeholder (None: as is)
+        self.names = names  # named paramstyle: the bind name of each value
+
+    def params(self, flat: list[Any]) -> tuple[Any, ...] | dict[str, Any]:
+        if self.names is not None:
+            return dict(zip(self.names, flat, strict=True))
+        if self.order is None:
+            return tuple(flat)
+        return tuple([flat[i] for i in self.order])
+
+
+def _multirow_keyed(dialect: Dialect) -> bool:
+    """Whether UPDATE and DELETE of many rows go in one statement (over a VALUES table).
+    SQLite >= 3.33 (UPDATE ... FROM): there the per-row GIL hand-off is what costs. Elsewhere
+    the driver's executemany does it (PostgreSQL would also need typed VALUES columns)."""
+    version = dialect.server_version_info or (0,)
+    return dialect.name == "sqlite" and tuple(version) >= (3, 33)
+
+
+def upsert(dialect: Dialect, table: Table, rows: list[dict[str, Any]]) -> Insert:
+    """INSERT of `rows` that, where the primary key exists, updates the given non-key columns in
+    place (ON CONFLICT DO UPDATE; SQLite >= 3.24, PostgreSQL >= 9.5). Not REPLACE: that is a
+    DELETE plus an INSERT, two writes per row, and on PostgreSQL a concurrent insert of the same
+    key between them fails the whole batch with a unique violation."""
+    if dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt: Any = sqlite_insert(table).values(rows)
+    elif dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(table).values(rows)
+    else:
+        raise StoreError(f"the store has no upsert for the {dialect.name} dialect")
+    keys = [c.name for c in table.primary_key.columns]
+    sets = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    if not sets:
+        return stmt.on_conflict_do_nothing(index_elements=keys)  # type: ignore[no-any-return]
+    return stmt.on_conflict_do_update(index_elements=keys, set_=sets)  # type: ignore[no-any-return]
+
+
+def _compile(dialect: Dialect, t: Table, op: str, names: tuple[str, ...], n: int) -> _Compiled:
+    """Build the statement for `n` rows of `names` with SQLAlchemy Core (every value a bound
+    parameter) and compile it for `dialect` once; the writer caches the result by shape."""
+    binds = [
+        [bindparam(f"p{r}_{i}", type_=t.c[c].type) for i, c in enumerate(names)] for r in range(n)
+    ]
+    keys = [c.name for c in t.primary_key.columns]
+    stmt: Any
+    if op == INSERT:
+        stmt = insert(t).values([dict(zip(names, row, strict=True)) for row in binds])
+    elif op == UPSERT:
+        stmt = upsert(dialect, t, [dict(zip(names, row, strict=True)) for row in binds])
+    elif n == 1 and not _multirow_keyed(dialect):
+        (row,) = binds
+        match = and_(*(t.c[k] == b for k, b in zip(names, row, strict=False) if k in keys))
+        if op == DELETE:
+            stmt = delete(t).where(match)
+        else:
+            sets = {c: b for c, b in zip(names, row, strict=True) if c not in keys}
+            stmt = update(t).where(match).values(sets)
+    else:
+        # the rows as a VALUES table named v, joined on the key
+        v = (
+            values(*(column(c, t.c[c].type) for c in names), name="v")
+            .data([tuple(row) for row in binds])
+            .cte("v")
+        )
+        if op == DELETE:
+            target = t.c[keys[0]] if len(keys) == 1 else tuple_(*(t.c[k] for k in keys))
+            stmt = delete(t).where(target.in_(select(*(v.c[k] for k in keys))))
+        else:
+            stmt = (
+                update(t)
+                .where(and_(*(t.c[k] == v.c[k] for k in keys)))
+                .values({c: v.c[c] for c in names if c not in keys})
             )
-            sql = f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v WHERE {match}"
-        else:  # one row per statement, parameters ordered SET columns then keys
-            sets = ", ".join(f"{c} = ?" for c in names[nkeys:])
-            match = " AND ".join(f"{k} = ?" for k in names[:nkeys])
-            sql = f"UPDATE {table} SET {sets} WHERE {match}"
-        self._sql[sk] = sql
-        return sql
+    compiled = stmt.compile(dialect=dialect)
+    natural = [b.key for row in binds for b in row]
+    if compiled.positional:
+        where = {name: i for i, name in enumerate(natural)}
+        position = [where[name] for name in compiled.positiontup or ()]
+        order = None if position == list(range(len(natural))) else position
+        return _Compiled(compiled.string, order, None)
+    return _Compiled(compiled.string, None, natural)
 
 
 def _json_text(v: Any) -> Any:
@@ -412,22 +486,3 @@ def _json_text(v: Any) -> Any:
     if not v and isinstance(v, list | dict):  # the common empty agent_ids / depends_on / data
         return "[]" if isinstance(v, list) else "{}"
     return json.dumps(v)
-
-
-def _decode_raw(row: dict[str, Any]) -> dict[str, Any]:
-    """For the generic SQLAlchemy path: its JSON type wants Python values."""
-    if any(type(v) is RawJson for v in row.values()):
-        return {k: json.loads(v) if type(v) is RawJson else v for k, v in row.items()}
-    return row
-
-
-def _key_match(t: Table, keys: list[str]) -> list[Any]:
-    return [t.c[k] == bindparam(f"_k_{k}") for k in keys]
-
-
-def _keyp(row: Mapping[str, Any], keys: list[str]) -> dict[str, Any]:
-    return {f"_k_{k}": row[k] for k in keys}
-
-
-def _key_params(rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
-    return [_keyp(r, keys) for r in rows]

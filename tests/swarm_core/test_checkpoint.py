@@ -158,7 +158,9 @@ async def test_database_without_the_state_column_gains_it(tmp_path: Path) -> Non
     payload = {"data": DATA, "layers": [4], "epochs": BUDGET, "seed": 2}
     task_id = await start_and_interrupt(db, payload, at_epoch=100)
     con = sqlite3.connect(db)
-    con.execute("ALTER TABLE checkpoint DROP COLUMN optimizer_state")  # the old schema
+    # the old schema: no state column, and (made before migrations) no alembic_version
+    con.execute("ALTER TABLE checkpoint DROP COLUMN optimizer_state")
+    con.execute("DROP TABLE alembic_version")
     con.commit()
     con.close()
     saved = stored_checkpoint(db, task_id)
@@ -319,7 +321,7 @@ async def test_every_epoch_trainer_resumes(tmp_path: Path, algorithm: str) -> No
 
 async def test_stale_checkpoints_are_purged_within_bounds(tmp_path: Path) -> None:
     from swarm_core._checkpoint import Checkpoint
-    from swarm_core.store._writer import REPLACE
+    from swarm_core.store._writer import UPSERT
 
     db = tmp_path / "purge.db"
     cfg = config(db, max_checkpoints=2, checkpoint_max_age_seconds=3600)
@@ -329,12 +331,12 @@ async def test_stale_checkpoints_are_purged_within_bounds(tmp_path: Path) -> Non
         ages = {"task-a": 10.0, "task-b": 20.0, "task-c": 30.0, "task-old": 7200.0}
         for tid, age in ages.items():
             ckpt = Checkpoint(tid, swarm.id, "rprop", 5, b"net", [0.5] * 5, [1] * 5, now - age)
-            await eng._writer.row("checkpoint", REPLACE, ckpt.row()).wait()
+            await eng._writer.row("checkpoint", UPSERT, ckpt.row()).wait()
         # a live task's checkpoint is never dropped, however old or many
         slow = {"data": DATA, "layers": [16], "epochs": 100_000, "desired_error": 0.0}
         task = await eng.submit_task(swarm.id, "train", slow)
         live = Checkpoint(task.id, swarm.id, "rprop", 1, b"n", [0.1], [0], now - 99_999)
-        await eng._writer.row("checkpoint", REPLACE, live.row()).wait()
+        await eng._writer.row("checkpoint", UPSERT, live.row()).wait()
         removed = await eng.purge_stale_checkpoints()
         con = sqlite3.connect(db)
         try:

@@ -45,21 +45,23 @@ async def test_query_agents_returns_copies_not_live_records(tmp_path: Path) -> N
         assert (await engine.get_agent(agent.id)).name == agent.name
 
 
-async def test_a_failed_raw_commit_rolls_back_and_the_writer_goes_on(tmp_path: Path) -> None:
+async def test_a_failed_commit_rolls_back_and_the_writer_goes_on(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
     from swarm_core.store._db import Store
 
     store = Store(f"sqlite:///{tmp_path / 'swarm.db'}")
     store.create()
     try:
 
-        def bad(cur: object) -> None:
-            cur.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")  # type: ignore[attr-defined]
-            cur.execute("INSERT INTO meta (key, value) VALUES ('k', 'again')")  # type: ignore[attr-defined]
+        def bad(conn: object) -> None:
+            conn.execute(text("INSERT INTO meta (key, value) VALUES ('k', 'v')"))  # type: ignore[attr-defined]
+            conn.execute(text("INSERT INTO meta (key, value) VALUES ('k', 'again')"))  # type: ignore[attr-defined]
 
         with pytest.raises(Exception, match="UNIQUE"):
-            store.write_raw(bad)
-        store.write_raw(
-            lambda cur: cur.execute("INSERT INTO meta (key, value) VALUES ('k2', 'v2')")
+            store.write(bad)
+        store.write(
+            lambda conn: conn.execute(text("INSERT INTO meta (key, value) VALUES ('k2', 'v2')"))
         )
         rows = store.fast_rows("SELECT key FROM meta WHERE key IN ('k', 'k2') ORDER BY key", [])
         assert rows == [("k2",)]
