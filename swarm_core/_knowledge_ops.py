@@ -1,5 +1,5 @@
 """The engine side of the knowledge base: documents stored as rows and indexed (same commit) in
-the FTS5 table that `_knowledge` defines; searches ranked by BM25."""
+the FTS5 table that `_knowledge` defines (posting tables on PostgreSQL); searches ranked by BM25."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ class KnowledgeOps(EngineCore):
     def _need_fts(self) -> None:
         if not self._store.fts:
             raise UnsupportedError(
-                "the knowledge base needs SQLite with FTS5; this database "
-                f"({self._store.engine.url.get_backend_name()}) has no FTS5 table"
+                "the knowledge base needs PostgreSQL or SQLite with FTS5; this database "
+                f"({self._store.engine.url.get_backend_name()}) has no knowledge index"
             )
 
     async def knowledge_add(

@@ -27,6 +27,9 @@ from swarm_core.store._tables import SCHEMA_VERSION, TABLES
 
 _T = TypeVar("_T")
 
+# pg_advisory_xact_lock key serialising schema creation on one PostgreSQL database ("ruvs")
+SCHEMA_LOCK_KEY = 0x72757673
+
 
 class Store:
     """One database: a pooled SQLAlchemy engine plus what the engine needs to know about it.
@@ -38,6 +41,7 @@ class Store:
     def __init__(self, url: str, *, synchronous: str = "FULL") -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.is_postgresql = url.startswith(("postgresql", "postgres"))
         self.is_memory = self.is_sqlite and (
             url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
         )
@@ -50,6 +54,9 @@ class Store:
             else:
                 kwargs["pool_size"] = 8
                 kwargs["max_overflow"] = 16
+        else:
+            # a server restart or an idle timeout drops pooled connections: test before use
+            kwargs["pool_pre_ping"] = True
         try:
             self.engine: SAEngine = create_engine(url, **kwargs)
         except Exception as exc:
@@ -84,18 +91,22 @@ class Store:
                 yield
 
     def create(self) -> None:
-        """Create missing tables/indexes (and the knowledge FTS5 table on SQLite); check the version."""
+        """Create missing tables/indexes (and the knowledge index: FTS5 on SQLite, posting tables
+        on PostgreSQL); check the version."""
         try:
             with self._locked():
                 from sqlmodel import SQLModel
 
-                SQLModel.metadata.create_all(self.engine, tables=list(TABLES.values()))
+                from swarm_core import _knowledge
+
+                if self.is_postgresql:
+                    self._create_postgresql()
+                else:
+                    SQLModel.metadata.create_all(self.engine, tables=list(TABLES.values()))
                 with self.engine.begin() as conn:
                     if self.is_sqlite:
-                        from swarm_core._knowledge import ensure_schema
-
                         try:
-                            ensure_schema(conn)
+                            _knowledge.ensure_schema(conn)
                             self.fts = True
                         except Exception:
                             self.fts = False  # SQLite built without FTS5
@@ -114,6 +125,20 @@ class Store:
             raise
         except Exception as exc:
             raise StoreError(f"cannot create schema in {self.url!r}: {exc}") from exc
+
+    def _create_postgresql(self) -> None:
+        """Tables and the knowledge index in one transaction under a transaction-scoped
+        advisory lock: engines starting together on one database would otherwise race on
+        CREATE TABLE / CREATE INDEX (PostgreSQL's IF NOT EXISTS is not safe against that)."""
+        from sqlmodel import SQLModel
+
+        from swarm_core import _knowledge
+
+        with self.engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
+            SQLModel.metadata.create_all(conn, tables=list(TABLES.values()))
+            _knowledge.ensure_schema(conn)
+        self.fts = True
 
     def read(self, fn: Callable[[Connection], _T]) -> _T:
         """Run a read-only function on a pooled connection (WAL: never blocked by the writer)."""
@@ -206,7 +231,17 @@ class Store:
             self.read(lambda c: c.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).all())
 
     def size_bytes(self) -> int:
-        """On-disk size: the database file plus its WAL (0 for non-file databases)."""
+        """On-disk size: the database file plus its WAL, PostgreSQL's pg_database_size (0 for
+        other non-file databases)."""
+        if self.is_postgresql:
+            return int(
+                self.read(
+                    lambda c: c.execute(
+                        text("SELECT pg_database_size(current_database())")
+                    ).scalar()
+                )
+                or 0
+            )
         if not self.is_sqlite or self.is_memory:
             return 0
         path = self.engine.url.database or ""

@@ -17,7 +17,7 @@ from swarm_core._types import AgentType, TaskKind
 from swarm_core.agents import HANDLERS
 from tests.swarm_core._datasets import blobs
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_dbs]
 
 
 @pytest.fixture
@@ -30,8 +30,8 @@ XOR = {"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "outputs": [[0], [1], [1], [0
 
 
 @pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with Engine.open(EngineConfig(db=":memory:", cpu_workers=2)) as eng:
+async def engine(engine_db: str) -> AsyncIterator[Engine]:
+    async with Engine.open(EngineConfig(db=engine_db, cpu_workers=2)) as eng:
         yield eng
 
 

@@ -17,7 +17,7 @@ from swarm_core._engine import Engine
 from swarm_core._topology import build_topology
 from tests.swarm_core._datasets import blobs
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_dbs]
 
 EPOCHS = 15
 
@@ -31,8 +31,8 @@ DATA = blobs()
 
 
 @pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with Engine.open(EngineConfig(db=":memory:", cpu_workers=2)) as eng:
+async def engine(engine_db: str) -> AsyncIterator[Engine]:
+    async with Engine.open(EngineConfig(db=engine_db, cpu_workers=2)) as eng:
         yield eng
 
 
