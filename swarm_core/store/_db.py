@@ -29,6 +29,8 @@ _T = TypeVar("_T")
 
 # pg_advisory_xact_lock key serialising schema creation on one PostgreSQL database ("ruvs")
 SCHEMA_LOCK_KEY = 0x72757673
+# pg_try_advisory_lock key held by the one engine using a PostgreSQL database ("ruvo")
+OWNER_LOCK_KEY = 0x7275766F
 
 
 class Store:
@@ -67,6 +69,7 @@ class Store:
         self._lock: threading.RLock | None = threading.RLock() if self.is_memory else None
         self.fts = False
         self._lock_fd: int | None = None
+        self._lock_conn: Connection | None = None  # PostgreSQL: holds the owner advisory lock
         self._local = threading.local()
         self._raw_lock = threading.Lock()
         self._raw_cons: list[sqlite3.Connection] = []
@@ -204,6 +207,9 @@ class Store:
         """Take the database for this process (advisory `flock` on `<db>.lock`): the engine keeps
         live state in memory, so two engines writing one file would diverge. The OS drops the
         lock when the process dies, so a crash never leaves it stale."""
+        if self.is_postgresql:
+            self._lock_owner_postgresql()
+            return
         if not self.is_sqlite or self.is_memory or fcntl is None:
             return
         path = f"{self.engine.url.database}.lock"
@@ -220,6 +226,27 @@ class Store:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
         self._lock_fd = fd
+
+    def _lock_owner_postgresql(self) -> None:
+        """The same guard on PostgreSQL: a session advisory lock on a connection kept open for
+        the engine's life (PostgreSQL drops it when that session ends, also on a crash). Until
+        swarms have owners, a second engine on one database is refused."""
+        conn = self.engine.connect()
+        try:
+            got = conn.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": OWNER_LOCK_KEY}
+            ).scalar()
+            conn.commit()
+        except BaseException:
+            conn.close()
+            raise
+        if not got:
+            conn.close()
+            raise StoreError(
+                f"database {self.engine.url.render_as_string(hide_password=True)} is in use by "
+                "another engine; use a different database"
+            )
+        self._lock_conn = conn
 
     def integrity_check(self) -> str:
         if not self.is_sqlite:
@@ -256,6 +283,10 @@ class Store:
             with contextlib.suppress(OSError):
                 os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
+        if self._lock_conn is not None:
+            with contextlib.suppress(Exception):
+                self._lock_conn.close()  # ends the session: releases the advisory lock
+            self._lock_conn = None
         with self._raw_lock:
             for con in self._raw_cons:
                 with contextlib.suppress(Exception):
