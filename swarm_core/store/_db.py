@@ -232,6 +232,7 @@ class Store:
         the engine's life (PostgreSQL drops it when that session ends, also on a crash). Until
         swarms have owners, a second engine on one database is refused."""
         conn = self.engine.connect()
+        conn.detach()  # never back into the pool: closing it must end the session
         try:
             got = conn.execute(
                 text("SELECT pg_try_advisory_lock(:k)"), {"k": OWNER_LOCK_KEY}
