@@ -10,8 +10,8 @@ Any user text becomes a safe query: it is tokenized the way unicode61 does (lett
 else separates) and each token is emitted as a double-quoted FTS5 string, so operators, quotes,
 parentheses, `NEAR`, `*`, `:` or column names in user text are searched as words, never parsed.
 
-The functions take a SQLAlchemy `Connection` on an SQLite database (the engine's store); the
-engine owns transactions.
+The functions take a SQLAlchemy `Connection` (the engine's store); the engine owns transactions.
+On PostgreSQL the same functions use posting tables with the same BM25 (`_knowledge_pg`).
 """
 
 from __future__ import annotations
@@ -176,10 +176,20 @@ def build_fts_query(text: str, mode: str = "any", max_terms: int = MAX_QUERY_TER
     return (" OR " if mode == "any" else " AND ").join(quoted)
 
 
-# -- storage and search (SQLite FTS5 through a SQLAlchemy connection) -------------------------
+# -- storage and search (SQLite FTS5, or posting tables on PostgreSQL) ------------------------
+
+
+def _posting(conn: Connection) -> bool:
+    """Whether this connection's database keeps the index in posting tables (PostgreSQL)."""
+    return conn.dialect.name == "postgresql"
 
 
 def ensure_schema(conn: Connection) -> None:
+    if _posting(conn):
+        from swarm_core import _knowledge_pg
+
+        _knowledge_pg.ensure_schema(conn)
+        return
     conn.exec_driver_sql(FTS_SCHEMA)
 
 
@@ -197,6 +207,17 @@ def index_document(
         raise ValidationError("text", "document has neither title nor text")
     delete_document(conn, doc_id)
     chunks = chunk_text(text, chunk_chars) or [Chunk(0, 0, 0, "")]
+    if _posting(conn):
+        from swarm_core import _knowledge_pg
+
+        _knowledge_pg.index_chunks(
+            conn,
+            swarm_id=swarm_id,
+            doc_id=doc_id,
+            title=title,
+            chunks=[(c.index, c.text) for c in chunks],
+        )
+        return len(chunks)
     conn.execute(
         sql(
             f"INSERT INTO {FTS_TABLE} (title, body, doc_id, swarm_id, chunk_no) "
@@ -217,10 +238,20 @@ def index_document(
 
 
 def delete_document(conn: Connection, doc_id: str) -> None:
+    if _posting(conn):
+        from swarm_core import _knowledge_pg
+
+        _knowledge_pg.delete_document(conn, doc_id)
+        return
     conn.execute(sql(f"DELETE FROM {FTS_TABLE} WHERE doc_id = :d"), {"d": doc_id})
 
 
 def delete_swarm(conn: Connection, swarm_id: str) -> None:
+    if _posting(conn):
+        from swarm_core import _knowledge_pg
+
+        _knowledge_pg.delete_swarm(conn, swarm_id)
+        return
     conn.execute(sql(f"DELETE FROM {FTS_TABLE} WHERE swarm_id = :s"), {"s": swarm_id})
 
 
@@ -237,6 +268,14 @@ def search_passages(
     """The best-ranked passages of one swarm's documents (BM25, best first)."""
     _check_limit(limit)
     match = build_fts_query(query, mode)
+    if _posting(conn):
+        from swarm_core import _knowledge_pg
+
+        terms = list(dict.fromkeys(tokenize(query)))  # what build_fts_query quoted, in order
+        return [
+            Passage(doc_id=d, title=t, chunk_no=c, score=sc, text=body, snippet=snip)
+            for d, t, c, sc, body, snip in _knowledge_pg.search(conn, swarm_id, terms, mode, limit)
+        ]
     rows = conn.execute(
         sql(
             f"SELECT doc_id, title, chunk_no, "

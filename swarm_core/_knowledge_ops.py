@@ -1,5 +1,5 @@
-"""KnowledgeService: owns the `document` table and its full-text index (the FTS5 table that
-`_knowledge` defines, written in the same commit as the row); searches ranked by BM25."""
+"""The engine side of the knowledge base: documents stored as rows and indexed (same commit) in
+the FTS5 table that `_knowledge` defines (posting tables on PostgreSQL); searches ranked by BM25."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ class KnowledgeService:
         store = self._p.store
         if not store.fts:
             raise UnsupportedError(
-                "the knowledge base needs SQLite with FTS5; this database "
-                f"({store.engine.url.get_backend_name()}) has no FTS5 table"
+                "the knowledge base needs PostgreSQL or SQLite with FTS5; this database "
+                f"({store.engine.url.get_backend_name()}) has no knowledge index"
             )
 
     async def add(

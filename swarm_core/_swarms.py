@@ -358,7 +358,9 @@ class SwarmService:
             where.append(f"{t}status = ?")
             params.append(parse_agent_status(status).value)
         if name is not None:
-            where.append(f"instr({t}name, ?) > 0")
+            # substring test: SQLite (and MySQL) spell it instr, PostgreSQL strpos
+            pos = "strpos" if self._store.engine.dialect.name == "postgresql" else "instr"
+            where.append(f"{pos}({t}name, ?) > 0")
             params.append(str(name))
         if capability is not None:
             needs_agent = type is not None or status is not None or name is not None

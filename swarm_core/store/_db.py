@@ -32,6 +32,8 @@ _T = TypeVar("_T")
 SCHEMA_LOCK_KEY = 0x72757673
 # SQLite's synchronous levels (interpolated into a PRAGMA, so only these)
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+# pg_try_advisory_lock key held by the one engine using a PostgreSQL database ("ruvo")
+OWNER_LOCK_KEY = 0x7275766F
 
 
 class Store:
@@ -59,6 +61,9 @@ class Store:
             else:
                 kwargs["pool_size"] = 8
                 kwargs["max_overflow"] = 16
+        else:
+            # a server restart or an idle timeout drops pooled connections: test before use
+            kwargs["pool_pre_ping"] = True
         try:
             self.engine: SAEngine = create_engine(url, **kwargs)
         except Exception as exc:
@@ -69,6 +74,7 @@ class Store:
         self._lock: threading.RLock | None = threading.RLock() if self.is_memory else None
         self.fts = False
         self._lock_fd: int | None = None
+        self._lock_conn: Connection | None = None  # PostgreSQL: holds the owner advisory lock
         self._local = threading.local()
         self._raw_lock = threading.Lock()
         self._raw_cons: list[sqlite3.Connection] = []
@@ -110,18 +116,21 @@ class Store:
 
     def create(self) -> None:
         """Create or migrate the schema to this engine's revision (`_migrate.py`), and the
-        knowledge FTS5 table on SQLite."""
+        knowledge index (FTS5 on SQLite, posting tables on PostgreSQL)."""
         try:
             with self._locked(), self._schema_transaction() as conn:
                 ensure_schema(conn)
-                if self.is_sqlite:
-                    from swarm_core._knowledge import ensure_schema as ensure_fts
+                from swarm_core._knowledge import ensure_schema as ensure_fts
 
+                if self.is_sqlite:
                     try:
                         ensure_fts(conn)
                         self.fts = True
                     except Exception:
                         self.fts = False  # SQLite built without FTS5
+                elif self.is_postgresql:
+                    ensure_fts(conn)
+                    self.fts = True
         except StoreError:
             raise
         except Exception as exc:
@@ -178,6 +187,9 @@ class Store:
         """Take the database for this process (advisory `flock` on `<db>.lock`): the engine keeps
         live state in memory, so two engines writing one file would diverge. The OS drops the
         lock when the process dies, so a crash never leaves it stale."""
+        if self.is_postgresql:
+            self._lock_owner_postgresql()
+            return
         if not self.is_sqlite or self.is_memory or fcntl is None:
             return
         path = f"{self.engine.url.database}.lock"
@@ -195,6 +207,28 @@ class Store:
         os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
         self._lock_fd = fd
 
+    def _lock_owner_postgresql(self) -> None:
+        """The same guard on PostgreSQL: a session advisory lock on a connection kept open for
+        the engine's life (PostgreSQL drops it when that session ends, also on a crash). Until
+        swarms have owners, a second engine on one database is refused."""
+        conn = self.engine.connect()
+        conn.detach()  # never back into the pool: closing it must end the session
+        try:
+            got = conn.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": OWNER_LOCK_KEY}
+            ).scalar()
+            conn.commit()
+        except BaseException:
+            conn.close()
+            raise
+        if not got:
+            conn.close()
+            raise StoreError(
+                f"database {self.engine.url.render_as_string(hide_password=True)} is in use by "
+                "another engine; use a different database"
+            )
+        self._lock_conn = conn
+
     def integrity_check(self) -> str:
         if not self.is_sqlite:
             return "ok"
@@ -205,7 +239,17 @@ class Store:
             self.read(lambda c: c.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).all())
 
     def size_bytes(self) -> int:
-        """On-disk size: the database file plus its WAL (0 for non-file databases)."""
+        """On-disk size: the database file plus its WAL, PostgreSQL's pg_database_size (0 for
+        other non-file databases)."""
+        if self.is_postgresql:
+            return int(
+                self.read(
+                    lambda c: c.execute(
+                        text("SELECT pg_database_size(current_database())")
+                    ).scalar()
+                )
+                or 0
+            )
         if not self.is_sqlite or self.is_memory:
             return 0
         path = self.engine.url.database or ""
@@ -220,6 +264,10 @@ class Store:
             with contextlib.suppress(OSError):
                 os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
+        if self._lock_conn is not None:
+            with contextlib.suppress(Exception):
+                self._lock_conn.close()  # ends the session: releases the advisory lock
+            self._lock_conn = None
         with self._raw_lock:
             for con in self._raw_cons:
                 with contextlib.suppress(Exception):

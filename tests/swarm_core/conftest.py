@@ -68,8 +68,17 @@ def register_test_handlers(engine: Engine) -> None:
 
 
 @pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with Engine.open(EngineConfig(db=":memory:", cpu_workers=2)) as eng:
+def engine_db(request: pytest.FixtureRequest, db_backend: str) -> str:
+    """The engine fixture's database: in-memory SQLite, or a fresh PostgreSQL database when the
+    test is marked `both_dbs` and runs on that backend."""
+    if db_backend == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return ":memory:"
+
+
+@pytest.fixture
+async def engine(engine_db: str) -> AsyncIterator[Engine]:
+    async with Engine.open(EngineConfig(db=engine_db, cpu_workers=2)) as eng:
         register_test_handlers(eng)
         yield eng
 

@@ -30,8 +30,8 @@ XOR = {"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "outputs": [[0], [1], [1], [0
 
 
 @pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with Engine.open(EngineConfig(db=":memory:", cpu_workers=2)) as eng:
+async def engine(engine_db: str) -> AsyncIterator[Engine]:
+    async with Engine.open(EngineConfig(db=engine_db, cpu_workers=2)) as eng:
         yield eng
 
 
@@ -61,6 +61,7 @@ def test_registry_covers_every_in_process_kind() -> None:
 # -- neural-processor ---------------------------------------------------------------------
 
 
+@pytest.mark.both_dbs
 async def test_train_records_measured_history_and_metrics(engine: Engine) -> None:
     swarm = await engine.create_swarm()
     seen: list[float] = []
@@ -123,6 +124,7 @@ async def test_cascade_grows_hidden_units(engine: Engine) -> None:
     assert res["layers"][0] == 2 and res["layers"][-1] == 1 and len(res["layers"]) > 2
 
 
+@pytest.mark.both_dbs
 async def test_predict_and_evaluate_on_a_trained_model(engine: Engine) -> None:
     swarm = await engine.create_swarm()
     await engine.spawn_agent(swarm.id, "neural-processor")
@@ -154,6 +156,7 @@ async def test_bad_train_payloads_fail_naming_the_field(engine: Engine) -> None:
         assert needle in (done.error or ""), done.error
 
 
+@pytest.mark.both_dbs
 async def test_cancel_stops_training_within_an_epoch(engine: Engine) -> None:
     swarm = await engine.create_swarm()
     rng = np.random.default_rng(0)
@@ -219,6 +222,7 @@ async def test_analyst_confusion_matrix_and_statistics(engine: Engine) -> None:
 # -- researcher -----------------------------------------------------------------------------
 
 
+@pytest.mark.both_dbs
 async def test_researcher_ingests_searches_and_answers_with_citations(engine: Engine) -> None:
     swarm = await engine.create_swarm()
     await engine.spawn_agent(swarm.id, "researcher")
@@ -257,6 +261,7 @@ async def test_researcher_ingests_searches_and_answers_with_citations(engine: En
 # -- coordinator ----------------------------------------------------------------------------
 
 
+@pytest.mark.both_dbs
 async def test_coordinator_runs_a_workflow_with_references(engine: Engine) -> None:
     swarm = await engine.create_swarm()
     await engine.spawn_agent(swarm.id, "coordinator")
@@ -348,6 +353,7 @@ async def test_optimizer_searches_in_parallel_and_picks_the_best(engine: Engine)
 # -- external -------------------------------------------------------------------------------
 
 
+@pytest.mark.both_dbs
 async def test_external_pipeline_waits_for_the_client(engine: Engine) -> None:
     swarm = await engine.create_swarm(topology="ring")
     coder = await engine.spawn_agent(swarm.id, "coder")

@@ -18,7 +18,7 @@ from swarm_core import (
 )
 from swarm_core._engine import Engine
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_dbs]
 
 
 async def test_create_get_list_resolve(engine: Engine) -> None:

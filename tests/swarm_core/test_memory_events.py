@@ -8,7 +8,7 @@ import pytest
 from swarm_core import EngineConfig, LimitExceededError, NotFoundError, ValidationError
 from swarm_core._engine import Engine
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_dbs]
 
 
 async def test_store_get_list_delete(engine: Engine) -> None:

@@ -37,11 +37,12 @@ def big_data(n: int = 3000, d: int = 12) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def eng() -> Any:
-    async with Engine.open(EngineConfig(db=":memory:", cpu_workers=2)) as e:
+async def eng(engine_db: str) -> Any:
+    async with Engine.open(EngineConfig(db=engine_db, cpu_workers=2)) as e:
         yield e
 
 
+@pytest.mark.both_dbs
 async def test_train_predict_evaluate_round_trip(eng: Engine) -> None:
     s = await eng.create_swarm()
     seen: list[float] = []
@@ -75,6 +76,7 @@ async def test_train_predict_evaluate_round_trip(eng: Engine) -> None:
     assert kinds == ["model_saved"]
 
 
+@pytest.mark.both_dbs
 async def test_model_export_import_native_and_fann(eng: Engine) -> None:
     s = await eng.create_swarm()
     info = await eng.train(s.id, data=XOR, layers=[3], epochs=200, seed=5)
@@ -96,6 +98,7 @@ async def test_model_export_import_native_and_fann(eng: Engine) -> None:
         await eng.import_model(s.id, b"garbage", "native")
 
 
+@pytest.mark.both_dbs
 async def test_cancel_reaches_real_training_within_an_epoch(eng: Engine) -> None:
     s = await eng.create_swarm()
     info = await eng.submit_task(
@@ -206,7 +209,8 @@ def neural_fann_text(net: Any) -> str:
         return (Path(d) / "m.net").read_text()
 
 
-async def test_stats_are_measurements(eng: Engine) -> None:
+@pytest.mark.both_dbs
+async def test_stats_are_measurements(eng: Engine, db_backend: str) -> None:
     s = await eng.create_swarm()
     await eng.train(s.id, data=XOR, layers=[2], epochs=20, seed=1)
     st = await eng.stats()
@@ -217,3 +221,5 @@ async def test_stats_are_measurements(eng: Engine) -> None:
     assert st["writer"]["commits"] >= 1 and st["rss_bytes"] > 10 * 2**20
     assert st["peak_rss_bytes"] >= st["rss_bytes"]
     assert st["uptime_seconds"] > 0 and st["queue_depth"] == 0
+    if db_backend == "postgresql":  # pg_database_size; an in-memory SQLite has no file
+        assert st["db_size_bytes"] > 1_000_000 and st["db_url"].startswith("postgresql")

@@ -60,8 +60,9 @@ async def test_acknowledged_writes_are_committed_on_return(db_path: Path) -> Non
         assert eng.integrity_check() == "ok"
 
 
-async def test_restart_restores_everything_and_interrupts_running_work(db_path: Path) -> None:
-    cfg = EngineConfig(db=str(db_path))
+@pytest.mark.both_dbs
+async def test_restart_restores_everything_and_interrupts_running_work(db_url: str) -> None:
+    cfg = EngineConfig(db=db_url)
     async with Engine.open(cfg) as eng:
         register_test_handlers(eng)
         s = await eng.create_swarm("keep", topology="hierarchical", max_agents=9)
@@ -101,7 +102,8 @@ async def test_restart_restores_everything_and_interrupts_running_work(db_path: 
         assert eng.integrity_check() == "ok"
 
 
-async def test_export_import_round_trip() -> None:
+@pytest.mark.both_dbs
+async def test_export_import_round_trip(engine_db: str) -> None:
     async with Engine.open(EngineConfig(db=":memory:")) as src:
         register_test_handlers(src)
         s = await src.create_swarm("exported", topology="ring", strategy="cascade", max_agents=5)
@@ -118,7 +120,7 @@ async def test_export_import_round_trip() -> None:
         await save_tiny_model(src, s.id)
         dump = await src.export_swarm(s.id)
     assert [m["key"] for m in dump["memory"]] == ["k"]
-    async with Engine.open(EngineConfig(db=":memory:")) as dst:
+    async with Engine.open(EngineConfig(db=engine_db)) as dst:
         imported = await dst.import_swarm(dump)
         assert imported.id == s.id
         again = await dst.export_swarm(s.id)
@@ -163,15 +165,16 @@ async def test_synchronous_mode_is_applied(db_path: Path) -> None:
         EngineConfig(synchronous="OFF")  # type: ignore[arg-type]
 
 
-async def test_one_engine_per_database_file(db_path: Path) -> None:
+@pytest.mark.both_dbs
+async def test_one_engine_per_database_file(db_url: str) -> None:
     from swarm_core import StoreError
 
-    async with Engine.open(EngineConfig(db=str(db_path))) as eng:
+    async with Engine.open(EngineConfig(db=db_url)) as eng:
         await eng.create_swarm()
         with pytest.raises(StoreError, match="in use by another engine"):
-            async with Engine.open(EngineConfig(db=str(db_path))):
+            async with Engine.open(EngineConfig(db=db_url)):
                 pass
-    async with Engine.open(EngineConfig(db=str(db_path))) as again:  # released on close
+    async with Engine.open(EngineConfig(db=db_url)) as again:  # released on close
         assert len(await again.list_swarms()) == 1
 
 

@@ -31,8 +31,8 @@ DATA = blobs()
 
 
 @pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with Engine.open(EngineConfig(db=":memory:", cpu_workers=2)) as eng:
+async def engine(engine_db: str) -> AsyncIterator[Engine]:
+    async with Engine.open(EngineConfig(db=engine_db, cpu_workers=2)) as eng:
         yield eng
 
 
@@ -102,6 +102,7 @@ async def test_sequential_pipeline_order_follows_the_topology(engine: Engine) ->
     assert [s["agent_id"] for s in res["stages"]] == list(expected)
 
 
+@pytest.mark.both_dbs
 async def test_sequential_stages_chain_results_with_prev(engine: Engine) -> None:
     swarm = await engine.create_swarm(topology="ring")
     await engine.spawn_agent(swarm.id, "researcher")
@@ -122,6 +123,7 @@ async def test_sequential_stages_chain_results_with_prev(engine: Engine) -> None
     assert "adds hidden units one at a time" in final["answer"]
 
 
+@pytest.mark.both_dbs
 async def test_divergent_gives_each_agent_a_different_variant(engine: Engine) -> None:
     swarm_id, _ids = await swarm_with(engine, "mesh", 4)
     res = await orchestrate(engine, swarm_id, "divergent", train_task(seed=10))
@@ -231,6 +233,7 @@ async def test_mesh_strategy_exchanges_follow_the_topology(engine: Engine) -> No
         assert round1[a]["init_model_id"] == r0["models"][r0["adopted_from"][a]]
 
 
+@pytest.mark.both_dbs
 async def test_orchestrate_records_child_tasks(engine: Engine) -> None:
     swarm_id, ids = await swarm_with(engine, "mesh", 2)
     info = await engine.submit_task(
@@ -257,6 +260,7 @@ async def test_strategy_errors_are_clear(engine: Engine) -> None:
     assert done.status is TaskStatus.FAILED and "not supported" in (done.error or "")
 
 
+@pytest.mark.both_dbs
 async def test_cancelling_an_orchestration_stops_every_child_training(engine: Engine) -> None:
     import anyio
 

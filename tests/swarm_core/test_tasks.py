@@ -22,7 +22,7 @@ from swarm_core._engine import Engine
 
 from .conftest import register_test_handlers
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_dbs]
 
 
 async def test_lifecycle_events_and_measured_timings(engine: Engine) -> None:
