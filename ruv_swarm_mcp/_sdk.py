@@ -238,3 +238,17 @@ async def serve_handshake_stream(low: Server[Any], read_stream: Any, write_strea
             )
         finally:
             await write_stream.aclose()
+
+
+def skip_sdk_logging_setup() -> None:
+    """MCPServer() configures root logging itself and imports rich for it when rich is
+    installed (the `ruv-swarm` CLI depends on rich): about 7 MiB of RSS and tens of ms on every
+    server start, for a handler that `_logging.configure_logging` replaces anyway. Private:
+    `mcp.server.mcpserver.server.configure_logging` (module attribute looked up at call time)."""
+    import mcp.server.mcpserver.server as sdk_server
+
+    sdk_server.configure_logging = _no_logging_setup
+
+
+def _no_logging_setup(*_args: object, **_kwargs: object) -> None:
+    return None

@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import mcp.server.mcpserver.server as _sdk_server
 from mcp.server.mcpserver import MCPServer
 
-from ruv_swarm_mcp import _changes, _completions, _protocol, _roots
+from ruv_swarm_mcp import _changes, _completions, _protocol, _roots, _sdk
 from ruv_swarm_mcp._config import ServerConfig
 from ruv_swarm_mcp._engine import EngineHolder
 from ruv_swarm_mcp._state import AppState
 from ruv_swarm_mcp._version import __version__
 
-# MCPServer() configures root logging itself and imports rich for it when rich is installed (the
-# `ruv-swarm` CLI depends on rich): about 7 MiB of RSS and tens of ms on every server start, for
-# a handler that _logging.configure_logging replaces anyway. Our logging setup is the only one.
-_sdk_server.configure_logging = lambda *_args, **_kwargs: None  # type: ignore[assignment]
+_sdk.skip_sdk_logging_setup()
 
 INSTRUCTIONS = (
     "ruv-swarm-mcp runs a real in-process swarm engine: swarms of typed agents, tasks run "

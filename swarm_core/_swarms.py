@@ -359,7 +359,7 @@ class SwarmService:
             params.append(parse_agent_status(status).value)
         if name is not None:
             # substring test: SQLite (and MySQL) spell it instr, PostgreSQL strpos
-            pos = "strpos" if self._store.engine.dialect.name == "postgresql" else "instr"
+            pos = "strpos" if self._p.store.engine.dialect.name == "postgresql" else "instr"
             where.append(f"{pos}({t}name, ?) > 0")
             params.append(str(name))
         if capability is not None:

@@ -92,7 +92,9 @@ async def test_strict_arguments_are_what_the_sdk_validates_with() -> None:
 
     def convert(args: dict[str, Any]) -> dict[str, Any]:
         seen.append(args)
-        return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in args.items()}
+        return {
+            k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in args.items()
+        }
 
     _sdk.make_arguments_strict(tool, convert)
     assert tool.parameters["additionalProperties"] is False
@@ -186,3 +188,14 @@ def test_transport_names_the_edge_relies_on() -> None:
     assert GET_STREAM_KEY == "_GET_stream"
     assert "stdin" in inspect.signature(stdio_server).parameters
     assert anyio.AsyncFile.__aiter__ is not None
+
+
+def test_the_sdk_still_sets_up_logging_through_a_module_attribute() -> None:
+    # skip_sdk_logging_setup replaces this name; if MCPServer stops calling it, rich is imported
+    # again on every start (tests/cli/test_beside_server.py pins that) and the patch is dead.
+    import inspect
+
+    import mcp.server.mcpserver.server as sdk_server
+
+    assert callable(sdk_server.configure_logging)
+    assert "configure_logging(" in inspect.getsource(sdk_server.MCPServer.__init__)
