@@ -247,7 +247,8 @@ def skip_sdk_logging_setup() -> None:
     `mcp.server.mcpserver.server.configure_logging` (module attribute looked up at call time)."""
     import mcp.server.mcpserver.server as sdk_server
 
-    sdk_server.configure_logging = _no_logging_setup
+    # a module attribute the SDK does not re-export, hence the dict (mypy --strict)
+    vars(sdk_server)["configure_logging"] = _no_logging_setup
 
 
 def _no_logging_setup(*_args: object, **_kwargs: object) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,11 @@ from typing import Any
 from sqlalchemy import text as sql
 from sqlalchemy.engine import Connection
 
+from swarm_core._bm25 import BM25_B as BM25_B
+from swarm_core._bm25 import BM25_K1 as BM25_K1
+from swarm_core._bm25 import BODY_WEIGHT as BODY_WEIGHT
+from swarm_core._bm25 import TITLE_WEIGHT as TITLE_WEIGHT
+from swarm_core._bm25 import tokenize as tokenize
 from swarm_core._exceptions import ValidationError
 from swarm_core._limits import MAX_QUERY_CHARS, MAX_SEARCH_LIMIT
 
@@ -36,17 +40,12 @@ FTS_SCHEMA = (
     "title, body, doc_id UNINDEXED, swarm_id UNINDEXED, chunk_no UNINDEXED, "
     "tokenize = 'unicode61 remove_diacritics 2')"
 )
-TITLE_WEIGHT = 2.0
-BODY_WEIGHT = 1.0
-BM25_K1 = 1.2
-BM25_B = 0.75
 DEFAULT_CHUNK_CHARS = 800
 MIN_CHUNK_CHARS = 50
 MAX_CHUNK_CHARS = 20_000
 MAX_QUERY_TERMS = 32
 QUERY_MODES = ("any", "all", "phrase")
 
-_TOKEN = re.compile(r"[^\W_]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 
@@ -70,13 +69,6 @@ class Passage:
 
 
 # -- text ------------------------------------------------------------------------------------
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased, accent-stripped letter/digit runs: what FTS5's unicode61 tokenizer indexes."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _TOKEN.findall(stripped)
 
 
 def chunk_text(text: str, max_chars: int = DEFAULT_CHUNK_CHARS) -> list[Chunk]:

@@ -103,7 +103,7 @@ def index_chunks(
     chunks: list[tuple[int, str]],
 ) -> None:
     """Write one document's passages and postings (the caller deleted any earlier ones)."""
-    from swarm_core._knowledge import tokenize
+    from swarm_core._bm25 import tokenize
 
     title_tf = Counter(tokenize(title))
     title_len = sum(title_tf.values())
@@ -152,7 +152,7 @@ def search(
 ) -> list[tuple[str, str, int, float, str, str]]:
     """(doc_id, title, chunk_no, score, body, snippet) of the best passages, best first.
     `terms` are the query's distinct tokens (already validated by build_fts_query)."""
-    from swarm_core._knowledge import BM25_B, BM25_K1, BODY_WEIGHT, TITLE_WEIGHT
+    from swarm_core._bm25 import BM25_B, BM25_K1, BODY_WEIGHT, TITLE_WEIGHT
 
     if mode == "phrase":
         raise UnsupportedError(
@@ -185,7 +185,7 @@ def snippet(body: str, terms: set[str], n_tokens: int = SNIPPET_TOKENS) -> str:
     """A window of at most `n_tokens` words of `body` holding the most distinct query terms
     (then the most hits), matches in [brackets], '…' where text was cut: what FTS5's
     snippet() gives in spirit, not byte for byte (its window placement heuristics differ)."""
-    from swarm_core._knowledge import tokenize
+    from swarm_core._bm25 import tokenize
 
     words = list(_WORD.finditer(body))
     if not words:

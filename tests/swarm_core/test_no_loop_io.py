@@ -19,7 +19,7 @@ from swarm_core.store._db import Store
 pytestmark = pytest.mark.anyio
 
 XOR = {"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "outputs": [[0], [1], [1], [0]]}
-STORE_CALLS = ("read", "fast_rows", "write", "write_raw", "create", "checkpoint", "size_bytes")
+STORE_CALLS = ("read", "fast_rows", "write", "create", "checkpoint", "size_bytes")
 
 
 class LoopCalls:
@@ -148,7 +148,7 @@ async def test_no_store_call_runs_on_the_event_loop(
             await engine.list_swarms()
     assert loop_calls.seen.get("read", 0) > 20, loop_calls.seen  # the wrapper saw the reads
     if where == "file":
-        assert loop_calls.seen.get("fast_rows", 0) >= 3 and loop_calls.seen.get("write_raw")
+        assert loop_calls.seen.get("fast_rows", 0) >= 3 and loop_calls.seen.get("write")
     assert not loop_calls.on_loop, "\n".join(loop_calls.on_loop[:5])
 
 
