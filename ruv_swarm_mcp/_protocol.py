@@ -166,6 +166,7 @@ def install(server: MCPServer[Any], state: AppState) -> None:
         if ctx.request_id is None:
             return await call_next(ctx)
         state.in_flight += 1
+        state.requests_started += 1
         try:
             return await call_next(ctx)
         except Exception as exc:  # error path only: say which params, or "initialize first"

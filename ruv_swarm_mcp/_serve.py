@@ -142,11 +142,21 @@ def serve(args: argparse.Namespace) -> int:
 
 
 async def _drain_in_flight(state: AppState, grace_seconds: float) -> None:
-    """Stdin reached EOF: give in-flight requests up to ``grace_seconds`` to answer."""
+    """Stdin reached EOF: give in-flight requests up to ``grace_seconds`` to answer.
+
+    With the SDK transport a request just read may not have reached its handler yet; wait (at
+    most 1 s: a request the SDK answers without a handler never starts one) for it to start."""
     with anyio.move_on_after(grace_seconds):
+        with anyio.move_on_after(1.0):
+            while state.requests_started < state.requests_read:
+                await anyio.sleep(0.005)
         while state.in_flight > 0:
             await anyio.sleep(0.01)
     state.shutting_down = True
+
+
+def _count_read(state: AppState) -> None:
+    state.requests_read += 1
 
 
 async def _cancel_on_signal(scope: anyio.CancelScope, state: AppState) -> None:
@@ -213,6 +223,7 @@ async def _serve_stdio_sdk(config: ServerConfig) -> None:
                 stdin,
                 on_bad_line=functools.partial(answer_bad_line, write_stream),
                 on_eof=functools.partial(_drain_in_flight, state, config.drain_seconds),
+                on_request=functools.partial(_count_read, state),
             )
             await low.run(filtered, write_stream, low.create_initialization_options())
         tg.cancel_scope.cancel()

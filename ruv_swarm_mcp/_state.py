@@ -23,6 +23,10 @@ class AppState:
     subscribers: dict[int, tuple[Any, set[str]]] = field(default_factory=dict)
     max_subscriptions_per_connection: int = 1000
     in_flight: int = 0
+    # requests read from stdin / requests whose handler has started (the SDK transport spawns
+    # handlers after the read, so at EOF the first may run ahead of the second)
+    requests_read: int = 0
+    requests_started: int = 0
     # Set when the server itself is stopping (SIGTERM, stdin EOF): a tool call cancelled then
     # leaves its task to the engine's close, which records it as `interrupted`, whereas a call
     # the client cancels also cancels its task.

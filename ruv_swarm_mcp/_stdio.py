@@ -595,11 +595,13 @@ class FilteredReadStream:
         *,
         on_bad_line: Callable[[Exception], Awaitable[None]],
         on_eof: Callable[[], Awaitable[None]] | None = None,
+        on_request: Callable[[], None] | None = None,
     ) -> None:
         self._inner = inner
         self._stdin = stdin
         self._on_bad_line = on_bad_line
         self._on_eof = on_eof
+        self._on_request = on_request
 
     @property
     def last_context(self) -> contextvars.Context | None:
@@ -624,6 +626,10 @@ class FilteredReadStream:
                     await on_eof()
                 raise
             if not isinstance(item, Exception):
+                # counted before the SDK spawns its handler: the drain at EOF then knows a
+                # request is on its way even before the handler has started
+                if self._on_request is not None and isinstance(item.message, types.JSONRPCRequest):
+                    self._on_request()
                 return item
             await self._on_bad_line(self._judged(item))
 

@@ -48,7 +48,8 @@ def test_stdin_eof_lets_the_in_flight_call_answer_then_exits(server: RawServer) 
     assert server.proc.stdin is not None
     server.proc.stdin.close()
     reply = server.answer(timeout=60)
-    assert reply["id"] == 2 and reply["result"]["isError"] is False
+    assert reply["id"] == 2 and "result" in reply, reply
+    assert reply["result"]["isError"] is False, reply
     assert server.proc.wait(timeout=30) == 0
 
 
