@@ -35,9 +35,11 @@ from ruv_swarm_mcp._models import (
     CompatTaskStatusOut,
     FeaturesOut,
     MemoryUsageOut,
+    MissingMode,
     NeuralPatternsOut,
     NeuralStatusOut,
     SwarmMonitorOut,
+    TabularTask,
     TaskOrchestrateOut,
     TaskResultsOut,
     TopologyName,
@@ -54,7 +56,17 @@ from ruv_swarm_mcp._toolkit import (
     tool_errors,
     wait_bounded,
 )
-from ruv_swarm_mcp._tools_models import ColumnName, DataSpec, Target, _data_arg, _train_out
+from ruv_swarm_mcp._tools_models import (
+    ColumnName,
+    DataFormatArg,
+    DataSpec,
+    DelimiterArg,
+    HeaderArg,
+    Target,
+    _data_arg,
+    _table_args,
+    _train_out,
+)
 from swarm_core import _limits as L
 from swarm_core._train_spec import train_payload
 from swarm_core._types import Strategy
@@ -433,6 +445,19 @@ async def neural_train(
     ] = None,
     target: Target | None = None,
     features: Annotated[list[ColumnName] | None, Field(max_length=10_000)] = None,
+    missing: Annotated[
+        MissingMode, Field(description="table gaps: impute (as train) or drop the rows")
+    ] = "impute",
+    task: Annotated[TabularTask, Field(description="auto: from the target's kind")] = "auto",
+    validation_split: Annotated[
+        float,
+        Field(
+            **L.VALIDATION_SPLIT.field(), description="fraction held out (stratified for classes)"
+        ),
+    ] = 0.0,
+    data_format: DataFormatArg = None,
+    delimiter: DelimiterArg = None,
+    header: HeaderArg = None,
 ) -> TrainOut:
     """Train a neural network on an agent for `iterations` epochs (RPROP, one hidden layer of
     16) and return the measured history. A table trains as it is: data='~/data/churn.csv',
@@ -454,8 +479,18 @@ async def neural_train(
             bundled_dataset_path() if data is None else _data_arg(data),
             epochs=epochs,
             desired_error=0.0,
-            target=target,
-            features=features,
+            validation_split=validation_split,
+            **(
+                {
+                    "target": target,
+                    "features": features,
+                    "missing": missing,
+                    "task": task,
+                    **_table_args(data_format, delimiter, header),
+                }
+                if target is not None
+                else {}
+            ),
         ),
         agent_ids=[agentId] if agentId else None,
         progress=on_progress,

@@ -127,3 +127,33 @@ def test_compat_neural_train_takes_a_table(tmp_path) -> None:
         assert out["table"]["task"] == "regression" and out["model_id"]
 
     run_with_client(tmp_path, body, profile="ruv-swarm", data_roots=_roots(tmp_path))
+
+
+def test_compat_neural_train_takes_the_table_options_of_train(tmp_path) -> None:
+    # the same file as semicolon-separated text with a .txt name: only delimiter/data_format
+    # make it readable, and missing="drop" must train on fewer rows than impute does
+    text = (DATA / "diabetes.csv").read_text().replace(",", ";")
+    assert ";;" in text or ";\n" in text  # the shipped table has blanked cells
+    (tmp_path / "diabetes.txt").write_text(text)
+    args = {
+        "data": str(tmp_path / "diabetes.txt"),
+        "target": "diabetes",
+        "iterations": 10,
+        "data_format": "csv",
+        "delimiter": ";",
+        "validation_split": 0.25,
+    }
+
+    async def body(client: Client, call: Call) -> None:
+        ok(await call("swarm_init", {}))
+        imputed = ok(await call("neural_train", args))
+        dropped = ok(await call("neural_train", {**args, "missing": "drop"}))
+        assert imputed["table"]["task"] == "classification"
+        assert imputed["table"]["stratified_split"] is True  # validation_split reached the engine
+        assert imputed["table"]["rows_used"] == imputed["table"]["rows_read"]
+        assert 0 < dropped["table"]["rows_dropped_missing"]
+        assert dropped["table"]["rows_used"] < imputed["table"]["rows_used"]
+        bad = error_text(await call("neural_train", {**args, "missing": "guess"}))
+        assert "missing" in bad
+
+    run_with_client(tmp_path, body, profile="ruv-swarm", data_roots=_roots(tmp_path))
