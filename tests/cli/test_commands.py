@@ -152,7 +152,15 @@ def test_train_reports_the_model_curve_and_png(store: dict) -> None:
 
 def test_train_without_json_draws_the_learning_curve(store: dict) -> None:
     r = ruv_swarm(
-        store["db"], "train", str(store["tmp"] / "xor.data"), "--layers", "3", "--epochs", "30"
+        store["db"],
+        "train",
+        str(store["tmp"] / "xor.data"),
+        "--layers",
+        "3",
+        "--epochs",
+        "30",
+        "--desired-error",
+        "0",
     )
     assert r.code == 0, r.err
     assert "training MSE (log scale)" in r.out and "epoch 30" in r.out and "•" in r.out
