@@ -18,20 +18,24 @@ XOR = {"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "outputs": [[0], [1], [1], [0
 
 def test_monitor_sees_agents_tasks_and_events_as_they_happen(tmp_path: Path) -> None:
     frames: list[str] = []
+    polled: list[anyio.Event] = []
 
     def on_poll(view: View) -> None:
         console = Console(record=True, width=160)
         console.print(dashboard(view, "test"))
         frames.append(console.export_text())
+        polled[0].set()
 
     async def go() -> tuple[View, dict[str, Any]]:
         async with Engine.open(EngineConfig(db=str(tmp_path / "m.db"))) as engine:
             swarm = await engine.create_swarm(name="watched")
             before = await engine.spawn_agent(swarm.id, "researcher", name="early")
             stop = anyio.Event()
+            polled.append(anyio.Event())
             done: dict[str, Any] = {}
 
             async def work() -> None:
+                await polled[0].wait()  # the monitor has read the log's end: what follows is news
                 agent = await engine.spawn_agent(swarm.id, "neural-processor", name="worker")
                 info = await engine.train(swarm.id, data=XOR, layers=[3], epochs=3000, seed=1)
                 done.update(agent=agent.id, task=info.id, status=info.status.value, early=before.id)
@@ -54,7 +58,6 @@ def test_monitor_sees_agents_tasks_and_events_as_they_happen(tmp_path: Path) -> 
                     )
 
                 tg.start_soon(monitor)
-                await anyio.sleep(0)  # the monitor reads the log's end before the work starts
                 tg.start_soon(work)
             return view_box[0], done
 
